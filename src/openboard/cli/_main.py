@@ -1,0 +1,84 @@
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openboard.cli import _board, _demo, _queue, _submit
+from openboard.cli._context import Context
+from openboard.config import Settings, load_settings
+from openboard.domain import OpenboardError
+from openboard.store import HEAD_REVISION, current_revision
+
+app = typer.Typer(
+    help="openboard: a self-hostable Open LLM Leaderboard.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _settings(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option(help="data folder (default: $OPENBOARD_HOME or ./openboard-data)")
+    ] = None,
+) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        ctx.obj = load_settings(**({"home": home} if home else {}))
+    except OpenboardError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def open_context(ctx: typer.Context) -> Context:
+    """The services, on a database that is migrated to the newest schema."""
+    context = Context.open(settings_of(ctx))
+    context.store.migrate()
+    return context
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the data folder and the database, or upgrade an older database in place."""
+    context = Context.open(settings_of(ctx))
+    before = current_revision(context.store.engine)
+    context.store.migrate()
+    context.settings.model_root.mkdir(parents=True, exist_ok=True)
+    action = "created" if before is None else ("up to date" if before == HEAD_REVISION else f"upgraded from {before}")
+    typer.echo(f"database {action} at schema {HEAD_REVISION}: {context.settings.database_url}")
+    typer.echo(f"models are read from {context.settings.model_root}/<org>/<name>")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the web leaderboard."""
+    import uvicorn
+
+    from openboard.web import create_app
+
+    context = open_context(ctx)
+    typer.echo(f"openboard leaderboard on http://{host}:{port}")
+    uvicorn.run(create_app(context.store), host=host, port=port, log_level="warning")
+
+
+_submit.register(app, open_context)
+_queue.register(app, open_context)
+_board.register(app, open_context)
+_demo.register(app, open_context)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,70 @@
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from openboard.cli._context import Context
+from openboard.cli._output import print_json
+from openboard.web import queue_payload
+
+
+def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
+    @app.command()
+    def queue(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="print the queue as JSON")] = False,
+    ) -> None:
+        """Show pending, running, finished and failed requests."""
+        payload = queue_payload(open_context(ctx).store)
+        if as_json:
+            print_json(payload)
+            return
+        counts = "  ".join(f"{status} {n}" for status, n in payload["counts"].items())
+        typer.echo(counts)
+        for r in payload["requests"]:
+            where = f" (position {r['position']})" if r["position"] else ""
+            typer.echo(
+                f"#{r['id']:<4} {r['status']:<9}{where} {r['model']} {r['revision'][:12]} {r['precision']} by {r['sender']}"
+            )
+            if r["failure_reason"]:
+                typer.echo(f"      reason: {r['failure_reason']}")
+
+    @app.command()
+    def worker(
+        ctx: typer.Context,
+        once: Annotated[bool, typer.Option("--once", help="evaluate at most one request, then exit")] = False,
+        until_empty: Annotated[
+            bool, typer.Option("--until-empty", help="evaluate until no request is pending, then exit")
+        ] = False,
+        poll: Annotated[float, typer.Option(help="seconds between looks at an empty queue")] = 5.0,
+    ) -> None:
+        """Evaluate queued requests (runs until Ctrl-C unless --once or --until-empty)."""
+        context = open_context(ctx)
+        runner = context.worker()
+        if once or until_empty:
+            while True:
+                done = runner.run_once()
+                if done is None:
+                    typer.echo("no pending request")
+                    return
+                _report(done.id, done.model, done.status.value, done.average, done.failure_reason)
+                if once:
+                    return
+        stop = threading.Event()
+
+        def _stop(signum: int, _: FrameType | None) -> None:
+            typer.echo(f"signal {signum}: finishing the current request, then stopping")
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        typer.echo(f"worker {runner.name} waiting for requests (Ctrl-C stops)")
+        runner.run_forever(stop, poll_seconds=poll)
+
+
+def _report(request_id: int, model: str, status: str, average: float | None, reason: str | None) -> None:
+    detail = f"average {average:.2f}" if average is not None else (reason or "")
+    typer.echo(f"#{request_id} {model}: {status} {detail}")

@@ -1,0 +1,122 @@
+import getpass
+import os
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from openboard.cli._context import Context
+from openboard.cli._output import print_json, print_verdict, verdict_payload
+from openboard.domain import (
+    Finding,
+    ModelType,
+    Precision,
+    Severity,
+    SubmissionRequest,
+    Verdict,
+    WeightType,
+)
+
+Revision = Annotated[str, typer.Option(help="branch, tag or commit (pinned to the commit sha)")]
+PrecisionOpt = Annotated[Precision, typer.Option(help="precision to evaluate in")]
+WeightTypeOpt = Annotated[WeightType, typer.Option(help="Original, Delta or Adapter")]
+BaseModel = Annotated[str | None, typer.Option(help="base model id (Delta and Adapter only)")]
+ModelTypeOpt = Annotated[ModelType, typer.Option(help="what kind of model this is")]
+ChatTemplate = Annotated[bool, typer.Option(help="evaluate with the tokenizer's chat template")]
+Sender = Annotated[str | None, typer.Option(help="who submits (default: $OPENBOARD_USER or your login)")]
+JsonOut = Annotated[bool, typer.Option("--json", help="print the verdict as JSON")]
+
+
+def _request(
+    model_id: str,
+    revision: str,
+    precision: Precision,
+    weight_type: WeightType,
+    base_model: str | None,
+    model_type: ModelType,
+    chat_template: bool | None,
+    sender: str | None,
+) -> SubmissionRequest | Verdict:
+    """The typed request, or a refusal verdict that says which field was wrong."""
+    try:
+        return SubmissionRequest(
+            model=model_id,
+            revision=revision,
+            precision=precision,
+            weight_type=weight_type,
+            base_model=base_model,
+            model_type=model_type,
+            use_chat_template=(model_type is ModelType.CHAT) if chat_template is None else chat_template,
+            sender=sender or os.environ.get("OPENBOARD_USER") or getpass.getuser(),
+        )
+    except ValidationError as exc:
+        findings = [
+            Finding(
+                check=".".join(str(p) for p in error["loc"]) or "request",
+                severity=Severity.ERROR,
+                message=str(error["msg"]).removeprefix("Value error, "),
+                hint="fix the value and try again",
+            )
+            for error in exc.errors()
+        ]
+        return Verdict(model=model_id, findings=findings)
+
+
+def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
+    @app.command()
+    def submit(
+        ctx: typer.Context,
+        model_id: Annotated[str, typer.Argument(help="the model id, org/name")],
+        model_type: ModelTypeOpt,
+        revision: Revision = "main",
+        precision: PrecisionOpt = Precision.BFLOAT16,
+        weight_type: WeightTypeOpt = WeightType.ORIGINAL,
+        base_model: BaseModel = None,
+        chat_template: Annotated[
+            bool | None,
+            typer.Option("--chat-template/--no-chat-template", help="evaluate with the chat template (default: on for chat models)"),
+        ] = None,
+        sender: Sender = None,
+        as_json: JsonOut = False,
+    ) -> None:
+        """Check a model and queue it for evaluation (exit status 1 when refused)."""
+        request = _request(model_id, revision, precision, weight_type, base_model, model_type, chat_template, sender)
+        if isinstance(request, Verdict):
+            _finish(request, None, as_json)
+        context = open_context(ctx)
+        outcome = context.submission().submit(request)
+        _finish(outcome.verdict, outcome.request.id if outcome.request else None, as_json)
+
+    @app.command()
+    def validate(
+        ctx: typer.Context,
+        model_id: Annotated[str, typer.Argument(help="the model id, org/name")],
+        model_type: ModelTypeOpt,
+        revision: Revision = "main",
+        precision: PrecisionOpt = Precision.BFLOAT16,
+        weight_type: WeightTypeOpt = WeightType.ORIGINAL,
+        base_model: BaseModel = None,
+        chat_template: Annotated[
+            bool | None,
+            typer.Option("--chat-template/--no-chat-template", help="evaluate with the chat template (default: on for chat models)"),
+        ] = None,
+        sender: Sender = None,
+        as_json: JsonOut = False,
+    ) -> None:
+        """Run every submission check without queueing (exit status 0 accepted, 1 refused)."""
+        request = _request(model_id, revision, precision, weight_type, base_model, model_type, chat_template, sender)
+        if isinstance(request, Verdict):
+            _finish(request, None, as_json)
+        context = open_context(ctx)
+        _finish(context.submission().check(request), None, as_json)
+
+
+def _finish(verdict: Verdict, request_id: int | None, as_json: bool) -> None:
+    if as_json:
+        print_json(verdict_payload(verdict, request_id))
+    else:
+        print_verdict(verdict)
+        if request_id is not None:
+            typer.echo(f"queued as request #{request_id}")
+    raise typer.Exit(0 if verdict.accepted else 1)

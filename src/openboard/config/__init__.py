@@ -1,0 +1,5 @@
+"""Settings: environment variables `OPENBOARD_*`, then an optional TOML file, then defaults."""
+
+from openboard.config._settings import Settings, load_settings
+
+__all__ = ["Settings", "load_settings"]

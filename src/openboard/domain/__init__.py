@@ -1,0 +1,24 @@
+"""Value types shared by every layer. Imports nothing of openboard."""
+
+from openboard.domain._enums import ModelType, PinKind, Precision, Severity, Status, WeightType
+from openboard.domain._errors import InvalidModelIdError, OpenboardError
+from openboard.domain._model_id import ModelId
+from openboard.domain._records import Finding, SubmissionRequest, Verdict
+from openboard.domain._scores import BenchmarkScore, TaskScore
+
+__all__ = [
+    "BenchmarkScore",
+    "TaskScore",
+    "Finding",
+    "InvalidModelIdError",
+    "ModelId",
+    "ModelType",
+    "OpenboardError",
+    "PinKind",
+    "Precision",
+    "Severity",
+    "Status",
+    "SubmissionRequest",
+    "Verdict",
+    "WeightType",
+]

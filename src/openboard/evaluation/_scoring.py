@@ -1,0 +1,83 @@
+"""The public leaderboard's normalization, as pure functions (no I/O)."""
+
+import math
+from collections.abc import Mapping
+from statistics import fmean
+from typing import Any
+
+from openboard.domain import BenchmarkScore, OpenboardError, TaskScore
+from openboard.evaluation._suites import Suite
+
+
+class ResultsFormatError(OpenboardError):
+    """lm-eval's output lacks a metric openboard needs, or holds a value that is not a number."""
+
+
+def normalize(raw: float, num_choices: int | None) -> float:
+    """Rescale a 0-1 score to 0-100 above the random baseline 1/n (0 for generative tasks); below it → 0."""
+    baseline = 1.0 / num_choices if num_choices else 0.0
+    if raw < baseline:
+        return 0.0
+    return (raw - baseline) / (1.0 - baseline) * 100.0
+
+
+def benchmark_score(name: str, tasks: list[TaskScore]) -> BenchmarkScore:
+    """Each subtask normalized with its own baseline, then the unweighted mean."""
+    return BenchmarkScore(
+        benchmark=name,
+        raw=fmean(t.raw for t in tasks),
+        normalized=fmean(t.normalized for t in tasks),
+    )
+
+
+def average(scores: list[BenchmarkScore]) -> float:
+    return fmean(s.normalized for s in scores)
+
+
+def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScore]:
+    """Read lm-eval's `results` / `n-samples` once, at the edge, into typed scores for the suite's tasks."""
+    per_task = results.get("results", {})
+    samples = results.get("n-samples", {})
+    scores: list[TaskScore] = []
+    for benchmark in suite.benchmarks:
+        for task, num_choices in benchmark.tasks.items():
+            metrics = per_task.get(task)
+            key = f"{benchmark.metric},none"
+            if metrics is None or key not in metrics:
+                raise ResultsFormatError(
+                    f"lm-eval returned no {benchmark.metric} for task {task}",
+                    "check that the task ran; the log has lm-eval's own error",
+                )
+            raw = _finite(metrics[key], task)
+            stderr_value = metrics.get(f"{benchmark.metric}_stderr,none")
+            stderr = float(stderr_value) if isinstance(stderr_value, int | float) else None
+            scores.append(
+                TaskScore(
+                    benchmark=benchmark.name,
+                    task=task,
+                    metric=benchmark.metric,
+                    raw=raw,
+                    stderr=stderr if stderr is not None and math.isfinite(stderr) else None,
+                    num_choices=num_choices,
+                    normalized=normalize(raw, num_choices),
+                    samples=int(samples.get(task, {}).get("effective", 0)),
+                )
+            )
+    return scores
+
+
+def _finite(value: object, task: str) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ResultsFormatError(
+            f"task {task} scored {value!r}, not a finite number",
+            "the model produced NaN or infinite log-likelihoods; submit it in the precision it was saved in",
+        )
+    return float(value)
+
+
+def score_suite(results: Mapping[str, Any], suite: Suite) -> tuple[list[TaskScore], list[BenchmarkScore], float]:
+    tasks = parse_task_scores(results, suite)
+    benchmarks = [
+        benchmark_score(b.name, [t for t in tasks if t.benchmark == b.name]) for b in suite.benchmarks
+    ]
+    return tasks, benchmarks, average(benchmarks)

@@ -1,0 +1,19 @@
+"""Job lifecycle. `transition` is the one function that changes a request's status."""
+
+from openboard.queue._lifecycle import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransitionError,
+    claim_next,
+    fail,
+    finish,
+    transition,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "IllegalTransitionError",
+    "claim_next",
+    "fail",
+    "finish",
+    "transition",
+]

@@ -1,0 +1,58 @@
+from dataclasses import dataclass, field
+from typing import Any
+
+from openboard.domain import ModelId, PinKind
+from openboard.sources._probe import LoadProbe
+from openboard.sources._safetensors import SafetensorsHeader
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+
+@dataclass(frozen=True)
+class ModelSnapshot:
+    """Everything validation needs to know about one model at one pinned revision; no weights."""
+
+    model_id: ModelId
+    requested_revision: str
+    revision: str
+    pin: PinKind
+    files: dict[str, int]
+    config: dict[str, Any] | None = None
+    config_error: str | None = None
+    tokenizer_config: dict[str, Any] | None = None
+    chat_template_file: str | None = None
+    card: str | None = None
+    safetensors: dict[str, SafetensorsHeader] = field(default_factory=dict)
+    safetensors_errors: dict[str, str] = field(default_factory=dict)
+    probe: LoadProbe | None = None
+
+    @property
+    def safetensors_files(self) -> list[str]:
+        return sorted(p for p in self.files if p.endswith(".safetensors"))
+
+    @property
+    def pickled_files(self) -> list[str]:
+        return sorted(p for p in self.files if p.endswith(PICKLE_SUFFIXES))
+
+    @property
+    def param_count(self) -> int | None:
+        if not self.safetensors or self.safetensors_errors:
+            return None
+        return sum(h.param_count for h in self.safetensors.values())
+
+    @property
+    def architectures(self) -> list[str]:
+        value = (self.config or {}).get("architectures") or []
+        return [str(a) for a in value] if isinstance(value, list) else []
+
+    @property
+    def chat_template(self) -> str | None:
+        if self.chat_template_file:
+            return self.chat_template_file
+        template = (self.tokenizer_config or {}).get("chat_template")
+        if isinstance(template, str) and template.strip():
+            return template
+        if isinstance(template, list) and template:  # named templates: [{"name", "template"}]
+            return str(template[0].get("template", "")) or None
+        return None

@@ -1,0 +1,20 @@
+"""The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
+
+from openboard.store._errors import DuplicateRequestError, StoreError
+from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
+from openboard.store._records import EvalRequest, Event, LeaderboardRow, NewRequest
+from openboard.store._store import Store, StatusChange
+
+__all__ = [
+    "HEAD_REVISION",
+    "DuplicateRequestError",
+    "EvalRequest",
+    "Event",
+    "LeaderboardRow",
+    "NewRequest",
+    "StatusChange",
+    "Store",
+    "StoreError",
+    "current_revision",
+    "migrate",
+]

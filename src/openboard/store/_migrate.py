@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from alembic import command
+
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    return config
+
+
+HEAD_REVISION: str = ScriptDirectory.from_config(_config()).get_current_head() or ""
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to `revision` (default: the newest); a no-op when it is already there."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

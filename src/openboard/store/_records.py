@@ -1,0 +1,81 @@
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from openboard.domain import (
+    BenchmarkScore,
+    ModelType,
+    PinKind,
+    Precision,
+    Status,
+    TaskScore,
+    WeightType,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    """A validated submission, ready to queue."""
+
+    model: str
+    base_model: str | None
+    requested_revision: str
+    revision: str
+    pin: PinKind
+    precision: Precision
+    weight_type: WeightType
+    model_type: ModelType
+    use_chat_template: bool
+    params: int | None
+    architectures: list[str]
+    sender: str
+    submitted_time: datetime
+    suite: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRequest:
+    """A queued evaluation: the public queue's request record plus openboard's bookkeeping."""
+
+    id: int
+    model: str
+    base_model: str | None
+    requested_revision: str
+    revision: str
+    pin: PinKind
+    precision: Precision
+    weight_type: WeightType
+    model_type: ModelType
+    use_chat_template: bool
+    params: int | None
+    architectures: list[str]
+    status: Status
+    sender: str
+    submitted_time: datetime
+    suite: str
+    job_id: str | None = None
+    job_start_time: datetime | None = None
+    finished_time: datetime | None = None
+    attempts: int = 0
+    worker: str | None = None
+    progress_done: int | None = None
+    progress_total: int | None = None
+    failure_reason: str | None = None
+    average: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    request_id: int | None
+    at: datetime
+    actor: str
+    kind: str
+    from_status: Status | None
+    to_status: Status | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    request: EvalRequest
+    scores: dict[str, BenchmarkScore] = field(default_factory=dict)
+    tasks: list[TaskScore] = field(default_factory=list)

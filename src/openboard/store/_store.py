@@ -1,0 +1,294 @@
+"""Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, RowMapping, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from openboard.domain import (
+    BenchmarkScore,
+    ModelType,
+    PinKind,
+    Precision,
+    Status,
+    TaskScore,
+    WeightType,
+)
+from openboard.store._engine import create_store_engine
+from openboard.store._errors import DuplicateRequestError
+from openboard.store._migrate import migrate
+from openboard.store._records import EvalRequest, Event, LeaderboardRow, NewRequest
+from openboard.store._tables import (
+    ACTIVE_STATUSES,
+    benchmark_scores,
+    events,
+    requests,
+    task_results,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A compare-and-set on a request's status; built and checked by `openboard.queue.transition`."""
+
+    request_id: int
+    expected: Status
+    new: Status
+    actor: str
+    at: datetime
+    message: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    task_scores: list[TaskScore] = field(default_factory=list)
+    benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> "Store":
+        return cls(create_store_engine(url))
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def add_request(self, new: NewRequest, actor: str) -> EvalRequest:
+        """Queue a request; refuses a duplicate (model, sha, precision) atomically."""
+        values = {
+            "model": new.model,
+            "base_model": new.base_model,
+            "requested_revision": new.requested_revision,
+            "revision": new.revision,
+            "pin": new.pin.value,
+            "precision": new.precision.value,
+            "weight_type": new.weight_type.value,
+            "model_type": new.model_type.value,
+            "use_chat_template": new.use_chat_template,
+            "params": new.params,
+            "architectures": list(new.architectures),
+            "status": Status.PENDING.value,
+            "sender": new.sender,
+            "submitted_time": new.submitted_time,
+            "suite": new.suite,
+            "attempts": 0,
+        }
+        try:
+            with self.engine.begin() as conn:
+                request_id = conn.execute(insert(requests).values(**values)).inserted_primary_key[0]
+                conn.execute(
+                    insert(events).values(
+                        request_id=request_id,
+                        at=new.submitted_time,
+                        actor=actor,
+                        kind="submitted",
+                        from_status=None,
+                        to_status=Status.PENDING.value,
+                        message=f"{new.model}@{new.requested_revision} → {new.revision}",
+                    )
+                )
+        except IntegrityError as exc:
+            existing = self.find_active(new.model, new.revision, new.precision)
+            if existing is None:  # the conflict was something else; never hide it
+                raise
+            raise DuplicateRequestError(
+                existing.id, existing.status.value, new.model, new.revision, new.precision.value
+            ) from exc
+        found = self.get_request(int(request_id))
+        assert found is not None
+        return found
+
+    def find_active(self, model: str, revision: str, precision: Precision) -> EvalRequest | None:
+        query = select(requests).where(
+            requests.c.model == model,
+            requests.c.revision == revision,
+            requests.c.precision == precision.value,
+            requests.c.status.in_(ACTIVE_STATUSES),
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _request(row) if row else None
+
+    def get_request(self, request_id: int) -> EvalRequest | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
+        return _request(row) if row else None
+
+    def list_requests(self, statuses: Iterable[Status] | None = None) -> list[EvalRequest]:
+        query = select(requests).order_by(requests.c.submitted_time, requests.c.id)
+        if statuses is not None:
+            query = query.where(requests.c.status.in_([s.value for s in statuses]))
+        with self.engine.connect() as conn:
+            return [_request(row) for row in conn.execute(query).mappings()]
+
+    def oldest_pending_ids(self, limit: int = 8) -> list[int]:
+        query = (
+            select(requests.c.id)
+            .where(requests.c.status == Status.PENDING.value)
+            .order_by(requests.c.submitted_time, requests.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [int(row[0]) for row in conn.execute(query)]
+
+    def apply_status_change(self, change: StatusChange) -> bool:
+        """Apply `change` if the request is still in `expected`; False when someone else moved it first."""
+        with self.engine.begin() as conn:
+            values: dict[str, Any] = {"status": change.new.value, **change.fields}
+            result = conn.execute(
+                update(requests)
+                .where(requests.c.id == change.request_id, requests.c.status == change.expected.value)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                return False
+            if change.task_scores:
+                conn.execute(
+                    insert(task_results),
+                    [_task_row(change.request_id, s) for s in change.task_scores],
+                )
+            if change.benchmark_scores:
+                conn.execute(
+                    insert(benchmark_scores),
+                    [
+                        {"request_id": change.request_id, "benchmark": b.benchmark, "raw": b.raw, "normalized": b.normalized}
+                        for b in change.benchmark_scores
+                    ],
+                )
+            conn.execute(
+                insert(events).values(
+                    request_id=change.request_id,
+                    at=change.at,
+                    actor=change.actor,
+                    kind="status",
+                    from_status=change.expected.value,
+                    to_status=change.new.value,
+                    message=change.message,
+                )
+            )
+        return True
+
+    def set_progress(self, request_id: int, done: int, total: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == request_id, requests.c.status == Status.RUNNING.value)
+                .values(progress_done=done, progress_total=total)
+            )
+
+    def events_for(self, request_id: int) -> list[Event]:
+        query = select(events).where(events.c.request_id == request_id).order_by(events.c.id)
+        with self.engine.connect() as conn:
+            return [
+                Event(
+                    request_id=row["request_id"],
+                    at=_utc(row["at"]),
+                    actor=row["actor"],
+                    kind=row["kind"],
+                    from_status=Status(row["from_status"]) if row["from_status"] else None,
+                    to_status=Status(row["to_status"]) if row["to_status"] else None,
+                    message=row["message"],
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def task_scores(self, request_id: int) -> list[TaskScore]:
+        query = select(task_results).where(task_results.c.request_id == request_id).order_by(
+            task_results.c.benchmark, task_results.c.task
+        )
+        with self.engine.connect() as conn:
+            return [_task_score(row) for row in conn.execute(query).mappings()]
+
+    def leaderboard(self) -> list[LeaderboardRow]:
+        """Finished evaluations with their benchmark scores, best average first."""
+        query = (
+            select(requests)
+            .where(requests.c.status == Status.FINISHED.value)
+            .order_by(requests.c.average.desc(), requests.c.id)
+        )
+        with self.engine.connect() as conn:
+            finished = [_request(row) for row in conn.execute(query).mappings()]
+            by_request: dict[int, dict[str, BenchmarkScore]] = defaultdict(dict)
+            ids = [r.id for r in finished]
+            if ids:
+                score_rows = conn.execute(
+                    select(benchmark_scores).where(benchmark_scores.c.request_id.in_(ids))
+                ).mappings()
+                for row in score_rows:
+                    by_request[row["request_id"]][row["benchmark"]] = BenchmarkScore(
+                        benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
+                    )
+        return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
+
+    def count_requests(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(requests)).scalar_one())
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _request(row: RowMapping) -> EvalRequest:
+    optional_time = {
+        key: _utc(row[key]) if row[key] is not None else None
+        for key in ("job_start_time", "finished_time")
+    }
+    return EvalRequest(
+        id=row["id"],
+        model=row["model"],
+        base_model=row["base_model"],
+        requested_revision=row["requested_revision"],
+        revision=row["revision"],
+        pin=PinKind(row["pin"]),
+        precision=Precision(row["precision"]),
+        weight_type=WeightType(row["weight_type"]),
+        model_type=ModelType(row["model_type"]),
+        use_chat_template=bool(row["use_chat_template"]),
+        params=row["params"],
+        architectures=list(row["architectures"] or []),
+        status=Status(row["status"]),
+        sender=row["sender"],
+        submitted_time=_utc(row["submitted_time"]),
+        suite=row["suite"],
+        job_id=row["job_id"],
+        attempts=row["attempts"],
+        worker=row["worker"],
+        progress_done=row["progress_done"],
+        progress_total=row["progress_total"],
+        failure_reason=row["failure_reason"],
+        average=row["average"],
+        **optional_time,
+    )
+
+
+def _task_row(request_id: int, score: TaskScore) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "benchmark": score.benchmark,
+        "task": score.task,
+        "metric": score.metric,
+        "raw": score.raw,
+        "stderr": score.stderr,
+        "num_choices": score.num_choices,
+        "normalized": score.normalized,
+        "samples": score.samples,
+    }
+
+
+def _task_score(row: RowMapping) -> TaskScore:
+    return TaskScore(
+        benchmark=row["benchmark"],
+        task=row["task"],
+        metric=row["metric"],
+        raw=row["raw"],
+        stderr=row["stderr"],
+        num_choices=row["num_choices"],
+        normalized=row["normalized"],
+        samples=row["samples"],
+    )

@@ -1,0 +1,104 @@
+"""The schema as SQLAlchemy Core tables. Migrations under migrations/ create it; keep both in step."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ACTIVE_STATUSES = ("PENDING", "RUNNING", "FINISHED")
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("base_model", String(200)),
+    Column("requested_revision", String(255), nullable=False),
+    Column("revision", String(64), nullable=False),
+    Column("pin", String(16), nullable=False),
+    Column("precision", String(16), nullable=False),
+    Column("weight_type", String(16), nullable=False),
+    Column("model_type", String(32), nullable=False),
+    Column("use_chat_template", Boolean, nullable=False),
+    Column("params", BigInteger),
+    Column("architectures", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sender", String(100), nullable=False),
+    Column("submitted_time", DateTime(timezone=True), nullable=False),
+    Column("job_id", String(64)),
+    Column("job_start_time", DateTime(timezone=True)),
+    Column("finished_time", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String(200)),
+    Column("progress_done", Integer),
+    Column("progress_total", Integer),
+    Column("failure_reason", Text),
+    Column("suite", String(64), nullable=False),
+    Column("average", Float),
+    Index("ix_requests_status_submitted", "status", "submitted_time"),
+)
+
+# One active evaluation per (model, sha, precision): the database refuses duplicates even when
+# two submissions race.
+Index(
+    "ux_requests_active_key",
+    requests.c.model,
+    requests.c.revision,
+    requests.c.precision,
+    unique=True,
+    sqlite_where=requests.c.status.in_(ACTIVE_STATUSES),
+    postgresql_where=requests.c.status.in_(ACTIVE_STATUSES),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE")),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16)),
+    Column("message", Text, nullable=False, default=""),
+    Index("ix_events_request", "request_id"),
+)
+
+task_results = Table(
+    "task_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    Column("benchmark", String(64), nullable=False),
+    Column("task", String(128), nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("raw", Float, nullable=False),
+    Column("stderr", Float),
+    Column("num_choices", Integer),
+    Column("normalized", Float, nullable=False),
+    Column("samples", Integer, nullable=False),
+    UniqueConstraint("request_id", "task", name="uq_task_results_request_task"),
+)
+
+benchmark_scores = Table(
+    "benchmark_scores",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("benchmark", String(64), primary_key=True),
+    Column("raw", Float, nullable=False),
+    Column("normalized", Float, nullable=False),
+)

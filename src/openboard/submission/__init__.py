@@ -1,0 +1,5 @@
+"""The use case that turns a submission into a queued evaluation; web, API and CLI all call it."""
+
+from openboard.submission._service import SubmissionOutcome, SubmissionService
+
+__all__ = ["SubmissionOutcome", "SubmissionService"]

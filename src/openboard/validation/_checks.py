@@ -1,0 +1,172 @@
+"""One function per rule. No I/O: everything a rule needs is in the snapshot."""
+
+from collections.abc import Callable
+
+from openboard.domain import Finding, Precision, Severity, SubmissionRequest
+from openboard.sources import ModelSnapshot
+from openboard.validation._policy import ValidationPolicy
+
+Check = Callable[[ModelSnapshot, SubmissionRequest, ValidationPolicy], list[Finding]]
+
+_TORCH_DTYPE_TO_PRECISION = {"float16": Precision.FLOAT16, "bfloat16": Precision.BFLOAT16}
+
+
+def _error(check: str, message: str, hint: str) -> list[Finding]:
+    return [Finding(check=check, severity=Severity.ERROR, message=message, hint=hint)]
+
+
+def check_config(snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy) -> list[Finding]:
+    if snapshot.config_error:
+        return _error("config", snapshot.config_error, "add a config.json saved by transformers")
+    return []
+
+
+def check_remote_code(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
+    config = snapshot.config or {}
+    if "auto_map" in config:
+        return _error(
+            "remote_code",
+            "the model needs remote code (config.json has auto_map); openboard never runs remote code",
+            "use an architecture that transformers ships, or upstream the model code to transformers",
+        )
+    return []
+
+
+def check_loadability(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
+    probe = snapshot.probe
+    if probe is None or snapshot.config_error or "auto_map" in (snapshot.config or {}):
+        return []  # nothing probed, or a clearer finding already names the cause
+    findings: list[Finding] = []
+    version = probe.transformers_version
+    if probe.config_error:
+        findings += _error(
+            "loadability",
+            f"AutoConfig cannot load the model with transformers {version}: {probe.config_error}",
+            "check that config.json's model_type is one transformers knows, and load it yourself with "
+            "AutoConfig.from_pretrained(..., trust_remote_code=False)",
+        )
+    if probe.tokenizer_error:
+        findings += _error(
+            "loadability",
+            f"AutoTokenizer cannot load the tokenizer with transformers {version}: {probe.tokenizer_error}",
+            "save the tokenizer with tokenizer.save_pretrained() next to the model",
+        )
+    if probe.model_error:
+        findings += _error(
+            "loadability",
+            f"AutoModelForCausalLM cannot build the model with transformers {version}: {probe.model_error}",
+            "openboard evaluates causal language models whose architecture transformers ships",
+        )
+    return findings
+
+
+def check_weights_format(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
+    findings: list[Finding] = []
+    if snapshot.pickled_files and not snapshot.safetensors_files:
+        findings += _error(
+            "safetensors",
+            f"the weights are pickled ({', '.join(snapshot.pickled_files[:3])}); openboard never loads pickled weights",
+            "convert them: model.save_pretrained(path, safe_serialization=True), then commit the .safetensors files",
+        )
+    elif not snapshot.safetensors_files:
+        findings += _error(
+            "safetensors",
+            "no .safetensors weights found",
+            "save the model with model.save_pretrained(path) (safetensors is the default)",
+        )
+    elif snapshot.pickled_files:
+        findings.append(
+            Finding(
+                check="safetensors",
+                severity=Severity.INFO,
+                message=f"pickled files ({', '.join(snapshot.pickled_files[:3])}) are ignored; only safetensors are read",
+                hint="remove the pickled copies to save space",
+            )
+        )
+    for path, error in sorted(snapshot.safetensors_errors.items()):
+        findings += _error("safetensors_header", error, f"fix or re-save {path}")
+    return findings
+
+
+def check_size(
+    snapshot: ModelSnapshot, request: SubmissionRequest, policy: ValidationPolicy
+) -> list[Finding]:
+    params = snapshot.param_count
+    if params is None:
+        return []
+    if request.precision in (Precision.FLOAT16, Precision.BFLOAT16):
+        limit = policy.max_params_high_precision
+    elif request.precision is Precision.GPTQ:
+        bits = ((snapshot.config or {}).get("quantization_config") or {}).get("bits", 4)
+        limit = policy.max_params_quantized_base * policy.gptq_factors.get(int(bits), 4)
+    else:
+        limit = policy.max_params_quantized_base * policy.quantized_factors[request.precision]
+    if params > limit:
+        return _error(
+            "size",
+            f"{params / 1e9:.1f} B parameters exceed the {limit / 1e9:.0f} B limit for {request.precision}",
+            "choose a lower precision (8bit, 4bit) or ask the operator for a manual evaluation",
+        )
+    return []
+
+
+def check_precision(
+    snapshot: ModelSnapshot, request: SubmissionRequest, _: ValidationPolicy
+) -> list[Finding]:
+    declared = (snapshot.config or {}).get("torch_dtype") or (snapshot.config or {}).get("dtype")
+    expected = _TORCH_DTYPE_TO_PRECISION.get(str(declared))
+    if expected is None or request.precision not in _TORCH_DTYPE_TO_PRECISION.values():
+        return []
+    if expected is not request.precision:
+        risk = (
+            " bfloat16 weights loaded in float16 can overflow and produce NaNs."
+            if expected is Precision.BFLOAT16 and request.precision is Precision.FLOAT16
+            else ""
+        )
+        return [
+            Finding(
+                check="precision",
+                severity=Severity.WARNING,
+                message=f"the model was saved in {declared} but is submitted in {request.precision}.{risk}",
+                hint=f"submit with precision {expected} unless you mean to",
+            )
+        ]
+    return []
+
+
+def check_chat_template(
+    snapshot: ModelSnapshot, request: SubmissionRequest, _: ValidationPolicy
+) -> list[Finding]:
+    if request.use_chat_template and snapshot.chat_template is None:
+        return _error(
+            "chat_template",
+            "'use chat template' is on but the tokenizer has no chat template",
+            "add chat_template to tokenizer_config.json (or chat_template.jinja), or submit without the toggle",
+        )
+    if not request.use_chat_template and request.model_type == "chat":
+        return [
+            Finding(
+                check="chat_template",
+                severity=Severity.WARNING,
+                message="a chat model submitted without its chat template usually scores lower",
+                hint="tick 'use chat template' (--chat-template)",
+            )
+        ]
+    return []
+
+
+ALL_CHECKS: tuple[Check, ...] = (
+    check_config,
+    check_remote_code,
+    check_loadability,
+    check_weights_format,
+    check_size,
+    check_precision,
+    check_chat_template,
+)

@@ -1,0 +1,89 @@
+"""The read side shared by the HTML pages, their JSON twins and the CLI: plain JSON-ready dicts."""
+
+from typing import Any
+
+from openboard.domain import Status
+from openboard.evaluation import SUITES
+from openboard.store import EvalRequest, Store
+
+LEADERBOARD_SCHEMA_VERSION = 1
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the public queue's format
+
+
+def _benchmarks(suites: set[str]) -> list[dict[str, str]]:
+    columns: list[dict[str, str]] = []
+    for name in sorted(suites):
+        suite = SUITES.get(name)
+        if suite is None:
+            continue
+        columns += [{"name": b.name, "display_name": b.display_name} for b in suite.benchmarks]
+    return columns
+
+
+def request_record(request: EvalRequest) -> dict[str, Any]:
+    """The public queue's request record, plus openboard's own fields."""
+    return {
+        "id": request.id,
+        "model": request.model,
+        "base_model": request.base_model or "",
+        "revision": request.revision,
+        "requested_revision": request.requested_revision,
+        "precision": request.precision.value,
+        "params": round(request.params / 1e9, 6) if request.params is not None else None,
+        "param_count": request.params,
+        "architectures": ",".join(request.architectures),
+        "weight_type": request.weight_type.value,
+        "status": request.status.value,
+        "submitted_time": request.submitted_time.strftime(TIME_FORMAT),
+        "model_type": f"{request.model_type.symbol} : {request.model_type.value}",
+        "job_id": request.job_id,
+        "job_start_time": request.job_start_time.strftime(TIME_FORMAT) if request.job_start_time else None,
+        "use_chat_template": request.use_chat_template,
+        "sender": request.sender,
+        "attempts": request.attempts,
+        "worker": request.worker,
+        "progress": {"done": request.progress_done, "total": request.progress_total},
+        "failure_reason": request.failure_reason,
+        "suite": request.suite,
+    }
+
+
+def leaderboard_payload(store: Store) -> dict[str, Any]:
+    rows = store.leaderboard()
+    return {
+        "schema_version": LEADERBOARD_SCHEMA_VERSION,
+        "benchmarks": _benchmarks({row.request.suite for row in rows}),
+        "rows": [
+            {
+                "rank": rank,
+                "request_id": row.request.id,
+                "model": row.request.model,
+                "type": row.request.model_type.value,
+                "type_symbol": row.request.model_type.symbol,
+                "revision": row.request.revision,
+                "precision": row.request.precision.value,
+                "weight_type": row.request.weight_type.value,
+                "params_b": round(row.request.params / 1e9, 6) if row.request.params is not None else None,
+                "architecture": ",".join(row.request.architectures),
+                "use_chat_template": row.request.use_chat_template,
+                "average": row.request.average,
+                "scores": {
+                    name: {"normalized": score.normalized, "raw": score.raw}
+                    for name, score in row.scores.items()
+                },
+                "submitted_time": row.request.submitted_time.strftime(TIME_FORMAT),
+            }
+            for rank, row in enumerate(rows, start=1)
+        ],
+    }
+
+
+def queue_payload(store: Store) -> dict[str, Any]:
+    requests = store.list_requests()
+    pending = [r for r in requests if r.status is Status.PENDING]
+    positions = {r.id: position for position, r in enumerate(pending, start=1)}
+    return {
+        "schema_version": LEADERBOARD_SCHEMA_VERSION,
+        "counts": {s.value: sum(1 for r in requests if r.status is s) for s in Status},
+        "requests": [{**request_record(r), "position": positions.get(r.id)} for r in requests],
+    }

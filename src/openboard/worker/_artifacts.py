@@ -1,0 +1,61 @@
+"""What a finished evaluation leaves on disk: lm-eval's results, per-sample outputs, a reproducibility record."""
+
+import gzip
+import json
+import platform
+import shlex
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from openboard import __version__
+from openboard.evaluation import EvaluationOutput, EvaluationSpec
+from openboard.store import EvalRequest
+
+ARTIFACT_SCHEMA_VERSION = 1
+
+
+def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_path: Path) -> str:
+    """The `lm-eval` command line that reproduces this run on the same model files."""
+    model_args = f"pretrained={request.model},revision={request.revision},dtype={spec.model_args()['dtype']}"
+    parts = [
+        "lm-eval", "--model", "hf", "--model_args", model_args,
+        "--tasks", ",".join(spec.suite.task_names), "--include_path", str(include_path),
+        "--batch_size", spec.batch_size, "--seed", str(spec.seed),
+    ]  # fmt: skip
+    if spec.limit is not None:
+        parts += ["--limit", str(spec.limit)]
+    if spec.apply_chat_template:
+        parts += ["--apply_chat_template", "--fewshot_as_multiturn"]
+    return shlex.join(parts)
+
+
+def write_artifacts(
+    folder: Path, request: EvalRequest, spec: EvaluationSpec, output: EvaluationOutput, include_path: Path
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(output.results, indent=2, default=str))
+    with gzip.open(folder / "samples.jsonl.gz", "wt", encoding="utf-8") as stream:
+        for task, samples in output.samples.items():
+            for sample in samples:
+                stream.write(json.dumps({"task": task, **sample}, default=str) + "\n")
+    record: dict[str, Any] = {
+        "schema_version": ARTIFACT_SCHEMA_VERSION,
+        "request_id": request.id,
+        "model": request.model,
+        "revision": request.revision,
+        "pin": request.pin.value,
+        "precision": request.precision.value,
+        "suite": {"name": spec.suite.name, "version": spec.suite.version, "tasks": spec.suite.task_names},
+        "limit": spec.limit,
+        "seed": spec.seed,
+        "batch_size": spec.batch_size,
+        "device": spec.device,
+        "apply_chat_template": spec.apply_chat_template,
+        "versions": {"openboard": __version__, **output.versions},
+        "hardware": {"machine": platform.machine(), "processor": platform.processor(), "python": platform.python_version()},
+        "wall_seconds": output.wall_seconds,
+        "command": reproduction_command(request, spec, include_path),
+        "scores": [asdict(s) for s in output.task_scores],
+    }
+    (folder / "reproducibility.json").write_text(json.dumps(record, indent=2))

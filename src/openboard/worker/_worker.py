@@ -1,0 +1,93 @@
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from openboard.config import Settings
+from openboard.domain import ModelId, OpenboardError
+from openboard.evaluation import EvaluationSpec, get_suite, prepare_tasks, run_evaluation
+from openboard.queue import claim_next, fail, finish
+from openboard.store import EvalRequest, Store
+from openboard.worker._artifacts import write_artifacts
+
+log = logging.getLogger(__name__)
+
+
+class CheckoutSource(Protocol):
+    def checkout(self, model_id: ModelId, revision: str) -> Path: ...
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """Evaluates queued requests one at a time; every failure is stored with its reason."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        source: CheckoutSource,
+        clock: Callable[[], datetime],
+        name: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._source = source
+        self._clock = clock
+        self.name = name or default_worker_name()
+
+    def run_once(self) -> EvalRequest | None:
+        """Evaluate the oldest pending request, if any; returns it as stored afterwards."""
+        request = claim_next(self._store, self.name, self._clock())
+        if request is None:
+            return None
+        log.info("evaluating request #%d: %s@%s", request.id, request.model, request.revision[:12])
+        artifacts = self._settings.artifacts_dir / str(request.id)
+        try:
+            self._evaluate(request, artifacts)
+        except OpenboardError as exc:
+            fail(self._store, request, actor=self.name, at=self._clock(), reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - any crash of the harness becomes a stored reason
+            artifacts.mkdir(parents=True, exist_ok=True)
+            (artifacts / "error.log").write_text(traceback.format_exc())
+            reason = f"harness error: {type(exc).__name__}: {exc} (traceback in {artifacts / 'error.log'})"
+            fail(self._store, request, actor=self.name, at=self._clock(), reason=reason)
+        return self._store.get_request(request.id)
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+        while not stop.is_set():
+            if self.run_once() is None:
+                stop.wait(poll_seconds)
+
+    def _evaluate(self, request: EvalRequest, artifacts: Path) -> None:
+        suite = get_suite(request.suite)
+        model_path = self._source.checkout(ModelId.parse(request.model), request.revision)
+        spec = EvaluationSpec(
+            model_path=model_path,
+            precision=request.precision,
+            suite=suite,
+            tasks_dir=self._settings.tasks_dir,
+            apply_chat_template=request.use_chat_template,
+            limit=self._settings.eval_limit,
+            batch_size=self._settings.eval_batch_size,
+            device=self._settings.eval_device,
+            seed=self._settings.seed,
+        )
+        output = run_evaluation(spec)
+        write_artifacts(artifacts, request, spec, output, prepare_tasks(suite, self._settings.tasks_dir))
+        finish(
+            self._store,
+            request,
+            actor=self.name,
+            at=self._clock(),
+            task_scores=output.task_scores,
+            benchmark_scores=output.benchmark_scores,
+            average=output.average,
+        )
