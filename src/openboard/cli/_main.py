@@ -53,7 +53,11 @@ def init(ctx: typer.Context) -> None:
     before = current_revision(context.store.engine)
     context.store.migrate()
     context.settings.model_root.mkdir(parents=True, exist_ok=True)
-    action = "created" if before is None else ("up to date" if before == HEAD_REVISION else f"upgraded from {before}")
+    action = (
+        "created"
+        if before is None
+        else ("up to date" if before == HEAD_REVISION else f"upgraded from {before}")
+    )
     typer.echo(f"database {action} at schema {HEAD_REVISION}: {context.settings.database_url}")
     typer.echo(f"models are read from {context.settings.model_root}/<org>/<name>")
 

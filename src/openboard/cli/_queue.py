@@ -35,9 +35,12 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     @app.command()
     def worker(
         ctx: typer.Context,
-        once: Annotated[bool, typer.Option("--once", help="evaluate at most one request, then exit")] = False,
+        once: Annotated[
+            bool, typer.Option("--once", help="evaluate at most one request, then exit")
+        ] = False,
         until_empty: Annotated[
-            bool, typer.Option("--until-empty", help="evaluate until no request is pending, then exit")
+            bool,
+            typer.Option("--until-empty", help="evaluate until no request is pending, then exit"),
         ] = False,
         poll: Annotated[float, typer.Option(help="seconds between looks at an empty queue")] = 5.0,
     ) -> None:
@@ -65,6 +68,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         runner.run_forever(stop, poll_seconds=poll)
 
 
-def _report(request_id: int, model: str, status: str, average: float | None, reason: str | None) -> None:
+def _report(
+    request_id: int, model: str, status: str, average: float | None, reason: str | None
+) -> None:
     detail = f"average {average:.2f}" if average is not None else (reason or "")
     typer.echo(f"#{request_id} {model}: {status} {detail}")

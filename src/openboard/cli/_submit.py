@@ -1,7 +1,7 @@
 import getpass
 import os
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -24,7 +24,9 @@ WeightTypeOpt = Annotated[WeightType, typer.Option(help="Original, Delta or Adap
 BaseModel = Annotated[str | None, typer.Option(help="base model id (Delta and Adapter only)")]
 ModelTypeOpt = Annotated[ModelType, typer.Option(help="what kind of model this is")]
 ChatTemplate = Annotated[bool, typer.Option(help="evaluate with the tokenizer's chat template")]
-Sender = Annotated[str | None, typer.Option(help="who submits (default: $OPENBOARD_USER or your login)")]
+Sender = Annotated[
+    str | None, typer.Option(help="who submits (default: $OPENBOARD_USER or your login)")
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="print the verdict as JSON")]
 
 
@@ -47,7 +49,9 @@ def _request(
             weight_type=weight_type,
             base_model=base_model,
             model_type=model_type,
-            use_chat_template=(model_type is ModelType.CHAT) if chat_template is None else chat_template,
+            use_chat_template=(model_type is ModelType.CHAT)
+            if chat_template is None
+            else chat_template,
             sender=sender or os.environ.get("OPENBOARD_USER") or getpass.getuser(),
         )
     except ValidationError as exc:
@@ -75,13 +79,25 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         base_model: BaseModel = None,
         chat_template: Annotated[
             bool | None,
-            typer.Option("--chat-template/--no-chat-template", help="evaluate with the chat template (default: on for chat models)"),
+            typer.Option(
+                "--chat-template/--no-chat-template",
+                help="evaluate with the chat template (default: on for chat models)",
+            ),
         ] = None,
         sender: Sender = None,
         as_json: JsonOut = False,
     ) -> None:
         """Check a model and queue it for evaluation (exit status 1 when refused)."""
-        request = _request(model_id, revision, precision, weight_type, base_model, model_type, chat_template, sender)
+        request = _request(
+            model_id,
+            revision,
+            precision,
+            weight_type,
+            base_model,
+            model_type,
+            chat_template,
+            sender,
+        )
         if isinstance(request, Verdict):
             _finish(request, None, as_json)
         context = open_context(ctx)
@@ -99,20 +115,32 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         base_model: BaseModel = None,
         chat_template: Annotated[
             bool | None,
-            typer.Option("--chat-template/--no-chat-template", help="evaluate with the chat template (default: on for chat models)"),
+            typer.Option(
+                "--chat-template/--no-chat-template",
+                help="evaluate with the chat template (default: on for chat models)",
+            ),
         ] = None,
         sender: Sender = None,
         as_json: JsonOut = False,
     ) -> None:
         """Run every submission check without queueing (exit status 0 accepted, 1 refused)."""
-        request = _request(model_id, revision, precision, weight_type, base_model, model_type, chat_template, sender)
+        request = _request(
+            model_id,
+            revision,
+            precision,
+            weight_type,
+            base_model,
+            model_type,
+            chat_template,
+            sender,
+        )
         if isinstance(request, Verdict):
             _finish(request, None, as_json)
         context = open_context(ctx)
         _finish(context.submission().check(request), None, as_json)
 
 
-def _finish(verdict: Verdict, request_id: int | None, as_json: bool) -> None:
+def _finish(verdict: Verdict, request_id: int | None, as_json: bool) -> NoReturn:
     if as_json:
         print_json(verdict_payload(verdict, request_id))
     else:

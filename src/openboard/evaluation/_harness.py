@@ -15,7 +15,11 @@ from openboard.evaluation._suites import Suite
 from openboard.evaluation._tasks import prepare_tasks
 
 # Every evaluation runs offline: nothing may wait on, or silently read from, the network.
-OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
 
 _DTYPES = {Precision.FLOAT16: "float16", Precision.BFLOAT16: "bfloat16"}
 
@@ -105,4 +109,3 @@ def run_evaluation(spec: EvaluationSpec) -> EvaluationOutput:
             "torch": torch.__version__,
         },
     )
-

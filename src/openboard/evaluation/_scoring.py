@@ -75,9 +75,12 @@ def _finite(value: object, task: str) -> float:
     return float(value)
 
 
-def score_suite(results: Mapping[str, Any], suite: Suite) -> tuple[list[TaskScore], list[BenchmarkScore], float]:
+def score_suite(
+    results: Mapping[str, Any], suite: Suite
+) -> tuple[list[TaskScore], list[BenchmarkScore], float]:
     tasks = parse_task_scores(results, suite)
     benchmarks = [
-        benchmark_score(b.name, [t for t in tasks if t.benchmark == b.name]) for b in suite.benchmarks
+        benchmark_score(b.name, [t for t in tasks if t.benchmark == b.name])
+        for b in suite.benchmarks
     ]
     return tasks, benchmarks, average(benchmarks)

@@ -90,7 +90,9 @@ def _web_of_lies(rng: random.Random) -> Example:
     sentences = [f"{people[0]} {'tells the truth' if truthful else 'lies'}."]
     for speaker, subject in zip(people[1:], people, strict=False):
         claims_truth = rng.choice([True, False])
-        sentences.append(f"{speaker} says {subject} {'tells the truth' if claims_truth else 'lies'}.")
+        sentences.append(
+            f"{speaker} says {subject} {'tells the truth' if claims_truth else 'lies'}."
+        )
         truthful = claims_truth == truthful
     question = f"Question: {' '.join(sentences)} Does {people[-1]} tell the truth?"
     return {"input": question, "target": "Yes" if truthful else "No"}
@@ -104,11 +106,15 @@ def _object_counting(rng: random.Random) -> Example:
     for singular, plural in rng.sample(_CATEGORIES[category], rng.randint(2, 5)):
         count = rng.choice([1, 1, 1, 2, 3])
         total += count
-        items.append(f"{_article(singular)} {singular}" if count == 1 else f"{_NUMBER_WORDS[count]} {plural}")
+        items.append(
+            f"{_article(singular)} {singular}" if count == 1 else f"{_NUMBER_WORDS[count]} {plural}"
+        )
     for singular, _ in rng.sample(_CATEGORIES[rng.choice(others)], rng.randint(0, 2)):
         items.append(f"{_article(singular)} {singular}")
     rng.shuffle(items)
-    listing = " and ".join(items) if len(items) == 2 else ", ".join(items[:-1]) + f", and {items[-1]}"
+    listing = (
+        " and ".join(items) if len(items) == 2 else ", ".join(items[:-1]) + f", and {items[-1]}"
+    )
     return {"input": f"I have {listing}. How many {category} do I have?", "target": str(total)}
 
 
@@ -118,10 +124,14 @@ def _article(noun: str) -> str:
 
 _TASKS: dict[str, tuple[Callable[[random.Random], Example], str, list[str]]] = {
     "starter_bbh_boolean_expressions": (
-        _boolean_expression, "Evaluate the result of a random Boolean expression.", ["False", "True"]
+        _boolean_expression,
+        "Evaluate the result of a random Boolean expression.",
+        ["False", "True"],
     ),
     "starter_bbh_web_of_lies": (
-        _web_of_lies, "Evaluate a random boolean function expressed as a word problem.", ["Yes", "No"]
+        _web_of_lies,
+        "Evaluate a random boolean function expressed as a word problem.",
+        ["Yes", "No"],
     ),
     "starter_bbh_object_counting": (
         _object_counting,
@@ -168,7 +178,9 @@ def write_starter_tasks(folder: Path, size: int = 50, seed: int = 2024) -> list[
             "doc_to_choice": choices,
             "num_fewshot": _SHOTS,
             "fewshot_config": {"sampler": "first_n", "samples": shots},
-            "metric_list": [{"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}],
+            "metric_list": [
+                {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
+            ],
             "metadata": {"version": 1.0, "generator_seed": seed, "size": size},
         }
         (folder / f"{task}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

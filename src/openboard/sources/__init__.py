@@ -1,5 +1,6 @@
 """Where models come from: local folders and git repositories; safetensors header reading."""
 
+from openboard.domain import PinKind
 from openboard.sources._errors import (
     ModelNotFoundError,
     RevisionNotFoundError,
@@ -14,7 +15,7 @@ from openboard.sources._safetensors import (
     parse_safetensors_header,
     read_safetensors_header,
 )
-from openboard.sources._snapshot import ModelSnapshot, PinKind
+from openboard.sources._snapshot import ModelSnapshot
 
 __all__ = [
     "LoadProbe",

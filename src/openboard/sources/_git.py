@@ -6,7 +6,7 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from openboard.sources._errors import RevisionNotFoundError, SourceError
 
@@ -74,7 +74,7 @@ def read_blob(repo: Path, sha: str, path: str) -> bytes:
 
 
 @contextmanager
-def open_blob(repo: Path, sha: str, path: str) -> Iterator[BinaryIO]:
+def open_blob(repo: Path, sha: str, path: str) -> Iterator[IO[bytes]]:
     """Stream a blob so a caller can read its first bytes without git writing out gigabytes."""
     proc = subprocess.Popen(
         _git(repo, "cat-file", "blob", f"{sha}:{path}"),

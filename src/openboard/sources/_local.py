@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from openboard.domain import ModelId
+from openboard.domain import ModelId, PinKind
 from openboard.sources import _git
 from openboard.sources._errors import ModelNotFoundError, RevisionNotFoundError, SourceError
 from openboard.sources._probe import LoadProbe, probe_loadability
@@ -19,7 +19,7 @@ from openboard.sources._safetensors import (
     read_safetensors_file_header,
     read_safetensors_header,
 )
-from openboard.sources._snapshot import PICKLE_SUFFIXES, ModelSnapshot, PinKind
+from openboard.sources._snapshot import PICKLE_SUFFIXES, ModelSnapshot
 
 WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".onnx", ".h5", ".msgpack", *PICKLE_SUFFIXES)
 _SMALL_FILE = 1024 * 1024
@@ -75,7 +75,9 @@ class LocalModelSource:
                 )
             return folder
         if not _git.FULL_SHA.match(revision):
-            raise RevisionNotFoundError(f"{revision!r} is not a pinned commit sha", "resubmit the model")
+            raise RevisionNotFoundError(
+                f"{revision!r} is not a pinned commit sha", "resubmit the model"
+            )
         target = self.checkouts / model_id.org / model_id.name / revision
         if target.is_dir():
             return target
@@ -111,7 +113,9 @@ class LocalModelSource:
                 ]  # fmt: skip
                 _git.export_tree(repo, sha, Path(tmp), probe_paths)
                 load_probe = self._prober(Path(tmp))
-        return _build_snapshot(model_id, requested, sha, PinKind.GIT_COMMIT, files, small, headers, errors, load_probe)
+        return _build_snapshot(
+            model_id, requested, sha, PinKind.GIT_COMMIT, files, small, headers, errors, load_probe
+        )
 
     def _folder_snapshot(
         self, model_id: ModelId, requested: str, folder: Path, fingerprint: str, probe: bool
@@ -127,7 +131,15 @@ class LocalModelSource:
                 errors[path] = str(exc)
         load_probe = self._prober(folder) if probe else None
         return _build_snapshot(
-            model_id, requested, fingerprint, PinKind.FINGERPRINT, files, small, headers, errors, load_probe
+            model_id,
+            requested,
+            fingerprint,
+            PinKind.FINGERPRINT,
+            files,
+            small,
+            headers,
+            errors,
+            load_probe,
         )
 
 

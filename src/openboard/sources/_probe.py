@@ -34,7 +34,7 @@ def probe_loadability(folder: Path) -> LoadProbe:
     if config is not None:
         try:
             with torch.device("meta"):
-                AutoModelForCausalLM.from_config(config, trust_remote_code=False)
+                AutoModelForCausalLM.from_config(config, trust_remote_code=False)  # type: ignore[no-untyped-call]
         except Exception as exc:  # noqa: BLE001 - the message is the finding
             model_error = _first_line(exc)
     return LoadProbe(

@@ -4,8 +4,9 @@ import json
 import math
 import struct
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from openboard.domain import OpenboardError
 
@@ -49,7 +50,7 @@ class SafetensorsHeader:
         return frozenset(t.dtype for t in self.tensors)
 
 
-def read_safetensors_header(stream: BinaryIO, file_size: int, name: str) -> SafetensorsHeader:
+def read_safetensors_header(stream: IO[bytes], file_size: int, name: str) -> SafetensorsHeader:
     """Read and check the header at the start of `stream`; reads 8 + header-length bytes only."""
     prefix = stream.read(8)
     if prefix.startswith(LFS_POINTER_PREFIX[:8]) and file_size < 1024:
@@ -58,7 +59,9 @@ def read_safetensors_header(stream: BinaryIO, file_size: int, name: str) -> Safe
             "run `git lfs pull` in the model repository, then commit",
         )
     if len(prefix) < 8:
-        raise SafetensorsHeaderError(f"{name} is too short to be safetensors", "re-save the weights")
+        raise SafetensorsHeaderError(
+            f"{name} is too short to be safetensors", "re-save the weights"
+        )
     (length,) = struct.unpack("<Q", prefix)
     if length > MAX_HEADER_BYTES:
         raise SafetensorsHeaderError(
@@ -67,7 +70,8 @@ def read_safetensors_header(stream: BinaryIO, file_size: int, name: str) -> Safe
         )
     if 8 + length > file_size:
         raise SafetensorsHeaderError(
-            f"{name} declares a header longer than the file", "the file is truncated; upload it again"
+            f"{name} declares a header longer than the file",
+            "the file is truncated; upload it again",
         )
     raw = stream.read(length)
     if len(raw) != length:
@@ -106,7 +110,7 @@ def parse_safetensors_header(raw: bytes, data_size: int, name: str) -> Safetenso
         tensors.append(tensor)
         ranges.append((begin, end, tensor_name))
     ranges.sort()
-    for (_, prev_end, prev_name), (begin, _, tensor_name) in zip(ranges, ranges[1:], strict=False):
+    for (_, prev_end, prev_name), (begin, _, tensor_name) in pairwise(ranges):
         if begin < prev_end:
             raise SafetensorsHeaderError(
                 f"{name}: tensors {prev_name!r} and {tensor_name!r} overlap", fix
@@ -120,7 +124,9 @@ def _tensor_info(tensor_name: str, entry: object, name: str) -> TensorInfo:
         raise SafetensorsHeaderError(f"{name}: entry {tensor_name!r} is not an object", fix)
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if dtype not in DTYPE_BITS:
-        raise SafetensorsHeaderError(f"{name}: tensor {tensor_name!r} has unknown dtype {dtype!r}", fix)
+        raise SafetensorsHeaderError(
+            f"{name}: tensor {tensor_name!r} has unknown dtype {dtype!r}", fix
+        )
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise SafetensorsHeaderError(f"{name}: tensor {tensor_name!r} has an invalid shape", fix)
     if (
@@ -129,7 +135,9 @@ def _tensor_info(tensor_name: str, entry: object, name: str) -> TensorInfo:
         or not all(isinstance(o, int) and o >= 0 for o in offsets)
         or offsets[0] > offsets[1]
     ):
-        raise SafetensorsHeaderError(f"{name}: tensor {tensor_name!r} has invalid data_offsets", fix)
+        raise SafetensorsHeaderError(
+            f"{name}: tensor {tensor_name!r} has invalid data_offsets", fix
+        )
     return TensorInfo(name=tensor_name, dtype=str(dtype), shape=tuple(shape))
 
 

@@ -8,7 +8,6 @@ from openboard.sources._safetensors import SafetensorsHeader
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
-
 @dataclass(frozen=True)
 class ModelSnapshot:
     """Everything validation needs to know about one model at one pinned revision; no weights."""

@@ -3,7 +3,7 @@
 from openboard.store._errors import DuplicateRequestError, StoreError
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
 from openboard.store._records import EvalRequest, Event, LeaderboardRow, NewRequest
-from openboard.store._store import Store, StatusChange
+from openboard.store._store import StatusChange, Store
 
 __all__ = [
     "HEAD_REVISION",

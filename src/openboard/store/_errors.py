@@ -8,7 +8,9 @@ class StoreError(OpenboardError):
 class DuplicateRequestError(StoreError):
     """(model, sha, precision) is already pending, running or finished."""
 
-    def __init__(self, existing_id: int, status: str, model: str, revision: str, precision: str) -> None:
+    def __init__(
+        self, existing_id: int, status: str, model: str, revision: str, precision: str
+    ) -> None:
         super().__init__(
             f"{model} at {revision[:12]} in {precision} is already {status} (request #{existing_id})",
             "wait for that evaluation, or submit another revision or precision",

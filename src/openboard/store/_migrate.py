@@ -1,11 +1,10 @@
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-
-from alembic import command
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 

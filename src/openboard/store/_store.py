@@ -79,7 +79,9 @@ class Store:
         }
         try:
             with self.engine.begin() as conn:
-                request_id = conn.execute(insert(requests).values(**values)).inserted_primary_key[0]
+                inserted = conn.execute(insert(requests).values(**values)).inserted_primary_key
+                assert inserted is not None
+                request_id = inserted[0]
                 conn.execute(
                     insert(events).values(
                         request_id=request_id,
@@ -115,7 +117,9 @@ class Store:
 
     def get_request(self, request_id: int) -> EvalRequest | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
+            row = (
+                conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
+            )
         return _request(row) if row else None
 
     def list_requests(self, statuses: Iterable[Status] | None = None) -> list[EvalRequest]:
@@ -141,7 +145,9 @@ class Store:
             values: dict[str, Any] = {"status": change.new.value, **change.fields}
             result = conn.execute(
                 update(requests)
-                .where(requests.c.id == change.request_id, requests.c.status == change.expected.value)
+                .where(
+                    requests.c.id == change.request_id, requests.c.status == change.expected.value
+                )
                 .values(**values)
             )
             if result.rowcount != 1:
@@ -155,7 +161,12 @@ class Store:
                 conn.execute(
                     insert(benchmark_scores),
                     [
-                        {"request_id": change.request_id, "benchmark": b.benchmark, "raw": b.raw, "normalized": b.normalized}
+                        {
+                            "request_id": change.request_id,
+                            "benchmark": b.benchmark,
+                            "raw": b.raw,
+                            "normalized": b.normalized,
+                        }
                         for b in change.benchmark_scores
                     ],
                 )
@@ -197,8 +208,10 @@ class Store:
             ]
 
     def task_scores(self, request_id: int) -> list[TaskScore]:
-        query = select(task_results).where(task_results.c.request_id == request_id).order_by(
-            task_results.c.benchmark, task_results.c.task
+        query = (
+            select(task_results)
+            .where(task_results.c.request_id == request_id)
+            .order_by(task_results.c.benchmark, task_results.c.task)
         )
         with self.engine.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]

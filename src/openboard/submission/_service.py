@@ -10,7 +10,9 @@ from openboard.validation import ValidationPolicy, source_failure_verdict, valid
 
 
 class ModelSource(Protocol):
-    def snapshot(self, model_id: ModelId, revision: str, *, probe: bool = True) -> ModelSnapshot: ...
+    def snapshot(
+        self, model_id: ModelId, revision: str, *, probe: bool = True
+    ) -> ModelSnapshot: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,11 @@ class SubmissionService:
                 verdict,
                 _duplicate(
                     DuplicateRequestError(
-                        existing.id, existing.status.value, existing.model, existing.revision, existing.precision.value
+                        existing.id,
+                        existing.status.value,
+                        existing.model,
+                        existing.revision,
+                        existing.precision.value,
                     )
                 ),
             )

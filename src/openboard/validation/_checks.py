@@ -15,7 +15,9 @@ def _error(check: str, message: str, hint: str) -> list[Finding]:
     return [Finding(check=check, severity=Severity.ERROR, message=message, hint=hint)]
 
 
-def check_config(snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy) -> list[Finding]:
+def check_config(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
     if snapshot.config_error:
         return _error("config", snapshot.config_error, "add a config.json saved by transformers")
     return []

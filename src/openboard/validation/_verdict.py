@@ -24,7 +24,11 @@ def validate(
     )
 
 
-def source_failure_verdict(request: SubmissionRequest, error: SourceError, now: datetime) -> Verdict:
+def source_failure_verdict(
+    request: SubmissionRequest, error: SourceError, now: datetime
+) -> Verdict:
     """A verdict for a model that could not even be read: the source's error is the one finding."""
-    finding = Finding(check="source", severity=Severity.ERROR, message=error.message, hint=error.hint)
+    finding = Finding(
+        check="source", severity=Severity.ERROR, message=error.message, hint=error.hint
+    )
     return Verdict(model=request.model, findings=[finding], checked_at=now)

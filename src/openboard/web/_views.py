@@ -37,7 +37,9 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "submitted_time": request.submitted_time.strftime(TIME_FORMAT),
         "model_type": f"{request.model_type.symbol} : {request.model_type.value}",
         "job_id": request.job_id,
-        "job_start_time": request.job_start_time.strftime(TIME_FORMAT) if request.job_start_time else None,
+        "job_start_time": request.job_start_time.strftime(TIME_FORMAT)
+        if request.job_start_time
+        else None,
         "use_chat_template": request.use_chat_template,
         "sender": request.sender,
         "attempts": request.attempts,
@@ -63,7 +65,9 @@ def leaderboard_payload(store: Store) -> dict[str, Any]:
                 "revision": row.request.revision,
                 "precision": row.request.precision.value,
                 "weight_type": row.request.weight_type.value,
-                "params_b": round(row.request.params / 1e9, 6) if row.request.params is not None else None,
+                "params_b": round(row.request.params / 1e9, 6)
+                if row.request.params is not None
+                else None,
                 "architecture": ",".join(row.request.architectures),
                 "use_chat_template": row.request.use_chat_template,
                 "average": row.request.average,

@@ -17,7 +17,9 @@ ARTIFACT_SCHEMA_VERSION = 1
 
 def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_path: Path) -> str:
     """The `lm-eval` command line that reproduces this run on the same model files."""
-    model_args = f"pretrained={request.model},revision={request.revision},dtype={spec.model_args()['dtype']}"
+    model_args = (
+        f"pretrained={request.model},revision={request.revision},dtype={spec.model_args()['dtype']}"
+    )
     parts = [
         "lm-eval", "--model", "hf", "--model_args", model_args,
         "--tasks", ",".join(spec.suite.task_names), "--include_path", str(include_path),
@@ -31,7 +33,11 @@ def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_pat
 
 
 def write_artifacts(
-    folder: Path, request: EvalRequest, spec: EvaluationSpec, output: EvaluationOutput, include_path: Path
+    folder: Path,
+    request: EvalRequest,
+    spec: EvaluationSpec,
+    output: EvaluationOutput,
+    include_path: Path,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(output.results, indent=2, default=str))
@@ -46,14 +52,22 @@ def write_artifacts(
         "revision": request.revision,
         "pin": request.pin.value,
         "precision": request.precision.value,
-        "suite": {"name": spec.suite.name, "version": spec.suite.version, "tasks": spec.suite.task_names},
+        "suite": {
+            "name": spec.suite.name,
+            "version": spec.suite.version,
+            "tasks": spec.suite.task_names,
+        },
         "limit": spec.limit,
         "seed": spec.seed,
         "batch_size": spec.batch_size,
         "device": spec.device,
         "apply_chat_template": spec.apply_chat_template,
         "versions": {"openboard": __version__, **output.versions},
-        "hardware": {"machine": platform.machine(), "processor": platform.processor(), "python": platform.python_version()},
+        "hardware": {
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "python": platform.python_version(),
+        },
         "wall_seconds": output.wall_seconds,
         "command": reproduction_command(request, spec, include_path),
         "scores": [asdict(s) for s in output.task_scores],

@@ -81,7 +81,9 @@ class Worker:
             seed=self._settings.seed,
         )
         output = run_evaluation(spec)
-        write_artifacts(artifacts, request, spec, output, prepare_tasks(suite, self._settings.tasks_dir))
+        write_artifacts(
+            artifacts, request, spec, output, prepare_tasks(suite, self._settings.tasks_dir)
+        )
         finish(
             self._store,
             request,

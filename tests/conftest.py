@@ -1,0 +1,69 @@
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openboard.cli._context import Context
+from openboard.config import Settings
+from openboard.demo import TinyModelSpec, write_tiny_model
+from openboard.demo._git import commit_all
+
+os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+
+
+@pytest.fixture(scope="session")
+def model_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny models built once per session: a good one, and the broken kinds validation must refuse."""
+    root = tmp_path_factory.mktemp("models")
+    good = root / "demo" / "tiny"
+    write_tiny_model(good, TinyModelSpec(seed=1))
+
+    plain = root / "demo" / "plain"
+    shutil.copytree(good, plain, ignore=shutil.ignore_patterns(".git"))
+
+    remote = root / "bad" / "remote-code"
+    shutil.copytree(good, remote, ignore=shutil.ignore_patterns(".git"))
+    config = json.loads((remote / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForCausalLM": "modeling_evil.EvilForCausalLM"}
+    (remote / "config.json").write_text(json.dumps(config))
+    commit_all(remote, "needs remote code")
+
+    pickled = root / "bad" / "pickled"
+    shutil.copytree(good, pickled, ignore=shutil.ignore_patterns(".git", "*.safetensors"))
+    # Not a real pickle: openboard must refuse on the file name alone, never open it.
+    (pickled / "pytorch_model.bin").write_bytes(b"not a pickle; must never be loaded")
+    commit_all(pickled, "pickled weights only")
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_library: Path) -> Settings:
+    return Settings(home=tmp_path / "home", models=model_library, eval_batch_size="8")
+
+
+@pytest.fixture
+def context(settings: Settings) -> Iterator[Context]:
+    ctx = Context.open(settings)
+    ctx.store.migrate()
+    yield ctx
+    ctx.store.engine.dispose()
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    assert settings.models is not None
+    return {
+        "OPENBOARD_HOME": str(settings.home),
+        "OPENBOARD_MODELS": str(settings.models),
+        "OPENBOARD_EVAL_BATCH_SIZE": settings.eval_batch_size,
+    }
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()

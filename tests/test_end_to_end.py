@@ -1,0 +1,173 @@
+"""The whole path through the CLI: init → submit → worker → leaderboard, checked against lm-eval itself."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from openboard.cli import app
+from openboard.demo import TinyModelSpec, write_tiny_model
+from openboard.demo._git import commit_all
+from openboard.evaluation import STARTER, prepare_tasks
+
+from .conftest import git
+
+LIMIT = 12
+SEED = 1234
+
+
+def run(env: dict[str, str], *args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return {**cli_env, "OPENBOARD_EVAL_LIMIT": str(LIMIT), "OPENBOARD_SEED": str(SEED)}
+
+
+@pytest.fixture(scope="session")
+def reference_scores(
+    model_library: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, float]:
+    """What lm-eval's own simple_evaluate gives for demo/tiny with the same tasks, limit and seeds."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    include = prepare_tasks(STARTER, tmp_path_factory.mktemp("tasks"))
+    results = lm_eval.simple_evaluate(
+        model="hf",
+        model_args={"pretrained": str(model_library / "demo" / "tiny"), "dtype": "bfloat16"},
+        tasks=STARTER.task_names,
+        task_manager=TaskManager(include_path=str(include), include_defaults=False),
+        batch_size="8",
+        device="cpu",
+        limit=LIMIT,
+        random_seed=SEED,
+        numpy_random_seed=SEED,
+        torch_random_seed=SEED,
+        fewshot_random_seed=SEED,
+    )
+    assert results is not None
+    return {task: results["results"][task]["acc_norm,none"] for task in STARTER.task_names}
+
+
+def _leaderboard(env: dict[str, str]) -> dict[str, Any]:
+    result = run(env, "leaderboard", "--json")
+    assert result.exit_code == 0, result.output
+    payload: dict[str, Any] = json.loads(result.output)
+    return payload
+
+
+def _task_raws(env: dict[str, str], model: str) -> dict[str, float]:
+    home = Path(env["OPENBOARD_HOME"])
+    rows = [r for r in _leaderboard(env)["rows"] if r["model"] == model]
+    assert len(rows) == 1
+    record = json.loads(
+        (home / "artifacts" / str(rows[0]["request_id"]) / "reproducibility.json").read_text()
+    )
+    return {s["task"]: s["raw"] for s in record["scores"]}
+
+
+def test_submit_evaluate_and_show_matches_lm_eval(
+    env: dict[str, str], reference_scores: dict[str, float]
+) -> None:
+    assert run(env, "init").exit_code == 0
+    submitted = run(env, "submit", "demo/tiny", "--model-type", "pretrained", "--json")
+    assert submitted.exit_code == 0, submitted.output
+    verdict = json.loads(submitted.output)
+    assert verdict["accepted"] is True and verdict["request_id"] == 1
+    assert len(verdict["revision"]) == 40
+
+    queued = json.loads(run(env, "queue", "--json").output)
+    assert queued["counts"]["PENDING"] == 1 and queued["requests"][0]["position"] == 1
+
+    worked = run(env, "worker", "--once")
+    assert worked.exit_code == 0 and "FINISHED" in worked.output, worked.output
+
+    board = _leaderboard(env)
+    (row,) = board["rows"]
+    assert row["model"] == "demo/tiny" and row["revision"] == verdict["revision"]
+    assert _task_raws(env, "demo/tiny") == reference_scores  # to the last digit
+    expected = sum(
+        (raw - 1 / n) / (1 - 1 / n) * 100 if raw >= 1 / n else 0.0
+        for raw, n in zip(
+            reference_scores.values(), STARTER.benchmarks[0].tasks.values(), strict=True
+        )
+    ) / len(reference_scores)
+    assert row["average"] == pytest.approx(expected, rel=1e-12)
+    assert row["scores"]["starter_bbh"]["normalized"] == pytest.approx(expected, rel=1e-12)
+
+    again = run(env, "submit", "demo/tiny", "--model-type", "pretrained", "--json")
+    assert again.exit_code == 1
+    assert [f["check"] for f in json.loads(again.output)["findings"]] == ["duplicate"]
+
+    csv_out = run(env, "leaderboard", "--csv").output.splitlines()
+    assert csv_out[0].startswith("rank,model,") and csv_out[1].startswith("1,demo/tiny,")
+
+
+def test_evaluation_reads_the_pinned_commit_not_the_moving_branch(
+    env: dict[str, str], model_library: Path, tmp_path: Path, reference_scores: dict[str, float]
+) -> None:
+    root = tmp_path / "pinning-models"
+    repo = root / "demo" / "tiny"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    env = {**env, "OPENBOARD_MODELS": str(root)}
+    pinned = git(repo, "rev-parse", "HEAD")
+    submitted = run(
+        env, "submit", "demo/tiny", "--model-type", "pretrained", "--revision", "main", "--json"
+    )
+    assert json.loads(submitted.output)["revision"] == pinned
+
+    moved = write_tiny_model(repo, TinyModelSpec(seed=99))  # new weights on main after submission
+    assert moved != pinned and git(repo, "rev-parse", "main") == moved
+
+    assert "FINISHED" in run(env, "worker", "--once").output
+    (row,) = _leaderboard(env)["rows"]
+    assert row["revision"] == pinned
+    assert _task_raws(env, "demo/tiny") == reference_scores
+
+
+@pytest.mark.parametrize(
+    ("model", "check", "words"),
+    [
+        ("nobody/missing", "source", "not found"),
+        ("bad/remote-code", "remote_code", "remote code"),
+        ("bad/pickled", "safetensors", "pickled"),
+        ("../etc", "model", "not allowed"),
+    ],
+)
+def test_refusals_explain_themselves_and_queue_nothing(
+    env: dict[str, str], model: str, check: str, words: str
+) -> None:
+    result = run(env, "submit", model, "--model-type", "pretrained", "--json")
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.output)
+    assert payload["accepted"] is False
+    errors = [f for f in payload["findings"] if f["severity"] == "error"]
+    assert any(f["check"] == check and words in f["message"] and f["hint"] for f in errors), errors
+    human = run(env, "validate", model, "--model-type", "pretrained")
+    assert human.exit_code == 1 and "refused" in human.output and "fix:" in human.output
+    assert json.loads(run(env, "queue", "--json").output)["requests"] == []
+
+
+def test_chat_template_toggle_needs_a_template(
+    env: dict[str, str], model_library: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "chatless"
+    repo = root / "demo" / "nochat"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    (repo / "chat_template.jinja").unlink()
+    commit_all(repo, "drop chat template")
+    env = {**env, "OPENBOARD_MODELS": str(root)}
+    refused = run(env, "validate", "demo/nochat", "--model-type", "chat", "--json")
+    assert refused.exit_code == 1
+    assert "chat_template" in [f["check"] for f in json.loads(refused.output)["findings"]]
+    accepted = run(
+        env, "validate", "demo/nochat", "--model-type", "chat", "--no-chat-template", "--json"
+    )
+    assert accepted.exit_code == 0
+    (warning,) = json.loads(accepted.output)["findings"]
+    assert warning["severity"] == "warning" and warning["check"] == "chat_template"

@@ -1,0 +1,51 @@
+import re
+from pathlib import Path
+
+import yaml
+
+from openboard.evaluation import STARTER, generate_examples, write_starter_tasks
+
+
+def test_generation_is_deterministic_and_distinct() -> None:
+    for task in STARTER.task_names:
+        first = generate_examples(task, 30, seed=5)
+        assert first == generate_examples(task, 30, seed=5)
+        assert first != generate_examples(task, 30, seed=6)
+        assert len({e["input"] for e in first}) == 30
+
+
+def test_boolean_expression_targets_are_right() -> None:
+    for example in generate_examples("starter_bbh_boolean_expressions", 200, seed=1):
+        expression = example["input"].removesuffix(" is")
+        assert re.fullmatch(r"[ ()a-zA-Z]+", expression)
+        assert (
+            str(eval(expression)) == example["target"]
+        )  # our own generated text, True/False/not/and/or only
+
+
+def test_web_of_lies_targets_are_right() -> None:
+    for example in generate_examples("starter_bbh_web_of_lies", 100, seed=1):
+        sentences = example["input"].removeprefix("Question: ").split(". ")
+        truthful = sentences[0].endswith("tells the truth")
+        for sentence in sentences[1:-1]:
+            truthful = sentence.endswith("tells the truth") == truthful
+        last_says_truth = (
+            sentences[-2].endswith("tells the truth") if len(sentences) > 1 else truthful
+        )
+        assert last_says_truth is not None
+        assert example["target"] == ("Yes" if truthful else "No")
+
+
+def test_task_files_follow_bbh_format(tmp_path: Path) -> None:
+    names = write_starter_tasks(tmp_path, size=10, seed=3)
+    assert names == STARTER.task_names
+    config = yaml.safe_load((tmp_path / "starter_bbh_object_counting.yaml").read_text())
+    assert config["doc_to_text"] == "Q: {{input}}\nA:"
+    assert config["num_fewshot"] == 3 and len(config["fewshot_config"]["samples"]) == 3
+    assert config["doc_to_choice"] == [str(n) for n in range(19)]
+    data = (tmp_path / "starter_bbh_object_counting.jsonl").read_text().splitlines()
+    assert len(data) == 10
+    shots = {s["input"] for s in config["fewshot_config"]["samples"]}
+    assert not shots & {yaml.safe_load(line)["input"] for line in data}, (
+        "shots leak into the test set"
+    )

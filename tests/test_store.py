@@ -1,0 +1,125 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from openboard.domain import ModelType, PinKind, Precision, Status, WeightType
+from openboard.queue import IllegalTransitionError, claim_next, fail, transition
+from openboard.store import (
+    HEAD_REVISION,
+    DuplicateRequestError,
+    NewRequest,
+    Store,
+    current_revision,
+)
+from openboard.store._migrate import migrate
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def new_request(
+    model: str = "org/m",
+    revision: str = "a" * 40,
+    precision: Precision = Precision.BFLOAT16,
+    at: datetime = T0,
+) -> NewRequest:
+    return NewRequest(
+        model=model,
+        base_model=None,
+        requested_revision="main",
+        revision=revision,
+        pin=PinKind.GIT_COMMIT,
+        precision=precision,
+        weight_type=WeightType.ORIGINAL,
+        model_type=ModelType.PRETRAINED,
+        use_chat_template=False,
+        params=123,
+        architectures=["LlamaForCausalLM"],
+        sender="alice",
+        submitted_time=at,
+        suite="starter",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'ob.db'}")
+    store.migrate()
+    return store
+
+
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_first_migration_database_upgrades_to_head_keeping_rows(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(store.engine, "0001")
+    assert current_revision(store.engine) == "0001"
+    assert "task_results" not in inspect(store.engine).get_table_names()
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO requests (model, requested_revision, revision, pin, precision, weight_type, "
+                "model_type, use_chat_template, architectures, status, sender, submitted_time, suite) "
+                "VALUES ('old/model', 'main', :sha, 'git', 'float16', 'Original', 'pretrained', 0, '[]', "
+                "'PENDING', 'bob', '2025-01-01 00:00:00', 'starter')"
+            ),
+            {"sha": "b" * 40},
+        )
+    store.migrate()
+    assert current_revision(store.engine) == HEAD_REVISION
+    assert {"task_results", "benchmark_scores"} <= set(inspect(store.engine).get_table_names())
+    (old,) = store.list_requests()
+    assert old.model == "old/model" and old.status is Status.PENDING and old.average is None
+    store.migrate()  # idempotent
+    assert current_revision(store.engine) == HEAD_REVISION
+
+
+def test_duplicate_key_is_refused_while_active_and_allowed_after_failure(store: Store) -> None:
+    first = store.add_request(new_request(), actor="alice")
+    with pytest.raises(DuplicateRequestError) as info:
+        store.add_request(new_request(), actor="bob")
+    assert info.value.existing_id == first.id
+    store.add_request(
+        new_request(precision=Precision.FLOAT16), actor="alice"
+    )  # other precision: fine
+    store.add_request(new_request(revision="c" * 40), actor="alice")  # other sha: fine
+    fail(store, first, actor="admin", at=T0, reason="broken")
+    again = store.add_request(new_request(), actor="alice")
+    assert again.id != first.id
+
+
+def test_claim_takes_oldest_pending_once(store: Store) -> None:
+    later = store.add_request(
+        new_request(model="org/later", at=T0 + timedelta(minutes=1)), actor="a"
+    )
+    older = store.add_request(new_request(model="org/older"), actor="a")
+    claimed = claim_next(store, "w1", T0)
+    assert claimed is not None and claimed.id == older.id
+    assert claimed.status is Status.RUNNING and claimed.attempts == 1 and claimed.worker == "w1"
+    second = claim_next(store, "w2", T0)
+    assert second is not None and second.id == later.id
+    assert claim_next(store, "w3", T0) is None
+
+
+def test_transitions_are_checked_and_logged(store: Store) -> None:
+    request = store.add_request(new_request(), actor="alice")
+    with pytest.raises(IllegalTransitionError, match="PENDING to FINISHED"):
+        transition(store, request, Status.FINISHED, actor="x", at=T0)
+    running = claim_next(store, "w1", T0)
+    assert running is not None
+    # A stale copy (still PENDING) loses the compare-and-set instead of overwriting RUNNING.
+    assert transition(store, request, Status.CANCELLED, actor="x", at=T0) is False
+    assert fail(store, running, actor="w1", at=T0, reason="out of memory") is True
+    stored = store.get_request(request.id)
+    assert (
+        stored is not None
+        and stored.status is Status.FAILED
+        and stored.failure_reason == "out of memory"
+    )
+    kinds = [(e.from_status, e.to_status, e.message) for e in store.events_for(request.id)]
+    assert kinds[0][1] is Status.PENDING
+    assert kinds[-1] == (Status.RUNNING, Status.FAILED, "out of memory")

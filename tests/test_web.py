@@ -1,0 +1,95 @@
+"""Pages and their JSON twins, driven in-process through the ASGI app."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openboard.cli._context import Context
+from openboard.domain import BenchmarkScore, ModelType, Precision, TaskScore
+from openboard.queue import claim_next, fail, finish
+from openboard.web import create_app
+
+from .test_store import new_request
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(context: Context) -> Iterator[TestClient]:
+    store = context.store
+    done = store.add_request(new_request(model="org/good"), actor="alice")
+    store.add_request(
+        replace(new_request(model="org/broken"), sender="<script>alert(1)</script>"), actor="x"
+    )
+    store.add_request(new_request(model="org/waiting"), actor="carol")
+    running = claim_next(store, "w1", T0)
+    assert running is not None and running.id == done.id
+    task = TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.75, 0.05, 2, 50.0, 40)
+    finish(
+        store,
+        running,
+        actor="w1",
+        at=T0,
+        task_scores=[task],
+        benchmark_scores=[BenchmarkScore("starter_bbh", 0.75, 50.0)],
+        average=50.0,
+    )
+    broken = claim_next(store, "w1", T0)
+    assert broken is not None
+    fail(store, broken, actor="w1", at=T0, reason="model load: <b>bad</b> config")
+    with TestClient(create_app(store)) as http:
+        yield http
+
+
+def test_leaderboard_json_twin(client: TestClient) -> None:
+    payload = client.get("/api/leaderboard").json()
+    assert payload["schema_version"] == 1
+    assert payload["benchmarks"] == [{"name": "starter_bbh", "display_name": "BBH (generated)"}]
+    (row,) = payload["rows"]
+    assert row["model"] == "org/good" and row["average"] == 50.0
+    assert (
+        row["type_symbol"] == ModelType.PRETRAINED.symbol
+        and row["precision"] == Precision.BFLOAT16.value
+    )
+    assert row["scores"]["starter_bbh"] == {"normalized": 50.0, "raw": 0.75}
+
+
+def test_leaderboard_page_shows_what_the_json_says(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'href="/models/org/good"' in page.text and "50.00" in page.text
+    assert "org/broken" not in page.text  # failed evaluations are not ranked
+
+
+def test_queue_twin_and_page_show_reasons_escaped(client: TestClient) -> None:
+    payload = client.get("/api/queue").json()
+    assert payload["counts"] == {
+        "PENDING": 1,
+        "RUNNING": 0,
+        "FINISHED": 1,
+        "FAILED": 1,
+        "CANCELLED": 0,
+    }
+    by_model = {r["model"]: r for r in payload["requests"]}
+    assert by_model["org/broken"]["failure_reason"] == "model load: <b>bad</b> config"
+    assert by_model["org/waiting"]["position"] == 1
+    assert by_model["org/good"]["submitted_time"] == "2026-01-02T03:04:05Z"
+    html = client.get("/queue").text
+    assert "&lt;b&gt;bad&lt;/b&gt;" in html and "<b>bad</b>" not in html
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+
+
+def test_model_page_and_twin(client: TestClient) -> None:
+    payload = client.get("/api/models/org/good").json()
+    (evaluation,) = payload["evaluations"]
+    assert evaluation["tasks"][0]["stderr"] == 0.05
+    assert "starter_bbh_web_of_lies" in client.get("/models/org/good").text
+    assert client.get("/models/org/unknown").status_code == 404
+    assert client.get("/api/models/..%2F/x").status_code == 404
+
+
+def test_static_css_is_served_locally(client: TestClient) -> None:
+    assert client.get("/static/style.css").status_code == 200
