@@ -59,7 +59,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     return {
         "OPENBOARD_HOME": str(settings.home),
         "OPENBOARD_MODELS": str(settings.models),
-        "OPENBOARD_EVAL_BATCH_SIZE": settings.eval_batch_size,
+        "OPENBOARD_EVAL_BATCH_SIZE": settings.batch_size,
     }
 
 

@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     eval_limit: int | None = Field(
         default=None, description="evaluate at most this many documents per task (None: all)"
     )
-    eval_batch_size: str = Field(default="auto", description="lm-eval batch size")
+    eval_batch_size: str | None = Field(
+        default=None, description="lm-eval batch size; default: auto on a GPU, 8 on the CPU"
+    )
     eval_device: str = Field(default="cpu", description="torch device for evaluation")
     seed: int = Field(
         default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     def model_root(self) -> Path:
         assert self.models is not None  # set by _derive_paths
         return self.models
+
+    @property
+    def batch_size(self) -> str:
+        # lm-eval's automatic batch-size search costs minutes on a CPU and gains little there.
+        if self.eval_batch_size:
+            return self.eval_batch_size
+        return "8" if self.eval_device == "cpu" else "auto"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -44,15 +44,26 @@ def smollm2_gguf_path() -> Path:
 def write_smollm2(folder: Path) -> str:
     """Dequantize the GGUF into a bf16 safetensors model folder with its tokenizer; returns the commit sha."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     gguf = smollm2_gguf_path()
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16
+        gguf.parent,
+        gguf_file=gguf.name,
+        quantization_config=GgufConfig(dequantize=True),
+        dtype=torch.bfloat16,
     )
-    model.save_pretrained(folder, safe_serialization=True)
+    # The weights are dense now, but the model keeps its GGUF quantizer, which refuses
+    # save_pretrained: write the config without it, and the tensors with safetensors itself.
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.architectures = [type(model).__name__]  # GGUF metadata does not carry it
+    config.save_pretrained(folder)
+    save_model(model, str(folder / "model.safetensors"), metadata={"format": "pt"})
     tokenizer.save_pretrained(folder)
     (folder / "README.md").write_text(_CARD)
     return commit_all(folder, "SmolLM2-135M-Instruct dequantized from GGUF")

@@ -76,7 +76,7 @@ class Worker:
             tasks_dir=self._settings.tasks_dir,
             apply_chat_template=request.use_chat_template,
             limit=self._settings.eval_limit,
-            batch_size=self._settings.eval_batch_size,
+            batch_size=self._settings.batch_size,
             device=self._settings.eval_device,
             seed=self._settings.seed,
         )
