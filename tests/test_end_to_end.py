@@ -171,3 +171,30 @@ def test_chat_template_toggle_needs_a_template(
     assert accepted.exit_code == 0
     (warning,) = json.loads(accepted.output)["findings"]
     assert warning["severity"] == "warning" and warning["check"] == "chat_template"
+
+
+def test_failures_are_stored_with_their_reason(
+    env: dict[str, str], model_library: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "failing"
+    shutil.copytree(model_library / "demo" / "plain", root / "demo" / "plain")
+    shutil.copytree(model_library / "demo" / "tiny", root / "demo" / "tiny")
+    env = {**env, "OPENBOARD_MODELS": str(root)}
+    assert run(env, "submit", "demo/plain", "--model-type", "pretrained").exit_code == 0
+    assert (
+        run(
+            env, "submit", "demo/tiny", "--model-type", "pretrained", "--precision", "8bit"
+        ).exit_code
+        == 0
+    )
+    (root / "demo" / "plain" / "README.md").write_text(
+        "edited after submission"
+    )  # the fingerprint moves
+    assert "FAILED" in run(env, "worker", "--once").output
+    assert "FAILED" in run(env, "worker", "--once").output
+    requests = json.loads(run(env, "queue", "--json").output)["requests"]
+    reasons = {r["model"]: r["failure_reason"] for r in requests}
+    assert "changed since it was submitted" in reasons["demo/plain"]
+    assert "8bit needs a GPU" in reasons["demo/tiny"]
+    assert all(r["status"] == "FAILED" for r in requests)
+    assert _leaderboard(env)["rows"] == []
