@@ -198,3 +198,36 @@ def test_failures_are_stored_with_their_reason(
     assert "8bit needs a GPU" in reasons["demo/tiny"]
     assert all(r["status"] == "FAILED" for r in requests)
     assert _leaderboard(env)["rows"] == []
+
+
+@pytest.mark.parametrize(
+    ("card", "words"),
+    [
+        (None, "no model card"),
+        ("---\nlicense: mit\n---\nToo short.", "at least 200"),
+        ("---\ntags: [x]\n---\n" + "A long enough description. " * 10, "no license"),
+        ("---\nlicense: [unclosed\n---\n" + "text " * 60, "does not load"),
+    ],
+)
+def test_model_card_rules(
+    env: dict[str, str], model_library: Path, tmp_path: Path, card: str | None, words: str
+) -> None:
+    root = tmp_path / "cards"
+    repo = root / "demo" / "card"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    if card is None:
+        (repo / "README.md").unlink()
+    else:
+        (repo / "README.md").write_text(card)
+    commit_all(repo, "edit card")
+    result = run(
+        {**env, "OPENBOARD_MODELS": str(root)},
+        "validate",
+        "demo/card",
+        "--model-type",
+        "pretrained",
+        "--json",
+    )
+    assert result.exit_code == 1
+    findings = [f for f in json.loads(result.output)["findings"] if f["check"] == "model_card"]
+    assert findings and words in findings[0]["message"] and findings[0]["hint"], findings

@@ -1,6 +1,9 @@
 """One function per rule. No I/O: everything a rule needs is in the snapshot."""
 
 from collections.abc import Callable
+from typing import Any
+
+import yaml
 
 from openboard.domain import Finding, Precision, Severity, SubmissionRequest
 from openboard.sources import ModelSnapshot
@@ -163,6 +166,56 @@ def check_chat_template(
     return []
 
 
+def parse_card(card: str) -> tuple[dict[str, Any] | None, str, str | None]:
+    """Split a model card into its YAML metadata and its text; the third value is a parse error."""
+    if not card.startswith("---"):
+        return {}, card, None
+    parts = card.split("\n---", 1)
+    if len(parts) != 2:
+        return None, card, "the YAML header opened with --- is never closed"
+    try:
+        data = yaml.safe_load(parts[0].removeprefix("---"))
+    except yaml.YAMLError as exc:
+        return None, parts[1], f"the YAML header is invalid: {str(exc).splitlines()[0]}"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, parts[1], "the YAML header is not a mapping"
+    return data, parts[1].lstrip("-\n"), None
+
+
+def check_model_card(
+    snapshot: ModelSnapshot, _: SubmissionRequest, policy: ValidationPolicy
+) -> list[Finding]:
+    if snapshot.card is None:
+        return _error(
+            "model_card",
+            "the model has no model card (README.md)",
+            "add a README.md that describes the model, its training data and its license",
+        )
+    metadata, text, problem = parse_card(snapshot.card)
+    if problem or metadata is None:
+        return _error(
+            "model_card", f"the model card does not load: {problem}", "fix the card's YAML header"
+        )
+    findings: list[Finding] = []
+    if not metadata.get("license") and not (
+        metadata.get("license_name") and metadata.get("license_link")
+    ):
+        findings += _error(
+            "model_card",
+            "the model card declares no license",
+            "add `license: <spdx id>` (or `license_name` and `license_link`) to the card's YAML header",
+        )
+    if len(text.strip()) < policy.min_card_chars:
+        findings += _error(
+            "model_card",
+            f"the model card text has {len(text.strip())} characters; at least {policy.min_card_chars} are needed",
+            "describe the model: what it is, how it was trained, on what data, and its limitations",
+        )
+    return findings
+
+
 ALL_CHECKS: tuple[Check, ...] = (
     check_config,
     check_remote_code,
@@ -171,4 +224,5 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_size,
     check_precision,
     check_chat_template,
+    check_model_card,
 )

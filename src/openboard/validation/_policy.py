@@ -13,3 +13,4 @@ class ValidationPolicy:
         default_factory=lambda: {Precision.INT8: 2, Precision.INT4: 4}
     )
     gptq_factors: dict[int, int] = field(default_factory=lambda: {2: 8, 3: 6, 4: 4, 8: 2})
+    min_card_chars: int = 200
