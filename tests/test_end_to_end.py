@@ -231,3 +231,65 @@ def test_model_card_rules(
     assert result.exit_code == 1
     findings = [f for f in json.loads(result.output)["findings"] if f["check"] == "model_card"]
     assert findings and words in findings[0]["message"] and findings[0]["hint"], findings
+
+
+def _shard(repo: Path) -> dict[str, str]:
+    """Split model.safetensors into two shards with an index, as save_pretrained does for big models."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(repo / "model.safetensors")
+    names = sorted(tensors)
+    halves = {
+        "model-00001-of-00002.safetensors": names[: len(names) // 2],
+        "model-00002-of-00002.safetensors": names[len(names) // 2 :],
+    }
+    weight_map = {}
+    for shard, members in halves.items():
+        save_file({n: tensors[n] for n in members}, repo / shard, metadata={"format": "pt"})
+        weight_map.update(dict.fromkeys(members, shard))
+    (repo / "model.safetensors").unlink()
+    return weight_map
+
+
+@pytest.mark.parametrize("breakage", ["none", "missing_shard", "wrong_tensor"])
+def test_sharded_checkpoints_must_match_their_index(
+    env: dict[str, str], model_library: Path, tmp_path: Path, breakage: str
+) -> None:
+    root = tmp_path / "sharded"
+    repo = root / "demo" / "sharded"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    weight_map = _shard(repo)
+    if breakage == "missing_shard":
+        (repo / "model-00002-of-00002.safetensors").unlink()
+    if breakage == "wrong_tensor":
+        first = next(iter(weight_map))
+        weight_map[first] = (
+            "model-00002-of-00002.safetensors"
+            if weight_map[first].startswith("model-00001")
+            else "model-00001-of-00002.safetensors"
+        )
+    (repo / "model.safetensors.index.json").write_text(
+        json.dumps({"metadata": {}, "weight_map": weight_map})
+    )
+    commit_all(repo, "sharded")
+    result = run(
+        {**env, "OPENBOARD_MODELS": str(root)},
+        "validate",
+        "demo/sharded",
+        "--model-type",
+        "pretrained",
+        "--json",
+    )
+    payload = json.loads(result.output)
+    shard_findings = [f["message"] for f in payload["findings"] if f["check"] == "shards"]
+    if breakage == "none":
+        assert result.exit_code == 0 and not shard_findings, payload
+        unsharded = json.loads(run(env, "validate", "demo/tiny", "--model-type", "pretrained", "--json").output)
+        assert payload["params"] == unsharded["params"]
+    else:
+        assert result.exit_code == 1 and shard_findings, payload
+        assert (
+            ("missing" in shard_findings[0])
+            if breakage == "missing_shard"
+            else ("not in the shard" in shard_findings[0])
+        )

@@ -143,7 +143,14 @@ class LocalModelSource:
         )
 
 
-_METADATA_NAMES = ("config.json", "tokenizer_config.json", "chat_template.jinja", "README.md")
+SAFETENSORS_INDEX = "model.safetensors.index.json"
+_METADATA_NAMES = (
+    "config.json",
+    "tokenizer_config.json",
+    "chat_template.jinja",
+    "README.md",
+    SAFETENSORS_INDEX,
+)
 
 
 def _metadata_files(files: dict[str, int]) -> list[str]:
@@ -163,6 +170,11 @@ def _build_snapshot(
 ) -> ModelSnapshot:
     config, config_error = _json_object(small.get("config.json"), "config.json")
     tokenizer_config, _ = _json_object(small.get("tokenizer_config.json"), "tokenizer_config.json")
+    index, index_error = (
+        _json_object(small[SAFETENSORS_INDEX], SAFETENSORS_INDEX)
+        if SAFETENSORS_INDEX in small
+        else (None, None)
+    )
     template = small.get("chat_template.jinja")
     card = small.get("README.md")
     return ModelSnapshot(
@@ -178,6 +190,8 @@ def _build_snapshot(
         card=card.decode("utf-8", errors="replace") if card is not None else None,
         safetensors=headers,
         safetensors_errors=errors,
+        safetensors_index=index,
+        safetensors_index_error=index_error,
         probe=probe,
     )
 

@@ -24,6 +24,8 @@ class ModelSnapshot:
     card: str | None = None
     safetensors: dict[str, SafetensorsHeader] = field(default_factory=dict)
     safetensors_errors: dict[str, str] = field(default_factory=dict)
+    safetensors_index: dict[str, Any] | None = None
+    safetensors_index_error: str | None = None
     probe: LoadProbe | None = None
 
     @property

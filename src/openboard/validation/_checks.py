@@ -99,6 +99,42 @@ def check_weights_format(
     return findings
 
 
+def check_shards(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
+    """A sharded checkpoint's index must name exactly the shards present and the tensors they hold."""
+    fix = "re-save the model with save_pretrained so the index and the shards are written together"
+    if snapshot.safetensors_index_error:
+        return _error("shards", snapshot.safetensors_index_error, fix)
+    index = snapshot.safetensors_index
+    if index is None:
+        return []
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict) or not weight_map:
+        return _error("shards", "model.safetensors.index.json has no weight_map", fix)
+    named = {str(f) for f in weight_map.values()}
+    present = set(snapshot.safetensors_files)
+    findings: list[Finding] = []
+    if missing := sorted(named - present):
+        findings += _error(
+            "shards", f"the index names shards that are missing: {', '.join(missing[:5])}", fix
+        )
+    if stray := sorted(present - named):
+        findings += _error("shards", f"shards not named in the index: {', '.join(stray[:5])}", fix)
+    if not findings and not snapshot.safetensors_errors:
+        held = {
+            (t.name, path) for path, header in snapshot.safetensors.items() for t in header.tensors
+        }
+        wrong = sorted(name for name, path in weight_map.items() if (name, path) not in held)
+        if wrong:
+            findings += _error(
+                "shards",
+                f"{len(wrong)} tensors are not in the shard the index names, e.g. {wrong[0]!r}",
+                fix,
+            )
+    return findings
+
+
 def check_size(
     snapshot: ModelSnapshot, request: SubmissionRequest, policy: ValidationPolicy
 ) -> list[Finding]:
@@ -221,6 +257,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_remote_code,
     check_loadability,
     check_weights_format,
+    check_shards,
     check_size,
     check_precision,
     check_chat_template,
