@@ -284,7 +284,9 @@ def test_sharded_checkpoints_must_match_their_index(
     shard_findings = [f["message"] for f in payload["findings"] if f["check"] == "shards"]
     if breakage == "none":
         assert result.exit_code == 0 and not shard_findings, payload
-        unsharded = json.loads(run(env, "validate", "demo/tiny", "--model-type", "pretrained", "--json").output)
+        unsharded = json.loads(
+            run(env, "validate", "demo/tiny", "--model-type", "pretrained", "--json").output
+        )
         assert payload["params"] == unsharded["params"]
     else:
         assert result.exit_code == 1 and shard_findings, payload

@@ -83,6 +83,9 @@ def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None) -> str:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
+        # Wide initial weights: with the usual 0.02 every random model predicts a near-uniform
+        # distribution, and all of them get the same score. The demo should show a spread.
+        initializer_range=0.5,
         dtype=spec.dtype,
     )
     torch.manual_seed(spec.seed)
