@@ -67,3 +67,31 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+SHARED_DATA = Path(
+    os.environ.get("OPENBOARD_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real v2 benchmark data staged beside the repository (never copied into it)."""
+    if not (SHARED_DATA / "README.md").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the benchmark data at {SHARED_DATA}")
+        pytest.skip(f"no benchmark data at {SHARED_DATA} (set OPENBOARD_TEST_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def v2_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An openboard home whose dataset mirror holds the six v2 benchmarks, imported once per session."""
+    from openboard.evaluation import import_datasets
+
+    home = tmp_path_factory.mktemp("v2-home")
+    settings = Settings(home=home)
+    import_datasets(
+        shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir / "datasets"
+    )
+    return home

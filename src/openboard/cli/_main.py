@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from openboard.cli import _board, _demo, _queue, _submit
+from openboard.cli import _board, _datasets, _demo, _queue, _submit
 from openboard.cli._context import Context
 from openboard.config import Settings, load_settings
 from openboard.domain import OpenboardError
@@ -82,6 +82,7 @@ _submit.register(app, open_context)
 _queue.register(app, open_context)
 _board.register(app, open_context)
 _demo.register(app, open_context)
+_datasets.register(app, open_context)
 
 
 def main() -> None:

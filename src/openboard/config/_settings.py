@@ -62,6 +62,18 @@ class Settings(BaseSettings):
         return self.home / "artifacts"
 
     @property
+    def datasets_dir(self) -> Path:
+        return self.home / "datasets"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def nltk_data(self) -> Path:
+        return self.home / "nltk_data"
+
+    @property
     def tasks_dir(self) -> Path:
         return self.home / "tasks"
 

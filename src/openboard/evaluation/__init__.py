@@ -1,5 +1,11 @@
 """Suites, the lm-eval adapter, and the public leaderboard's scoring."""
 
+from openboard.evaluation._datasets import (
+    BenchmarkData,
+    DatasetMissingError,
+    dataset_status,
+    import_datasets,
+)
 from openboard.evaluation._errors import EvaluationError
 from openboard.evaluation._harness import (
     OFFLINE_ENVIRONMENT,
@@ -7,6 +13,8 @@ from openboard.evaluation._harness import (
     EvaluationSpec,
     run_evaluation,
 )
+from openboard.evaluation._nltk import ensure_punkt_tab
+from openboard.evaluation._registry import SUITES, UnknownSuiteError, get_suite
 from openboard.evaluation._scoring import (
     ResultsFormatError,
     average,
@@ -16,21 +24,18 @@ from openboard.evaluation._scoring import (
     score_suite,
 )
 from openboard.evaluation._starter import generate_examples, write_starter_tasks
-from openboard.evaluation._suites import (
-    STARTER,
-    SUITES,
-    BenchmarkSpec,
-    Suite,
-    UnknownSuiteError,
-    get_suite,
-)
+from openboard.evaluation._suites import STARTER, BenchmarkSpec, Suite
 from openboard.evaluation._tasks import prepare_tasks
+from openboard.evaluation._v2 import V2
 
 __all__ = [
     "OFFLINE_ENVIRONMENT",
     "STARTER",
     "SUITES",
+    "V2",
+    "BenchmarkData",
     "BenchmarkSpec",
+    "DatasetMissingError",
     "EvaluationError",
     "EvaluationOutput",
     "EvaluationSpec",
@@ -39,8 +44,11 @@ __all__ = [
     "UnknownSuiteError",
     "average",
     "benchmark_score",
+    "dataset_status",
+    "ensure_punkt_tab",
     "generate_examples",
     "get_suite",
+    "import_datasets",
     "normalize",
     "parse_task_scores",
     "prepare_tasks",

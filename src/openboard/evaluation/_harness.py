@@ -10,6 +10,7 @@ from typing import Any
 
 from openboard.domain import BenchmarkScore, Precision, TaskScore
 from openboard.evaluation._errors import EvaluationError
+from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._scoring import score_suite
 from openboard.evaluation._suites import Suite
 from openboard.evaluation._tasks import prepare_tasks
@@ -37,6 +38,7 @@ class EvaluationSpec:
     batch_size: str = "auto"
     device: str = "cpu"
     seed: int = 1234
+    nltk_data: Path | None = None  # where IFEval's punkt_tab is written; default: beside tasks_dir
 
     def model_args(self) -> dict[str, Any]:
         if self.precision not in _DTYPES:
@@ -65,6 +67,7 @@ class EvaluationOutput:
 def run_evaluation(spec: EvaluationSpec) -> EvaluationOutput:
     """Run lm-eval's `simple_evaluate` on the suite's tasks only, then score its output."""
     os.environ.update(OFFLINE_ENVIRONMENT)
+    ensure_punkt_tab(spec.nltk_data or spec.tasks_dir.parent / "nltk_data")
     import lm_eval
     import torch
     import transformers

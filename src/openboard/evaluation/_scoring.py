@@ -41,21 +41,26 @@ def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScor
     scores: list[TaskScore] = []
     for benchmark in suite.benchmarks:
         for task, num_choices in benchmark.tasks.items():
-            metrics = per_task.get(task)
-            key = f"{benchmark.metric},none"
-            if metrics is None or key not in metrics:
-                raise ResultsFormatError(
-                    f"lm-eval returned no {benchmark.metric} for task {task}",
-                    "check that the task ran; the log has lm-eval's own error",
-                )
-            raw = _finite(metrics[key], task)
-            stderr_value = metrics.get(f"{benchmark.metric}_stderr,none")
+            metrics = per_task.get(task) or {}
+            values = []
+            for metric in benchmark.metrics:
+                if f"{metric},none" not in metrics:
+                    raise ResultsFormatError(
+                        f"lm-eval returned no {metric} for task {task}",
+                        "check that the task ran; the log has lm-eval's own error",
+                    )
+                values.append(_finite(metrics[f"{metric},none"], task))
+            raw = fmean(values)
+            # A mean of several metrics has no single stderr; one metric keeps lm-eval's.
+            stderr_value = (
+                metrics.get(f"{benchmark.metrics[0]}_stderr,none") if len(values) == 1 else None
+            )
             stderr = float(stderr_value) if isinstance(stderr_value, int | float) else None
             scores.append(
                 TaskScore(
                     benchmark=benchmark.name,
                     task=task,
-                    metric=benchmark.metric,
+                    metric="+".join(benchmark.metrics),
                     raw=raw,
                     stderr=stderr if stderr is not None and math.isfinite(stderr) else None,
                     num_choices=num_choices,

@@ -2,16 +2,17 @@
 
 from dataclasses import dataclass
 
-from openboard.domain import OpenboardError
-
 
 @dataclass(frozen=True, slots=True)
 class BenchmarkSpec:
-    """One leaderboard column. `tasks` maps each lm-eval task to its number of choices (None: generative)."""
+    """One leaderboard column. `tasks` maps each lm-eval task to its number of choices (None: generative).
+
+    A task's raw score is the mean of `metrics` (IFEval: prompt- and instruction-level strict accuracy).
+    """
 
     name: str
     display_name: str
-    metric: str
+    metrics: tuple[str, ...]
     tasks: dict[str, int | None]
     higher_is_better: bool = True
 
@@ -43,7 +44,7 @@ STARTER = Suite(
         BenchmarkSpec(
             name="starter_bbh",
             display_name="BBH (generated)",
-            metric="acc_norm",
+            metrics=("acc_norm",),
             tasks={
                 "starter_bbh_boolean_expressions": 2,
                 "starter_bbh_web_of_lies": 2,
@@ -52,18 +53,3 @@ STARTER = Suite(
         ),
     ),
 )
-
-SUITES: dict[str, Suite] = {STARTER.name: STARTER}
-
-
-class UnknownSuiteError(OpenboardError):
-    pass
-
-
-def get_suite(name: str) -> Suite:
-    try:
-        return SUITES[name]
-    except KeyError:
-        raise UnknownSuiteError(
-            f"unknown suite {name!r}", f"choose one of: {', '.join(sorted(SUITES))}"
-        ) from None

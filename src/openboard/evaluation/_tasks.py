@@ -1,16 +1,25 @@
-"""Where a suite's lm-eval task YAMLs live on disk, written on first use."""
+"""Where a suite's lm-eval task YAMLs live on disk."""
 
 from pathlib import Path
 
+from openboard.evaluation._datasets import DatasetMissingError, overrides_dir
 from openboard.evaluation._starter import write_starter_tasks
 from openboard.evaluation._suites import Suite
 
 
 def prepare_tasks(suite: Suite, tasks_dir: Path) -> Path:
-    """The include folder for `suite` under `tasks_dir`, generated if missing; returns its path."""
+    """The include folder for `suite` under `tasks_dir`: starter tasks are generated on first use,
+    v2 overrides must have been written by `openboard datasets import`."""
+    if suite.task_source == "v2":
+        folder = overrides_dir(tasks_dir)
+        absent = [t for t in suite.task_names if not (folder / f"{t}.yaml").is_file()]
+        if absent:
+            raise DatasetMissingError(
+                f"dataset missing: the {suite.name} suite has no local data for {len(absent)} tasks, e.g. {absent[0]}",
+                "run `openboard datasets import DIR` with a folder laid out like shared/data",
+            )
+        return folder
     folder = tasks_dir / f"{suite.name}-v{suite.version}"
-    if suite.task_source == "starter" and not all(
-        (folder / f"{task}.yaml").is_file() for task in suite.task_names
-    ):
+    if not all((folder / f"{task}.yaml").is_file() for task in suite.task_names):
         write_starter_tasks(folder)
     return folder

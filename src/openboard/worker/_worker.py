@@ -79,6 +79,7 @@ class Worker:
             batch_size=self._settings.batch_size,
             device=self._settings.eval_device,
             seed=self._settings.seed,
+            nltk_data=self._settings.nltk_data,
         )
         output = run_evaluation(spec)
         write_artifacts(

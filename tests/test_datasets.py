@@ -1,0 +1,130 @@
+"""The offline v2 mirror, built from the real staged data, and the whole v2 suite on a tiny model."""
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from openboard.cli import app
+from openboard.config import Settings
+from openboard.evaluation import (
+    V2,
+    DatasetMissingError,
+    dataset_status,
+    ensure_punkt_tab,
+    import_datasets,
+)
+from openboard.evaluation._datasets import official_dir, overrides_dir
+
+LIMIT = 2
+SEED = 1234
+
+
+def test_import_mirrors_every_benchmark(v2_home: Path) -> None:
+    settings = Settings(home=v2_home)
+    status = {s.benchmark: s for s in dataset_status(settings.datasets_dir)}
+    assert all(s.available for s in status.values()), status
+    assert {b: s.records for b, s in status.items()} == {
+        "bbh": 5761, "gpqa": 448 + 198 + 546, "ifeval": 541, "math": 5000, "mmlu_pro": 12032 + 70, "musr": 756,
+    }  # fmt: skip
+    private = settings.datasets_dir / "gpqa" / ".private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in private.iterdir())
+
+
+def test_bbh_canary_survives_the_copy(v2_home: Path, shared_data: Path) -> None:
+    copied = Settings(home=v2_home).datasets_dir / "bbh" / "web_of_lies.json"
+    assert copied.read_bytes() == (shared_data / "bbh" / "web_of_lies.json").read_bytes()
+    assert "canary" in json.loads(copied.read_text())
+
+
+def test_overrides_swap_only_the_data_source(v2_home: Path) -> None:
+    folder = overrides_dir(Settings(home=v2_home).tasks_dir)
+    files = sorted(folder.glob("*.yaml"))
+    assert [f.stem for f in files] == sorted(V2.task_names)
+    for file in files:
+        override = yaml.safe_load(file.read_text())
+        assert set(override) == {"include", "dataset_path", "dataset_name", "dataset_kwargs"}
+        assert Path(override["include"]).is_relative_to(official_dir())
+        assert all(Path(p).is_file() for p in override["dataset_kwargs"]["data_files"].values())
+
+
+def test_incomplete_source_is_refused_with_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "bbh").mkdir()
+    with pytest.raises(DatasetMissingError) as info:
+        import_datasets(tmp_path, tmp_path / "mirror", tmp_path / "tasks", tmp_path / "cache")
+    assert "shared/data" in info.value.hint
+
+
+def test_punkt_tab_is_written_offline_and_splits_sentences(tmp_path: Path) -> None:
+    import nltk
+
+    folder = ensure_punkt_tab(tmp_path / "nltk")
+    assert Path(nltk.data.find("tokenizers/punkt_tab/english/")) == folder
+    text = "Dr. Smith arrived at 5 p.m. on Jan. 3. It rained. Then it stopped."
+    assert nltk.sent_tokenize(text) == [
+        "Dr. Smith arrived at 5 p.m. on Jan. 3.",
+        "It rained.",
+        "Then it stopped.",
+    ]
+
+
+def _reference(model: Path, include: Path) -> dict[str, Any]:
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    results = lm_eval.simple_evaluate(
+        model="hf",
+        model_args={"pretrained": str(model), "dtype": "bfloat16"},
+        tasks=V2.task_names,
+        task_manager=TaskManager(include_path=str(include), include_defaults=False),
+        batch_size="8",
+        device="cpu",
+        limit=LIMIT,
+        random_seed=SEED,
+        numpy_random_seed=SEED,
+        torch_random_seed=SEED,
+        fewshot_random_seed=SEED,
+    )
+    assert results is not None
+    return results["results"]
+
+
+def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
+    v2_home: Path, model_library: Path
+) -> None:
+    env = {
+        "OPENBOARD_HOME": str(v2_home),
+        "OPENBOARD_MODELS": str(model_library),
+        "OPENBOARD_SUITE": "v2",
+        "OPENBOARD_EVAL_LIMIT": str(LIMIT),
+        "OPENBOARD_SEED": str(SEED),
+    }
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["submit", "demo/tiny", "--model-type", "pretrained"], env=env).exit_code
+        == 0
+    )
+    worked = runner.invoke(app, ["worker", "--once"], env=env)
+    assert "FINISHED" in worked.output, worked.output
+    board = json.loads(runner.invoke(app, ["leaderboard", "--json"], env=env).output)
+    (row,) = board["rows"]
+    assert [b["name"] for b in board["benchmarks"]] == [b.name for b in V2.benchmarks]
+    assert set(row["scores"]) == {b.name for b in V2.benchmarks}  # every benchmark yields a score
+    record = json.loads(
+        (v2_home / "artifacts" / str(row["request_id"]) / "reproducibility.json").read_text()
+    )
+    ours = {s["task"]: s["raw"] for s in record["scores"]}
+    reference = _reference(
+        model_library / "demo" / "tiny", overrides_dir(Settings(home=v2_home).tasks_dir)
+    )
+    for benchmark in V2.benchmarks:
+        for task in benchmark.tasks:
+            expected = sum(reference[task][f"{m},none"] for m in benchmark.metrics) / len(
+                benchmark.metrics
+            )
+            assert ours[task] == expected, task
