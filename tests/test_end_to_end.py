@@ -196,6 +196,8 @@ def test_failures_are_stored_with_their_reason(
     reasons = {r["model"]: r["failure_reason"] for r in requests}
     assert "changed since it was submitted" in reasons["demo/plain"]
     assert "8bit needs a GPU" in reasons["demo/tiny"]
+    kinds = {r["model"]: r["failure_kind"] for r in requests}
+    assert kinds == {"demo/plain": "model source", "demo/tiny": "unsupported here"}
     assert all(r["status"] == "FAILED" for r in requests)
     assert _leaderboard(env)["rows"] == []
 
@@ -295,3 +297,32 @@ def test_sharded_checkpoints_must_match_their_index(
             if breakage == "missing_shard"
             else ("not in the shard" in shard_findings[0])
         )
+
+
+def test_progress_is_recorded_while_lm_eval_runs(env: dict[str, str]) -> None:
+    assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
+    assert "FINISHED" in run(env, "worker", "--once").output
+    (request,) = json.loads(run(env, "queue", "--json").output)["requests"]
+    progress = request["progress"]
+    # three tasks of LIMIT documents; the 19-choice counting task dominates the request count
+    assert progress["total"] == LIMIT * (2 + 2 + 19)
+    assert progress["done"] == progress["total"] and progress["percent"] == 100.0
+
+
+def test_a_model_that_does_not_load_fails_as_model_load_with_the_log(
+    env: dict[str, str], model_library: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "unloadable"
+    repo = root / "demo" / "mismatch"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    config = json.loads((repo / "config.json").read_text())
+    config["vocab_size"] = 1000  # the embedding in the weights has 512 rows
+    (repo / "config.json").write_text(json.dumps(config))
+    commit_all(repo, "config disagrees with weights")
+    env = {**env, "OPENBOARD_MODELS": str(root)}
+    assert run(env, "submit", "demo/mismatch", "--model-type", "pretrained").exit_code == 0
+    assert "FAILED" in run(env, "worker", "--once").output
+    (request,) = json.loads(run(env, "queue", "--json").output)["requests"]
+    assert request["failure_kind"] == "model load"
+    assert "did not load" in request["failure_reason"]
+    assert request["log_tail"] and "Traceback" in request["log_tail"]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from openboard.domain import ModelType, PinKind, Precision, Status, WeightType
+from openboard.domain import FailureKind, ModelType, PinKind, Precision, Status, WeightType
 from openboard.queue import IllegalTransitionError, claim_next, fail, transition
 from openboard.store import (
     HEAD_REVISION,
@@ -113,13 +113,15 @@ def test_transitions_are_checked_and_logged(store: Store) -> None:
     assert running is not None
     # A stale copy (still PENDING) loses the compare-and-set instead of overwriting RUNNING.
     assert transition(store, request, Status.CANCELLED, actor="x", at=T0) is False
-    assert fail(store, running, actor="w1", at=T0, reason="out of memory") is True
+    assert fail(
+        store, running, actor="w1", at=T0, reason="72 GiB needed", kind=FailureKind.OUT_OF_MEMORY
+    )
     stored = store.get_request(request.id)
+    assert stored is not None and stored.status is Status.FAILED
     assert (
-        stored is not None
-        and stored.status is Status.FAILED
-        and stored.failure_reason == "out of memory"
+        stored.failure_reason == "72 GiB needed"
+        and stored.failure_kind is FailureKind.OUT_OF_MEMORY
     )
     kinds = [(e.from_status, e.to_status, e.message) for e in store.events_for(request.id)]
     assert kinds[0][1] is Status.PENDING
-    assert kinds[-1] == (Status.RUNNING, Status.FAILED, "out of memory")
+    assert kinds[-1] == (Status.RUNNING, Status.FAILED, "out of memory: 72 GiB needed")

@@ -1,6 +1,14 @@
 """Value types shared by every layer. Imports nothing of openboard."""
 
-from openboard.domain._enums import ModelType, PinKind, Precision, Severity, Status, WeightType
+from openboard.domain._enums import (
+    FailureKind,
+    ModelType,
+    PinKind,
+    Precision,
+    Severity,
+    Status,
+    WeightType,
+)
 from openboard.domain._errors import InvalidModelIdError, OpenboardError
 from openboard.domain._model_id import ModelId
 from openboard.domain._records import Finding, SubmissionRequest, Verdict
@@ -8,6 +16,7 @@ from openboard.domain._scores import BenchmarkScore, TaskScore
 
 __all__ = [
     "BenchmarkScore",
+    "FailureKind",
     "Finding",
     "InvalidModelIdError",
     "ModelId",

@@ -80,3 +80,15 @@ class PinKind(StrEnum):
 
     GIT_COMMIT = "git"  # a full commit sha; the evaluation reads exactly that commit
     FINGERPRINT = "fingerprint"  # a plain folder: a hash of file names, sizes and headers
+
+
+class FailureKind(StrEnum):
+    """Why an evaluation failed, so that a submitter knows whose move it is."""
+
+    MODEL_LOAD = "model load"
+    OUT_OF_MEMORY = "out of memory"
+    NON_FINITE_SCORE = "NaN or infinite score"
+    HARNESS = "harness error"
+    DATASET_MISSING = "dataset missing"
+    MODEL_SOURCE = "model source"
+    UNSUPPORTED = "unsupported here"

@@ -1,12 +1,12 @@
 """Suites, the lm-eval adapter, and the public leaderboard's scoring."""
 
-from openboard.evaluation._datasets import (
-    BenchmarkData,
+from openboard.evaluation._datasets import BenchmarkData, dataset_status, import_datasets
+from openboard.evaluation._errors import (
     DatasetMissingError,
-    dataset_status,
-    import_datasets,
+    EvaluationError,
+    ModelLoadError,
+    UnsupportedPrecisionError,
 )
-from openboard.evaluation._errors import EvaluationError
 from openboard.evaluation._harness import (
     OFFLINE_ENVIRONMENT,
     EvaluationOutput,
@@ -16,6 +16,7 @@ from openboard.evaluation._harness import (
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, get_suite
 from openboard.evaluation._scoring import (
+    NonFiniteScoreError,
     ResultsFormatError,
     average,
     benchmark_score,
@@ -39,9 +40,12 @@ __all__ = [
     "EvaluationError",
     "EvaluationOutput",
     "EvaluationSpec",
+    "ModelLoadError",
+    "NonFiniteScoreError",
     "ResultsFormatError",
     "Suite",
     "UnknownSuiteError",
+    "UnsupportedPrecisionError",
     "average",
     "benchmark_score",
     "dataset_status",

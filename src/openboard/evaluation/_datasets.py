@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from openboard.domain import OpenboardError
+from openboard.evaluation._errors import DatasetMissingError
 from openboard.evaluation._v2 import MATH_SUBSETS, V2, OfficialTask, official_tasks
 
 # Published openly by the GPQA authors next to the archive; the ZIP only keeps the questions out
@@ -30,10 +30,6 @@ _PLAIN_FILES = [
     "musr/musr_team_allocation.jsonl", "musr/LICENSE", "musr/HF_DATASET_CARD.md",
     "math/LICENSE", "gpqa/LICENSE", "gpqa/LICENSE.dataset.txt", "gpqa/dataset.zip",
 ]  # fmt: skip
-
-
-class DatasetMissingError(OpenboardError):
-    """A benchmark's data is not in the offline mirror."""
 
 
 @dataclass(frozen=True, slots=True)

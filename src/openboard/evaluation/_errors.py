@@ -1,5 +1,21 @@
-from openboard.domain import OpenboardError
+from openboard.domain import FailureKind, OpenboardError
 
 
 class EvaluationError(OpenboardError):
     """An evaluation could not run or produced no usable score; the message becomes the FAILED reason."""
+
+    kind: FailureKind = FailureKind.HARNESS
+
+
+class ModelLoadError(EvaluationError):
+    kind = FailureKind.MODEL_LOAD
+
+
+class UnsupportedPrecisionError(EvaluationError):
+    kind = FailureKind.UNSUPPORTED
+
+
+class DatasetMissingError(EvaluationError):
+    """A benchmark's data is not in the offline mirror."""
+
+    kind = FailureKind.DATASET_MISSING

@@ -3,14 +3,16 @@
 import os
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from openboard.domain import BenchmarkScore, Precision, TaskScore
-from openboard.evaluation._errors import EvaluationError
+from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
 from openboard.evaluation._nltk import ensure_punkt_tab
+from openboard.evaluation._progress import ProgressCallback, report_progress
 from openboard.evaluation._scoring import score_suite
 from openboard.evaluation._suites import Suite
 from openboard.evaluation._tasks import prepare_tasks
@@ -42,7 +44,7 @@ class EvaluationSpec:
 
     def model_args(self) -> dict[str, Any]:
         if self.precision not in _DTYPES:
-            raise EvaluationError(
+            raise UnsupportedPrecisionError(
                 f"precision {self.precision} needs a GPU with bitsandbytes or GPTQ support",
                 "run a worker on a GPU machine, or submit in float16 or bfloat16",
             )
@@ -64,36 +66,52 @@ class EvaluationOutput:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def run_evaluation(spec: EvaluationSpec) -> EvaluationOutput:
+def run_evaluation(
+    spec: EvaluationSpec, progress: ProgressCallback | None = None
+) -> EvaluationOutput:
     """Run lm-eval's `simple_evaluate` on the suite's tasks only, then score its output."""
     os.environ.update(OFFLINE_ENVIRONMENT)
     ensure_punkt_tab(spec.nltk_data or spec.tasks_dir.parent / "nltk_data")
     import lm_eval
     import torch
     import transformers
+    from lm_eval.api.registry import get_model
     from lm_eval.tasks import TaskManager
 
     include_path = prepare_tasks(spec.suite, spec.tasks_dir)
+    model_args = spec.model_args()
     # Only openboard's own task folder is indexed: lm-eval's 14,000 defaults take seconds to scan.
     task_manager = TaskManager(include_path=str(include_path), include_defaults=False)
-    random.seed(spec.seed)
     started = time.perf_counter()
-    results = lm_eval.simple_evaluate(
-        model="hf",
-        model_args=spec.model_args(),
-        tasks=spec.suite.task_names,
-        task_manager=task_manager,
-        batch_size=spec.batch_size,
-        device=spec.device,
-        limit=spec.limit,
-        log_samples=True,
-        apply_chat_template=spec.apply_chat_template,
-        fewshot_as_multiturn=spec.apply_chat_template,
-        random_seed=spec.seed,
-        numpy_random_seed=spec.seed,
-        torch_random_seed=spec.seed,
-        fewshot_random_seed=spec.seed,
-    )
+    # The model is built here, exactly as simple_evaluate would build it from the same arguments,
+    # so that a model that cannot load is told apart from a harness that breaks later.
+    try:
+        lm = get_model("hf").create_from_arg_obj(
+            model_args,
+            {"batch_size": spec.batch_size, "max_batch_size": None, "device": spec.device},
+        )
+    except (MemoryError, torch.OutOfMemoryError):
+        raise
+    except Exception as exc:
+        raise ModelLoadError(
+            f"the model did not load: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400] if str(exc).strip() else ''}",
+            "load it yourself with AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False)",
+        ) from exc
+    random.seed(spec.seed)
+    with report_progress(progress) if progress else nullcontext():
+        results = lm_eval.simple_evaluate(
+            model=lm,
+            tasks=spec.suite.task_names,
+            task_manager=task_manager,
+            limit=spec.limit,
+            log_samples=True,
+            apply_chat_template=spec.apply_chat_template,
+            fewshot_as_multiturn=spec.apply_chat_template,
+            random_seed=spec.seed,
+            numpy_random_seed=spec.seed,
+            torch_random_seed=spec.seed,
+            fewshot_random_seed=spec.seed,
+        )
     wall = time.perf_counter() - started
     if results is None:  # only on non-zero ranks of a distributed run, which openboard never starts
         raise EvaluationError("lm-eval returned no results", "see the evaluation log")

@@ -5,12 +5,19 @@ from collections.abc import Mapping
 from statistics import fmean
 from typing import Any
 
-from openboard.domain import BenchmarkScore, OpenboardError, TaskScore
+from openboard.domain import BenchmarkScore, FailureKind, TaskScore
+from openboard.evaluation._errors import EvaluationError
 from openboard.evaluation._suites import Suite
 
 
-class ResultsFormatError(OpenboardError):
-    """lm-eval's output lacks a metric openboard needs, or holds a value that is not a number."""
+class ResultsFormatError(EvaluationError):
+    """lm-eval's output lacks a metric openboard needs."""
+
+
+class NonFiniteScoreError(ResultsFormatError):
+    """A metric came back NaN, infinite or not a number at all."""
+
+    kind = FailureKind.NON_FINITE_SCORE
 
 
 def normalize(raw: float, num_choices: int | None) -> float:
@@ -73,7 +80,7 @@ def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScor
 
 def _finite(value: object, task: str) -> float:
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ResultsFormatError(
+        raise NonFiniteScoreError(
             f"task {task} scored {value!r}, not a finite number",
             "the model produced NaN or infinite log-likelihoods; submit it in the precision it was saved in",
         )

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from openboard.evaluation._datasets import DatasetMissingError, overrides_dir
+from openboard.evaluation._datasets import overrides_dir
+from openboard.evaluation._errors import DatasetMissingError
 from openboard.evaluation._starter import write_starter_tasks
 from openboard.evaluation._suites import Suite
 

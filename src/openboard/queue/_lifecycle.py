@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from openboard.domain import BenchmarkScore, OpenboardError, Status, TaskScore
+from openboard.domain import BenchmarkScore, FailureKind, OpenboardError, Status, TaskScore
 from openboard.store import EvalRequest, StatusChange, Store
 
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -71,6 +71,10 @@ def claim_next(store: Store, worker: str, now: datetime) -> EvalRequest | None:
                     "job_start_time": now,
                     "attempts": request.attempts + 1,
                     "failure_reason": None,
+                    "failure_kind": None,
+                    "log_tail": None,
+                    "progress_done": None,
+                    "progress_total": None,
                 },
             )
             if claimed:
@@ -100,13 +104,27 @@ def finish(
     )
 
 
-def fail(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
+def fail(
+    store: Store,
+    request: EvalRequest,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str,
+    kind: FailureKind = FailureKind.HARNESS,
+    log_tail: str | None = None,
+) -> bool:
     return transition(
         store,
         request,
         Status.FAILED,
         actor=actor,
         at=at,
-        message=reason,
-        fields={"finished_time": at, "failure_reason": reason},
+        message=f"{kind}: {reason}",
+        fields={
+            "finished_time": at,
+            "failure_reason": reason,
+            "failure_kind": kind.value,
+            "log_tail": log_tail,
+        },
     )

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from openboard.domain import (
     BenchmarkScore,
+    FailureKind,
     ModelType,
     PinKind,
     Precision,
@@ -60,6 +61,8 @@ class EvalRequest:
     progress_done: int | None = None
     progress_total: int | None = None
     failure_reason: str | None = None
+    failure_kind: FailureKind | None = None
+    log_tail: str | None = None
     average: float | None = None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
     BenchmarkScore,
+    FailureKind,
     ModelType,
     PinKind,
     Precision,
@@ -275,6 +276,8 @@ def _request(row: RowMapping) -> EvalRequest:
         progress_done=row["progress_done"],
         progress_total=row["progress_total"],
         failure_reason=row["failure_reason"],
+        failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
+        log_tail=row["log_tail"],
         average=row["average"],
         **optional_time,
     )

@@ -49,6 +49,8 @@ requests = Table(
     Column("failure_reason", Text),
     Column("suite", String(64), nullable=False),
     Column("average", Float),
+    Column("failure_kind", String(32)),
+    Column("log_tail", Text),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
 )
 

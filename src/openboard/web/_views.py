@@ -44,8 +44,16 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "sender": request.sender,
         "attempts": request.attempts,
         "worker": request.worker,
-        "progress": {"done": request.progress_done, "total": request.progress_total},
+        "progress": {
+            "done": request.progress_done,
+            "total": request.progress_total,
+            "percent": round(100 * request.progress_done / request.progress_total, 1)
+            if request.progress_done is not None and request.progress_total
+            else None,
+        },
         "failure_reason": request.failure_reason,
+        "failure_kind": request.failure_kind.value if request.failure_kind else None,
+        "log_tail": request.log_tail,
         "suite": request.suite,
     }
 

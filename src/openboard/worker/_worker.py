@@ -2,18 +2,19 @@ import logging
 import os
 import socket
 import threading
-import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from openboard.config import Settings
-from openboard.domain import ModelId, OpenboardError
+from openboard.domain import ModelId
 from openboard.evaluation import EvaluationSpec, get_suite, prepare_tasks, run_evaluation
 from openboard.queue import claim_next, fail, finish
 from openboard.store import EvalRequest, Store
 from openboard.worker._artifacts import write_artifacts
+from openboard.worker._failures import classify_failure
+from openboard.worker._logcapture import capture_log, tail
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,25 @@ class Worker:
             return None
         log.info("evaluating request #%d: %s@%s", request.id, request.model, request.revision[:12])
         artifacts = self._settings.artifacts_dir / str(request.id)
+        log_file = artifacts / "evaluation.log"
         try:
-            self._evaluate(request, artifacts)
-        except OpenboardError as exc:
-            fail(self._store, request, actor=self.name, at=self._clock(), reason=str(exc))
-        except Exception as exc:  # noqa: BLE001 - any crash of the harness becomes a stored reason
-            artifacts.mkdir(parents=True, exist_ok=True)
-            (artifacts / "error.log").write_text(traceback.format_exc())
-            reason = f"harness error: {type(exc).__name__}: {exc} (traceback in {artifacts / 'error.log'})"
-            fail(self._store, request, actor=self.name, at=self._clock(), reason=reason)
+            with capture_log(log_file):
+                try:
+                    self._evaluate(request, artifacts)
+                except Exception:
+                    log.exception("evaluation of request #%d failed", request.id)
+                    raise
+        except Exception as exc:  # noqa: BLE001 - every failure is stored with its kind and reason
+            kind, reason = classify_failure(exc)
+            fail(
+                self._store,
+                request,
+                actor=self.name,
+                at=self._clock(),
+                reason=reason,
+                kind=kind,
+                log_tail=tail(log_file),
+            )
         return self._store.get_request(request.id)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
@@ -81,7 +92,9 @@ class Worker:
             seed=self._settings.seed,
             nltk_data=self._settings.nltk_data,
         )
-        output = run_evaluation(spec)
+        output = run_evaluation(
+            spec, progress=lambda done, total: self._store.set_progress(request.id, done, total)
+        )
         write_artifacts(
             artifacts, request, spec, output, prepare_tasks(suite, self._settings.tasks_dir)
         )
