@@ -73,10 +73,11 @@ def test_punkt_tab_is_written_offline_and_splits_sentences(tmp_path: Path) -> No
     ]
 
 
-def _reference(model: Path, include: Path) -> dict[str, Any]:
+def _reference(model: Path, include: Path, nltk_data: Path) -> dict[str, Any]:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
+    ensure_punkt_tab(nltk_data)
     results = lm_eval.simple_evaluate(
         model="hf",
         model_args={"pretrained": str(model), "dtype": "bfloat16"},

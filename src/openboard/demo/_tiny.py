@@ -38,7 +38,7 @@ class TinyModelSpec:
 
 def _corpus() -> list[str]:
     lines = [
-        e["input"] + " " + e["target"]
+        e["prompt"] if "prompt" in e else f"{e['input']} {e['target']}"
         for task in STARTER.task_names
         for e in generate_examples(task, 200, 7)
     ]

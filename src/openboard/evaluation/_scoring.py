@@ -51,12 +51,13 @@ def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScor
             metrics = per_task.get(task) or {}
             values = []
             for metric in benchmark.metrics:
-                if f"{metric},none" not in metrics:
+                key = _metric_key(metric)
+                if key not in metrics:
                     raise ResultsFormatError(
-                        f"lm-eval returned no {metric} for task {task}",
+                        f"lm-eval returned no {key} for task {task}",
                         "check that the task ran; the log has lm-eval's own error",
                     )
-                values.append(_finite(metrics[f"{metric},none"], task))
+                values.append(_finite(metrics[key], task))
             raw = fmean(values)
             # A mean of several metrics has no single stderr; one metric keeps lm-eval's.
             stderr_value = (
@@ -76,6 +77,16 @@ def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScor
                 )
             )
     return scores
+
+
+def _metric_key(metric: str) -> str:
+    """lm-eval's result key: `metric,filter`; a metric named without a filter used none."""
+    return metric if "," in metric else f"{metric},none"
+
+
+def _stderr_key(metric: str) -> str:
+    name, _, filter_name = _metric_key(metric).partition(",")
+    return f"{name}_stderr,{filter_name}"
 
 
 def _finite(value: object, task: str) -> float:

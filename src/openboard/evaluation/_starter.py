@@ -1,187 +1,162 @@
-"""The starter suite: BBH-style tasks whose data openboard generates itself, deterministically from a seed.
+"""The starter suite: tasks whose data openboard generates itself, deterministically from a seed.
 
-The prompts follow BBH's leaderboard format exactly (`Q: {input}\\nA:`, 3 fixed shots, a one-line
-description, acc_norm over the choices), so a model that does well here is reading BBH-shaped prompts
-the way it will on the real benchmark. No data is downloaded: the demo and CI run offline.
+BBH-style tasks follow BBH's leaderboard format exactly (`Q: {input}\\nA:`, 3 fixed shots, a one-line
+description; acc_norm over the choices, or exact match for the generative families), and the
+IFEval-format task includes lm-eval's official IFEval configuration and swaps in generated prompts,
+so a model is scored here the way it is scored on the real benchmarks. Nothing is downloaded.
 """
 
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from openboard.evaluation import _starter_bbh as bbh
+from openboard.evaluation._starter_ifeval import ifeval_prompt
 from openboard.evaluation._suites import STARTER
 
-Example = dict[str, str]
 _SHOTS = 3
-
-_NAMES = [
-    "Alexis", "Bernita", "Christie", "Delbert", "Elanor", "Fidel", "Gwenn", "Helene", "Inga",
-    "Jamey", "Kandi", "Leda", "Millie", "Osvaldo", "Phoebe", "Rashida", "Sherrie", "Teressa",
-    "Ulysses", "Vernell", "Willian", "Yoland", "Zelma",
-]  # fmt: skip
-_CATEGORIES = {  # singular, plural
-    "musical instruments": [("flute", "flutes"), ("piano", "pianos"), ("trombone", "trombones"), ("violin", "violins"), ("accordion", "accordions"), ("clarinet", "clarinets"), ("drum", "drums"), ("trumpet", "trumpets")],
-    "fruits": [("apple", "apples"), ("banana", "bananas"), ("peach", "peaches"), ("plum", "plums"), ("grape", "grapes"), ("orange", "oranges"), ("strawberry", "strawberries"), ("nectarine", "nectarines")],
-    "animals": [("cat", "cats"), ("rabbit", "rabbits"), ("donkey", "donkeys"), ("goat", "goats"), ("snail", "snails"), ("mouse", "mice"), ("snake", "snakes"), ("frog", "frogs")],
-    "vegetables": [("cabbage", "cabbages"), ("carrot", "carrots"), ("onion", "onions"), ("potato", "potatoes"), ("yam", "yams"), ("head of lettuce", "heads of lettuce"), ("head of broccoli", "heads of broccoli"), ("stalk of celery", "stalks of celery")],
-}  # fmt: skip
-_NUMBER_WORDS = ["zero", "one", "two", "three", "four"]
+IFEVAL_TASK = "starter_ifeval"
+IFEVAL_SIZE = 16  # prompts; generation is the slow part of the suite on a CPU
+IFEVAL_MAX_TOKENS = 160  # the official task allows 1,280; these prompts ask for short answers
 
 
-def _boolean_expression(rng: random.Random) -> Example:
-    def operand(depth: int) -> str:
-        if depth > 0 and rng.random() < 0.4:
-            return f"( {expression(depth - 1)} )"
-        return "not " * rng.choice([0, 0, 1, 2]) + rng.choice(["True", "False"])
-
-    def expression(depth: int, fewest: int = 1) -> str:
-        # One operator per level, as in BBH: mixing and/or unparenthesized would test precedence.
-        op = rng.choice(["and", "or"])
-        return f" {op} ".join(operand(depth) for _ in range(rng.randint(fewest, 3)))
-
-    text = expression(1, fewest=2)
-    return {"input": f"{text} is", "target": str(_evaluate(text))}
+@dataclass(frozen=True, slots=True)
+class _BBHTask:
+    generate: Callable[[random.Random], bbh.Example]
+    description: str
+    choices: list[str] | None  # None: generative, scored by exact match
 
 
-def _evaluate(text: str) -> bool:
-    """Evaluate a boolean expression of True/False/not/and/or/( ) without Python's eval."""
-    tokens = text.split()
-    position = 0
-
-    def parse_or() -> bool:
-        nonlocal position
-        value = parse_and()
-        while position < len(tokens) and tokens[position] == "or":
-            position += 1
-            right = parse_and()
-            value = value or right
-        return value
-
-    def parse_and() -> bool:
-        nonlocal position
-        value = parse_not()
-        while position < len(tokens) and tokens[position] == "and":
-            position += 1
-            right = parse_not()
-            value = value and right
-        return value
-
-    def parse_not() -> bool:
-        nonlocal position
-        token = tokens[position]
-        position += 1
-        if token == "not":
-            return not parse_not()
-        if token == "(":
-            value = parse_or()
-            position += 1  # the closing parenthesis
-            return value
-        return token == "True"
-
-    return parse_or()
-
-
-def _web_of_lies(rng: random.Random) -> Example:
-    people = rng.sample(_NAMES, 5)
-    truthful = rng.choice([True, False])
-    sentences = [f"{people[0]} {'tells the truth' if truthful else 'lies'}."]
-    for speaker, subject in zip(people[1:], people, strict=False):
-        claims_truth = rng.choice([True, False])
-        sentences.append(
-            f"{speaker} says {subject} {'tells the truth' if claims_truth else 'lies'}."
-        )
-        truthful = claims_truth == truthful
-    question = f"Question: {' '.join(sentences)} Does {people[-1]} tell the truth?"
-    return {"input": question, "target": "Yes" if truthful else "No"}
-
-
-def _object_counting(rng: random.Random) -> Example:
-    category = rng.choice(list(_CATEGORIES))
-    others = [c for c in _CATEGORIES if c != category]
-    items: list[str] = []
-    total = 0
-    for singular, plural in rng.sample(_CATEGORIES[category], rng.randint(2, 5)):
-        count = rng.choice([1, 1, 1, 2, 3])
-        total += count
-        items.append(
-            f"{_article(singular)} {singular}" if count == 1 else f"{_NUMBER_WORDS[count]} {plural}"
-        )
-    for singular, _ in rng.sample(_CATEGORIES[rng.choice(others)], rng.randint(0, 2)):
-        items.append(f"{_article(singular)} {singular}")
-    rng.shuffle(items)
-    listing = (
-        " and ".join(items) if len(items) == 2 else ", ".join(items[:-1]) + f", and {items[-1]}"
-    )
-    return {"input": f"I have {listing}. How many {category} do I have?", "target": str(total)}
-
-
-def _article(noun: str) -> str:
-    return "an" if noun[0] in "aeiou" else "a"
-
-
-_TASKS: dict[str, tuple[Callable[[random.Random], Example], str, list[str]]] = {
-    "starter_bbh_boolean_expressions": (
-        _boolean_expression,
+_BBH_TASKS: dict[str, _BBHTask] = {
+    "starter_bbh_boolean_expressions": _BBHTask(
+        bbh.boolean_expression,
         "Evaluate the result of a random Boolean expression.",
         ["False", "True"],
     ),
-    "starter_bbh_web_of_lies": (
-        _web_of_lies,
+    "starter_bbh_web_of_lies": _BBHTask(
+        bbh.web_of_lies,
         "Evaluate a random boolean function expressed as a word problem.",
         ["Yes", "No"],
     ),
-    "starter_bbh_object_counting": (
-        _object_counting,
+    "starter_bbh_object_counting": _BBHTask(
+        bbh.object_counting,
         "Questions that involve enumerating objects and asking the model to count them.",
         [str(n) for n in range(19)],
+    ),
+    "starter_bbh_multistep_arithmetic": _BBHTask(
+        bbh.multistep_arithmetic, "Solve multi-step arithmetic problems.", None
+    ),
+    "starter_bbh_dyck_languages": _BBHTask(
+        bbh.dyck_language, "Correctly close a Dyck-n word.", None
     ),
 }
 
 
-def generate_examples(task: str, count: int, seed: int) -> list[Example]:
+def generate_examples(task: str, count: int, seed: int) -> list[dict[str, Any]]:
     """`count` distinct examples for `task`; the same (task, count, seed) always gives the same list."""
-    generate = _TASKS[task][0]
     rng = random.Random(f"{task}:{seed}")
-    examples: list[Example] = []
+    examples: list[dict[str, Any]] = []
     seen: set[str] = set()
     attempts = 0
     while len(examples) < count and attempts < count * 50:
         attempts += 1
-        example = generate(rng)
-        if example["input"] not in seen:
-            seen.add(example["input"])
+        if task == IFEVAL_TASK:
+            example: dict[str, Any] = ifeval_prompt(rng, key=len(examples))
+            text = example["prompt"]
+        else:
+            example = dict(_BBH_TASKS[task].generate(rng))
+            text = example["input"]
+        if text not in seen:
+            seen.add(text)
             examples.append(example)
     return examples
+
+
+def _bbh_config(
+    task: str, spec: _BBHTask, data_file: Path, shots: list[dict[str, Any]]
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "task": task,
+        "dataset_path": "json",
+        "dataset_kwargs": {"data_files": {"test": str(data_file)}},
+        "test_split": "test",
+        "description": spec.description,
+        "doc_to_text": "Q: {{input}}\nA:",
+        "doc_to_target": "{{target}}",
+        "num_fewshot": _SHOTS,
+        "fewshot_config": {"sampler": "first_n", "samples": shots},
+    }
+    if spec.choices is not None:
+        config |= {
+            "output_type": "multiple_choice",
+            "doc_to_choice": spec.choices,
+            "metric_list": [
+                {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
+            ],
+        }
+    else:  # BBH's generative few-shot format; answers are compared after trimming whitespace
+        config |= {
+            "output_type": "generate_until",
+            "generation_kwargs": {
+                "until": ["</s>", "Q", "\n\n"],
+                "do_sample": False,
+                "temperature": 0.0,
+                "max_gen_toks": 32,
+            },
+            "filter_list": [
+                {
+                    "name": "strip",
+                    "filter": [{"function": "remove_whitespace"}, {"function": "take_first"}],
+                }
+            ],
+            "metric_list": [
+                {"metric": "exact_match", "aggregation": "mean", "higher_is_better": True}
+            ],
+        }
+    return config
+
+
+def _ifeval_config(data_file: Path) -> dict[str, Any]:
+    import lm_eval
+
+    official = Path(lm_eval.__file__).parent / "tasks" / "leaderboard" / "ifeval" / "ifeval.yaml"
+    return {
+        "include": str(official),
+        "task": IFEVAL_TASK,
+        "dataset_path": "json",
+        "dataset_name": None,
+        "dataset_kwargs": {"data_files": {"train": str(data_file)}},
+        "generation_kwargs": {
+            "until": [],
+            "do_sample": False,
+            "temperature": 0.0,
+            "max_gen_toks": IFEVAL_MAX_TOKENS,
+        },
+    }
 
 
 def write_starter_tasks(folder: Path, size: int = 50, seed: int = 2024) -> list[str]:
     """Write the data and lm-eval task YAMLs of the starter suite into `folder`; returns the task names."""
     folder.mkdir(parents=True, exist_ok=True)
-    assert set(_TASKS) == set(STARTER.task_names)
-    for task, (_, description, choices) in _TASKS.items():
+    assert [*_BBH_TASKS, IFEVAL_TASK] == STARTER.task_names
+    for task, spec in _BBH_TASKS.items():
         examples = generate_examples(task, size + _SHOTS, seed)
-        shots, tests = examples[:_SHOTS], examples[_SHOTS:]
         data_file = folder / f"{task}.jsonl"
-        data_file.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in tests))
-        config = {
-            "task": task,
-            "dataset_path": "json",
-            "dataset_kwargs": {"data_files": {"test": str(data_file)}},
-            "test_split": "test",
-            "output_type": "multiple_choice",
-            "description": description,
-            "doc_to_text": "Q: {{input}}\nA:",
-            "doc_to_target": "{{target}}",
-            "doc_to_choice": choices,
-            "num_fewshot": _SHOTS,
-            "fewshot_config": {"sampler": "first_n", "samples": shots},
-            "metric_list": [
-                {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
-            ],
-            "metadata": {"version": 1.0, "generator_seed": seed, "size": size},
-        }
+        data_file.write_text(
+            "".join(json.dumps(e, sort_keys=True) + "\n" for e in examples[_SHOTS:])
+        )
+        config = _bbh_config(task, spec, data_file, examples[:_SHOTS])
+        config["metadata"] = {"version": 1.0, "generator_seed": seed, "size": size}
         (folder / f"{task}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return list(_TASKS)
+    data_file = folder / f"{IFEVAL_TASK}.jsonl"
+    prompts = generate_examples(IFEVAL_TASK, min(size, IFEVAL_SIZE), seed)
+    data_file.write_text("".join(json.dumps(p) + "\n" for p in prompts))
+    (folder / f"{IFEVAL_TASK}.yaml").write_text(
+        yaml.safe_dump(_ifeval_config(data_file), sort_keys=False)
+    )
+    return STARTER.task_names

@@ -38,7 +38,7 @@ class Suite:
 
 STARTER = Suite(
     name="starter",
-    version="1",
+    version="2",
     task_source="starter",
     benchmarks=(
         BenchmarkSpec(
@@ -50,6 +50,18 @@ STARTER = Suite(
                 "starter_bbh_web_of_lies": 2,
                 "starter_bbh_object_counting": 19,
             },
+        ),
+        BenchmarkSpec(
+            name="starter_bbh_generative",
+            display_name="BBH generative (generated)",
+            metrics=("exact_match,strip",),
+            tasks={"starter_bbh_multistep_arithmetic": None, "starter_bbh_dyck_languages": None},
+        ),
+        BenchmarkSpec(
+            name="starter_ifeval",
+            display_name="IFEval (generated)",
+            metrics=("inst_level_strict_acc", "prompt_level_strict_acc"),
+            tasks={"starter_ifeval": None},
         ),
     ),
 )
