@@ -31,11 +31,19 @@ def test_below_baseline_is_zero_and_generative_has_no_baseline() -> None:
     assert normalize(1.0, 19) == pytest.approx(100.0)
 
 
+def _key(metric: str) -> str:
+    return metric if "," in metric else f"{metric},none"
+
+
 def _results(value: object) -> dict[str, object]:
     return {
         "results": {
-            task: {"acc_norm,none": value, "acc_norm_stderr,none": "N/A"}
-            for task in STARTER.task_names
+            task: {
+                **{_key(m): value for m in b.metrics},
+                **{_key(m).replace(",", "_stderr,"): "N/A" for m in b.metrics},
+            }
+            for b in STARTER.benchmarks
+            for task in b.tasks
         },
         "n-samples": {task: {"original": 5, "effective": 5} for task in STARTER.task_names},
     }
@@ -57,5 +65,5 @@ def test_non_finite_scores_are_refused_not_zeroed(bad: object) -> None:
 def test_missing_task_is_refused() -> None:
     results = _results(0.5)
     del results["results"][STARTER.task_names[0]]  # type: ignore[attr-defined]
-    with pytest.raises(ResultsFormatError, match="no acc_norm"):
+    with pytest.raises(ResultsFormatError, match="no acc_norm,none"):
         parse_task_scores(results, STARTER)

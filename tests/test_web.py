@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, TaskScore
+from openboard.evaluation import STARTER
 from openboard.queue import claim_next, fail, finish
 from openboard.web import create_app
 
@@ -47,7 +48,9 @@ def client(context: Context) -> Iterator[TestClient]:
 def test_leaderboard_json_twin(client: TestClient) -> None:
     payload = client.get("/api/leaderboard").json()
     assert payload["schema_version"] == 1
-    assert payload["benchmarks"] == [{"name": "starter_bbh", "display_name": "BBH (generated)"}]
+    assert payload["benchmarks"] == [
+        {"name": b.name, "display_name": b.display_name} for b in STARTER.benchmarks
+    ]
     (row,) = payload["rows"]
     assert row["model"] == "org/good" and row["average"] == 50.0
     assert (
