@@ -318,6 +318,8 @@ def test_progress_is_recorded_while_lm_eval_runs(env: dict[str, str]) -> None:
     # one log-likelihood request per choice, one generation per generative document
     assert progress["total"] == LIMIT * (2 + 2 + 19) + LIMIT * 2 + LIMIT
     assert progress["done"] == progress["total"] and progress["percent"] == 100.0
+    assert request["eval_seconds"] > 0
+    assert request["co2_kg"] == pytest.approx(5.6 * request["eval_seconds"] / 3600 * 269.8 / 1000)
 
 
 def test_a_model_that_does_not_load_fails_as_model_load_with_the_log(

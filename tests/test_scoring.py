@@ -7,6 +7,7 @@ from openboard.evaluation import (
     STARTER,
     ResultsFormatError,
     benchmark_score,
+    co2_kg,
     normalize,
     parse_task_scores,
 )
@@ -67,3 +68,8 @@ def test_missing_task_is_refused() -> None:
     del results["results"][STARTER.task_names[0]]  # type: ignore[attr-defined]
     with pytest.raises(ResultsFormatError, match="no acc_norm,none"):
         parse_task_scores(results, STARTER)
+
+
+def test_co2_follows_the_public_formula() -> None:
+    assert co2_kg(3600, 5.6, 269.8) == pytest.approx(1.51088)
+    assert co2_kg(1800, 0.3, 100.0) == pytest.approx(0.015)

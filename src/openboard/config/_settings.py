@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     seed: int = Field(
         default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
     )
+    co2_power_kw: float = Field(
+        default=5.6, description="power drawn while evaluating, kW (public site: 8 GPUs at 0.7 kW)"
+    )
+    co2_grid_g_per_kwh: float = Field(
+        default=269.8, description="carbon intensity of the electricity, g CO2 per kWh"
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

@@ -37,6 +37,11 @@ def benchmark_score(name: str, tasks: list[TaskScore]) -> BenchmarkScore:
     )
 
 
+def co2_kg(wall_seconds: float, power_kw: float, grid_g_per_kwh: float) -> float:
+    """The public site's estimate: power x hours x grid intensity, in kg."""
+    return power_kw * (wall_seconds / 3600) * grid_g_per_kwh / 1000
+
+
 def average(scores: list[BenchmarkScore]) -> float:
     return fmean(s.normalized for s in scores)
 

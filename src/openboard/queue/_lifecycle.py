@@ -90,6 +90,8 @@ def finish(
     task_scores: list[TaskScore],
     benchmark_scores: list[BenchmarkScore],
     average: float,
+    eval_seconds: float,
+    co2_kg: float,
 ) -> bool:
     return transition(
         store,
@@ -98,7 +100,12 @@ def finish(
         actor=actor,
         at=at,
         message=f"average {average:.2f}",
-        fields={"finished_time": at, "average": average},
+        fields={
+            "finished_time": at,
+            "average": average,
+            "eval_seconds": eval_seconds,
+            "co2_kg": co2_kg,
+        },
         task_scores=task_scores,
         benchmark_scores=benchmark_scores,
     )

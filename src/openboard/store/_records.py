@@ -64,6 +64,8 @@ class EvalRequest:
     failure_kind: FailureKind | None = None
     log_tail: str | None = None
     average: float | None = None
+    eval_seconds: float | None = None
+    co2_kg: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,8 @@ def _request(row: RowMapping) -> EvalRequest:
         failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
         log_tail=row["log_tail"],
         average=row["average"],
+        eval_seconds=row["eval_seconds"],
+        co2_kg=row["co2_kg"],
         **optional_time,
     )
 

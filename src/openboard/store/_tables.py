@@ -51,6 +51,8 @@ requests = Table(
     Column("average", Float),
     Column("failure_kind", String(32)),
     Column("log_tail", Text),
+    Column("eval_seconds", Float),
+    Column("co2_kg", Float),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
 )
 

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 import platform
 import shlex
 from dataclasses import asdict
@@ -38,6 +39,7 @@ def write_artifacts(
     spec: EvaluationSpec,
     output: EvaluationOutput,
     include_path: Path,
+    co2_kg: float,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(output.results, indent=2, default=str))
@@ -63,13 +65,24 @@ def write_artifacts(
         "device": spec.device,
         "apply_chat_template": spec.apply_chat_template,
         "versions": {"openboard": __version__, **output.versions},
-        "hardware": {
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "python": platform.python_version(),
-        },
+        "hardware": _hardware(spec.device),
         "wall_seconds": output.wall_seconds,
+        "co2_kg": co2_kg,
         "command": reproduction_command(request, spec, include_path),
         "scores": [asdict(s) for s in output.task_scores],
     }
     (folder / "reproducibility.json").write_text(json.dumps(record, indent=2))
+
+
+def _hardware(device: str) -> dict[str, Any]:
+    import torch
+
+    hardware: dict[str, Any] = {
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "device": device,
+    }
+    if device.startswith("cuda") and torch.cuda.is_available():
+        hardware["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return hardware

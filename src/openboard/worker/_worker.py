@@ -9,7 +9,7 @@ from typing import Protocol
 
 from openboard.config import Settings
 from openboard.domain import ModelId
-from openboard.evaluation import EvaluationSpec, get_suite, prepare_tasks, run_evaluation
+from openboard.evaluation import EvaluationSpec, co2_kg, get_suite, prepare_tasks, run_evaluation
 from openboard.queue import claim_next, fail, finish
 from openboard.store import EvalRequest, Store
 from openboard.worker._artifacts import write_artifacts
@@ -95,8 +95,10 @@ class Worker:
         output = run_evaluation(
             spec, progress=lambda done, total: self._store.set_progress(request.id, done, total)
         )
+        settings = self._settings
+        co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
         write_artifacts(
-            artifacts, request, spec, output, prepare_tasks(suite, self._settings.tasks_dir)
+            artifacts, request, spec, output, prepare_tasks(suite, settings.tasks_dir), co2
         )
         finish(
             self._store,
@@ -106,4 +108,6 @@ class Worker:
             task_scores=output.task_scores,
             benchmark_scores=output.benchmark_scores,
             average=output.average,
+            eval_seconds=output.wall_seconds,
+            co2_kg=co2,
         )
