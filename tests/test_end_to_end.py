@@ -339,3 +339,67 @@ def test_a_model_that_does_not_load_fails_as_model_load_with_the_log(
     assert request["failure_kind"] == "model load"
     assert "did not load" in request["failure_reason"]
     assert request["log_tail"] and "Traceback" in request["log_tail"]
+
+
+def test_results_export_and_import_round_trip(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
+    assert "FINISHED" in run(env, "worker", "--once").output
+    exported = run(env, "results", "export", "1")
+    assert exported.exit_code == 0
+    file = tmp_path / "results_tiny.json"
+    file.write_text(exported.output)
+
+    other = {**env, "OPENBOARD_HOME": str(tmp_path / "other-home")}
+    sha = "c" * 40
+    imported = run(
+        other,
+        "results",
+        "import",
+        str(file),
+        "--model",
+        "elsewhere/tiny",
+        "--revision",
+        sha,
+        "--model-type",
+        "chat",
+    )
+    assert imported.exit_code == 0, imported.output
+    (theirs,) = _leaderboard(other)["rows"]
+    (ours,) = _leaderboard(env)["rows"]
+    assert theirs["model"] == "elsewhere/tiny" and theirs["revision"] == sha
+    assert theirs["scores"] == ours["scores"] and theirs["average"] == ours["average"]
+
+    again = run(
+        other,
+        "results",
+        "import",
+        str(file),
+        "--model",
+        "elsewhere/tiny",
+        "--revision",
+        sha,
+        "--model-type",
+        "chat",
+    )
+    assert again.exit_code == 1 and "already FINISHED" in again.output
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"results": {"some_task": {"acc,none": 0.5}}}')
+    refused = run(
+        other,
+        "results",
+        "import",
+        str(broken),
+        "--model",
+        "x/y",
+        "--revision",
+        sha,
+        "--model-type",
+        "chat",
+    )
+    assert (
+        refused.exit_code == 1
+        and "does not hold every task" in refused.output
+        and "fix:" in refused.output
+    )
+    assert run(other, "results", "export", "99").exit_code == 1

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from openboard.cli._context import Context
-from openboard.cli._output import print_json
+from openboard.cli._output import friendly_errors, print_json
 from openboard.web import leaderboard_payload
 
 
@@ -35,6 +35,7 @@ def leaderboard_csv(payload: dict[str, Any]) -> str:
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @app.command()
+    @friendly_errors
     def leaderboard(
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from openboard.cli._context import Context
-from openboard.cli._output import print_json
+from openboard.cli._output import friendly_errors, print_json
 from openboard.evaluation import BenchmarkData, dataset_status, import_datasets
 
 datasets = typer.Typer(help="The offline benchmark mirror for the v2 suite.", no_args_is_help=True)
@@ -32,6 +32,7 @@ def _print(status: list[BenchmarkData], as_json: bool) -> None:
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @datasets.command("import")
+    @friendly_errors
     def import_(
         ctx: typer.Context,
         source: Annotated[
@@ -53,6 +54,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             raise typer.Exit(1)
 
     @datasets.command()
+    @friendly_errors
     def status(
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,

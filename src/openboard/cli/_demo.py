@@ -4,6 +4,7 @@ from typing import Annotated
 import typer
 
 from openboard.cli._context import Context
+from openboard.cli._output import friendly_errors
 from openboard.domain import ModelId, ModelType, Precision, SubmissionRequest
 from openboard.sources import ModelNotFoundError
 
@@ -38,6 +39,7 @@ def _ensure_tiny(context: Context, model: str, seed: int, force: bool = False) -
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @dev.command("make-model")
+    @friendly_errors
     def make_model(
         ctx: typer.Context,
         model_id: Annotated[str, typer.Argument(help="id to write under the model root, org/name")],
@@ -70,6 +72,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     app.add_typer(dev, name="dev")
 
     @app.command()
+    @friendly_errors
     def demo(
         ctx: typer.Context,
         serve: Annotated[bool, typer.Option(help="serve the leaderboard when done")] = True,

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 
-from openboard.cli import _board, _datasets, _demo, _queue, _submit
+from openboard.cli import _board, _datasets, _demo, _queue, _results, _submit
 from openboard.cli._context import Context
+from openboard.cli._output import friendly_errors
 from openboard.config import Settings, load_settings
 from openboard.domain import OpenboardError
 from openboard.store import HEAD_REVISION, current_revision
@@ -47,6 +48,7 @@ def open_context(ctx: typer.Context) -> Context:
 
 
 @app.command()
+@friendly_errors
 def init(ctx: typer.Context) -> None:
     """Create the data folder and the database, or upgrade an older database in place."""
     context = Context.open(settings_of(ctx))
@@ -63,6 +65,7 @@ def init(ctx: typer.Context) -> None:
 
 
 @app.command()
+@friendly_errors
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -83,6 +86,7 @@ _queue.register(app, open_context)
 _board.register(app, open_context)
 _demo.register(app, open_context)
 _datasets.register(app, open_context)
+_results.register(app, open_context)
 
 
 def main() -> None:

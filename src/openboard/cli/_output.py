@@ -1,9 +1,14 @@
+import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from openboard.domain import Severity, Verdict
+from openboard.domain import OpenboardError, Severity, Verdict
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
 
@@ -34,3 +39,19 @@ def print_verdict(verdict: Verdict) -> None:
         typer.echo(f"  {_MARK[finding.severity]} [{finding.check}] {finding.message}")
         if finding.hint:
             typer.echo(f"      fix: {finding.hint}")
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn openboard's own errors into a message and a fix on stderr, with exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except OpenboardError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"  fix: {exc.hint}", err=True)
+            raise typer.Exit(1) from exc
+
+    return wrapper

@@ -7,12 +7,13 @@ from typing import Annotated
 import typer
 
 from openboard.cli._context import Context
-from openboard.cli._output import print_json
+from openboard.cli._output import friendly_errors, print_json
 from openboard.web import queue_payload
 
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @app.command()
+    @friendly_errors
     def queue(
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="print the queue as JSON")] = False,
@@ -33,6 +34,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 typer.echo(f"      reason: {r['failure_reason']}")
 
     @app.command()
+    @friendly_errors
     def worker(
         ctx: typer.Context,
         once: Annotated[

@@ -7,7 +7,7 @@ import typer
 from pydantic import ValidationError
 
 from openboard.cli._context import Context
-from openboard.cli._output import print_json, print_verdict, verdict_payload
+from openboard.cli._output import friendly_errors, print_json, print_verdict, verdict_payload
 from openboard.domain import (
     Finding,
     ModelType,
@@ -69,6 +69,7 @@ def _request(
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @app.command()
+    @friendly_errors
     def submit(
         ctx: typer.Context,
         model_id: Annotated[str, typer.Argument(help="the model id, org/name")],
@@ -105,6 +106,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         _finish(outcome.verdict, outcome.request.id if outcome.request else None, as_json)
 
     @app.command()
+    @friendly_errors
     def validate(
         ctx: typer.Context,
         model_id: Annotated[str, typer.Argument(help="the model id, org/name")],

@@ -1,0 +1,73 @@
+"""lm-eval results JSON in and out: scores evaluated elsewhere join the leaderboard, and ours leave it."""
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openboard.domain import OpenboardError, Status
+from openboard.evaluation import SUITES, Suite, score_suite
+from openboard.queue import finish, transition
+from openboard.store import EvalRequest, NewRequest, Store
+
+
+class ResultsImportError(OpenboardError):
+    pass
+
+
+def suite_of(results: dict[str, Any]) -> Suite:
+    """The suite whose tasks all appear in an lm-eval results file."""
+    tasks = set(results.get("results", {}))
+    for suite in SUITES.values():
+        if set(suite.task_names) <= tasks:
+            return suite
+    raise ResultsImportError(
+        "the results file does not hold every task of any suite openboard knows",
+        f"known suites: {', '.join(f'{s.name} ({len(s.task_names)} tasks)' for s in SUITES.values())}",
+    )
+
+
+def import_results(
+    store: Store, artifacts_dir: Path, path: Path, new: NewRequest, actor: str, now: datetime
+) -> EvalRequest:
+    """Queue `new` and finish it at once with the scores in lm-eval's results file at `path`."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsImportError(
+            f"cannot read {path}: {exc}", "give the results_*.json that lm-eval wrote"
+        ) from exc
+    if not isinstance(results, dict):
+        raise ResultsImportError(
+            f"{path} is not an lm-eval results object", "give the results_*.json that lm-eval wrote"
+        )
+    suite = suite_of(results)
+    tasks, benchmarks, mean = score_suite(results, suite)  # refuses NaN and missing metrics first
+    request = store.add_request(replace(new, suite=suite.name), actor=actor)
+    transition(store, request, Status.RUNNING, actor=actor, at=now, message=f"imported from {path.name}",
+               fields={"job_start_time": now, "attempts": 1})  # fmt: skip
+    folder = artifacts_dir / str(request.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(results, indent=2))
+    running = store.get_request(request.id)
+    assert running is not None
+    finish(store, running, actor=actor, at=now, task_scores=tasks, benchmark_scores=benchmarks,
+           average=mean, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
+    done = store.get_request(request.id)
+    assert done is not None
+    return done
+
+
+def export_results(store: Store, artifacts_dir: Path, request_id: int) -> dict[str, Any]:
+    request = store.get_request(request_id)
+    if request is None:
+        raise ResultsImportError(f"no request #{request_id}", "see `openboard queue` for the ids")
+    file = artifacts_dir / str(request_id) / "results.json"
+    if request.status is not Status.FINISHED or not file.is_file():
+        raise ResultsImportError(
+            f"request #{request_id} is {request.status} and has no lm-eval results",
+            "export a FINISHED request",
+        )
+    results: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    return results
