@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, TaskScore
-from openboard.evaluation import STARTER
+from openboard.evaluation import STARTER, SUITES
 from openboard.queue import claim_next, fail, finish
 from openboard.web import create_app
 
@@ -37,11 +37,13 @@ def client(context: Context) -> Iterator[TestClient]:
         task_scores=[task],
         benchmark_scores=[BenchmarkScore("starter_bbh", 0.75, 50.0)],
         average=50.0,
+        eval_seconds=60.0,
+        co2_kg=0.025,
     )
     broken = claim_next(store, "w1", T0)
     assert broken is not None
     fail(store, broken, actor="w1", at=T0, reason="model load: <b>bad</b> config")
-    with TestClient(create_app(store)) as http:
+    with TestClient(create_app(store, SUITES)) as http:
         yield http
 
 

@@ -7,6 +7,7 @@ import typer
 
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json
+from openboard.evaluation import all_suites
 from openboard.web import leaderboard_payload
 
 
@@ -45,7 +46,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if as_json and as_csv:
             typer.echo("error: choose one of --json and --csv", err=True)
             raise typer.Exit(2)
-        payload = leaderboard_payload(open_context(ctx).store)
+        context = open_context(ctx)
+        payload = leaderboard_payload(context.store, all_suites(context.settings.suites_dir))
         if as_json:
             print_json(payload)
         elif as_csv:

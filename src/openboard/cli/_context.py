@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from openboard.config import Settings
+from openboard.evaluation import get_suite
 from openboard.sources import LocalModelSource
 from openboard.store import Store
 from openboard.submission import SubmissionService
@@ -29,6 +30,9 @@ class Context:
         return cls(settings=settings, store=store, source=source)
 
     def submission(self) -> SubmissionService:
+        get_suite(
+            self.settings.suite, self.settings.suites_dir
+        )  # a typo fails now, not in the worker
         return SubmissionService(
             source=self.source,
             store=self.store,

@@ -132,7 +132,13 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if serve:
             import uvicorn
 
+            from openboard.evaluation import all_suites
             from openboard.web import create_app
 
             typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
-            uvicorn.run(create_app(context.store), host=host, port=port, log_level="warning")
+            uvicorn.run(
+                create_app(context.store, all_suites(context.settings.suites_dir)),
+                host=host,
+                port=port,
+                log_level="warning",
+            )

@@ -7,6 +7,7 @@ import typer
 from openboard.cli._context import Context, utc_now
 from openboard.cli._output import friendly_errors, print_json
 from openboard.domain import ModelId, ModelType, PinKind, Precision, WeightType
+from openboard.evaluation import all_suites
 from openboard.store import NewRequest
 from openboard.worker import export_results, import_results
 
@@ -52,7 +53,9 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             submitted_time=now,
             suite="",
         )
-        done = import_results(context.store, context.settings.artifacts_dir, file, new, sender, now)
+        settings = context.settings
+        suites = all_suites(settings.suites_dir)
+        done = import_results(context.store, settings.artifacts_dir, suites, file, new, sender, now)
         typer.echo(f"request #{done.id}: {done.model} {done.suite} average {done.average:.2f}")
 
     @results.command()

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         return self.home / "nltk_data"
 
     @property
+    def suites_dir(self) -> Path:
+        return self.home / "suites"
+
+    @property
     def tasks_dir(self) -> Path:
         return self.home / "tasks"
 

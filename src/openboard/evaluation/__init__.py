@@ -14,7 +14,7 @@ from openboard.evaluation._harness import (
     run_evaluation,
 )
 from openboard.evaluation._nltk import ensure_punkt_tab
-from openboard.evaluation._registry import SUITES, UnknownSuiteError, get_suite
+from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
 from openboard.evaluation._scoring import (
     NonFiniteScoreError,
     ResultsFormatError,
@@ -26,6 +26,7 @@ from openboard.evaluation._scoring import (
     score_suite,
 )
 from openboard.evaluation._starter import generate_examples, write_starter_tasks
+from openboard.evaluation._suite_files import SuiteFileError, load_suite_file
 from openboard.evaluation._suites import STARTER, BenchmarkSpec, Suite
 from openboard.evaluation._tasks import prepare_tasks
 from openboard.evaluation._v2 import V2
@@ -45,8 +46,10 @@ __all__ = [
     "NonFiniteScoreError",
     "ResultsFormatError",
     "Suite",
+    "SuiteFileError",
     "UnknownSuiteError",
     "UnsupportedPrecisionError",
+    "all_suites",
     "average",
     "benchmark_score",
     "co2_kg",
@@ -55,6 +58,7 @@ __all__ = [
     "generate_examples",
     "get_suite",
     "import_datasets",
+    "load_suite_file",
     "normalize",
     "parse_task_scores",
     "prepare_tasks",

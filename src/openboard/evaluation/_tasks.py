@@ -11,6 +11,13 @@ from openboard.evaluation._suites import Suite
 def prepare_tasks(suite: Suite, tasks_dir: Path) -> Path:
     """The include folder for `suite` under `tasks_dir`: starter tasks are generated on first use,
     v2 overrides must have been written by `openboard datasets import`."""
+    if suite.task_source == "include":
+        if suite.include_path is None or not suite.include_path.is_dir():
+            raise DatasetMissingError(
+                f"the {suite.name} suite's include_path {suite.include_path} is not a folder",
+                "point include_path in the suite file at a folder of lm-eval task YAMLs",
+            )
+        return suite.include_path
     if suite.task_source == "v2":
         folder = overrides_dir(tasks_dir)
         absent = [t for t in suite.task_names if not (folder / f"{t}.yaml").is_file()]

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -8,13 +9,14 @@ from fastapi.templating import Jinja2Templates
 
 from openboard import __version__
 from openboard.domain import InvalidModelIdError, ModelId
+from openboard.evaluation import Suite
 from openboard.store import Store
 from openboard.web._views import leaderboard_payload, queue_payload, request_record
 
 _HERE = Path(__file__).parent
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(store: Store, suites: Mapping[str, Suite]) -> FastAPI:
     """The ASGI app. It only reads the store; evaluations run in workers."""
     app = FastAPI(title="openboard", version=__version__)
     templates = Jinja2Templates(directory=_HERE / "templates")  # autoescapes every variable
@@ -25,11 +27,11 @@ def create_app(store: Store) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def leaderboard_page(request: Request) -> HTMLResponse:
-        return page(request, "leaderboard.html", board=leaderboard_payload(store))
+        return page(request, "leaderboard.html", board=leaderboard_payload(store, suites))
 
     @app.get("/api/leaderboard")
     def leaderboard_api() -> dict[str, Any]:
-        return leaderboard_payload(store)
+        return leaderboard_payload(store, suites)
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request) -> HTMLResponse:

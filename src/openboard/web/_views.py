@@ -1,19 +1,20 @@
 """The read side shared by the HTML pages, their JSON twins and the CLI: plain JSON-ready dicts."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from openboard.domain import Status
-from openboard.evaluation import SUITES
+from openboard.evaluation import Suite
 from openboard.store import EvalRequest, Store
 
 LEADERBOARD_SCHEMA_VERSION = 1
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the public queue's format
 
 
-def _benchmarks(suites: set[str]) -> list[dict[str, str]]:
+def _benchmarks(names: set[str], suites: Mapping[str, Suite]) -> list[dict[str, str]]:
     columns: list[dict[str, str]] = []
-    for name in sorted(suites):
-        suite = SUITES.get(name)
+    for name in sorted(names):
+        suite = suites.get(name)
         if suite is None:
             continue
         columns += [{"name": b.name, "display_name": b.display_name} for b in suite.benchmarks]
@@ -60,11 +61,11 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
     }
 
 
-def leaderboard_payload(store: Store) -> dict[str, Any]:
+def leaderboard_payload(store: Store, suites: Mapping[str, Suite]) -> dict[str, Any]:
     rows = store.leaderboard()
     return {
         "schema_version": LEADERBOARD_SCHEMA_VERSION,
-        "benchmarks": _benchmarks({row.request.suite for row in rows}),
+        "benchmarks": _benchmarks({row.request.suite for row in rows}, suites),
         "rows": [
             {
                 "rank": rank,

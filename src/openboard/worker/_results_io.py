@@ -1,13 +1,14 @@
 """lm-eval results JSON in and out: scores evaluated elsewhere join the leaderboard, and ours leave it."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from openboard.domain import OpenboardError, Status
-from openboard.evaluation import SUITES, Suite, score_suite
+from openboard.evaluation import Suite, score_suite
 from openboard.queue import finish, transition
 from openboard.store import EvalRequest, NewRequest, Store
 
@@ -16,20 +17,26 @@ class ResultsImportError(OpenboardError):
     pass
 
 
-def suite_of(results: dict[str, Any]) -> Suite:
+def suite_of(results: dict[str, Any], suites: Mapping[str, Suite]) -> Suite:
     """The suite whose tasks all appear in an lm-eval results file."""
     tasks = set(results.get("results", {}))
-    for suite in SUITES.values():
+    for suite in suites.values():
         if set(suite.task_names) <= tasks:
             return suite
     raise ResultsImportError(
         "the results file does not hold every task of any suite openboard knows",
-        f"known suites: {', '.join(f'{s.name} ({len(s.task_names)} tasks)' for s in SUITES.values())}",
+        f"known suites: {', '.join(f'{s.name} ({len(s.task_names)} tasks)' for s in suites.values())}",
     )
 
 
 def import_results(
-    store: Store, artifacts_dir: Path, path: Path, new: NewRequest, actor: str, now: datetime
+    store: Store,
+    artifacts_dir: Path,
+    suites: Mapping[str, Suite],
+    path: Path,
+    new: NewRequest,
+    actor: str,
+    now: datetime,
 ) -> EvalRequest:
     """Queue `new` and finish it at once with the scores in lm-eval's results file at `path`."""
     try:
@@ -42,7 +49,7 @@ def import_results(
         raise ResultsImportError(
             f"{path} is not an lm-eval results object", "give the results_*.json that lm-eval wrote"
         )
-    suite = suite_of(results)
+    suite = suite_of(results, suites)
     tasks, benchmarks, mean = score_suite(results, suite)  # refuses NaN and missing metrics first
     request = store.add_request(replace(new, suite=suite.name), actor=actor)
     transition(store, request, Status.RUNNING, actor=actor, at=now, message=f"imported from {path.name}",

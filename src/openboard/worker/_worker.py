@@ -78,7 +78,7 @@ class Worker:
                 stop.wait(poll_seconds)
 
     def _evaluate(self, request: EvalRequest, artifacts: Path) -> None:
-        suite = get_suite(request.suite)
+        suite = get_suite(request.suite, self._settings.suites_dir)
         model_path = self._source.checkout(ModelId.parse(request.model), request.revision)
         spec = EvaluationSpec(
             model_path=model_path,
