@@ -121,7 +121,9 @@ def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
     )
     ours = {s["task"]: s["raw"] for s in record["scores"]}
     reference = _reference(
-        model_library / "demo" / "tiny", overrides_dir(Settings(home=v2_home).tasks_dir)
+        model_library / "demo" / "tiny",
+        overrides_dir(Settings(home=v2_home).tasks_dir),
+        v2_home / "reference-nltk",
     )
     for benchmark in V2.benchmarks:
         for task in benchmark.tasks:
