@@ -3,7 +3,6 @@
 import json
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -19,6 +18,8 @@ from openboard.evaluation import (
     import_datasets,
 )
 from openboard.evaluation._datasets import official_dir, overrides_dir
+
+from .reference import lm_eval_raw_scores
 
 LIMIT = 2
 SEED = 1234
@@ -73,28 +74,6 @@ def test_punkt_tab_is_written_offline_and_splits_sentences(tmp_path: Path) -> No
     ]
 
 
-def _reference(model: Path, include: Path, nltk_data: Path) -> dict[str, Any]:
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    ensure_punkt_tab(nltk_data)
-    results = lm_eval.simple_evaluate(
-        model="hf",
-        model_args={"pretrained": str(model), "dtype": "bfloat16"},
-        tasks=V2.task_names,
-        task_manager=TaskManager(include_path=str(include), include_defaults=False),
-        batch_size="8",
-        device="cpu",
-        limit=LIMIT,
-        random_seed=SEED,
-        numpy_random_seed=SEED,
-        torch_random_seed=SEED,
-        fewshot_random_seed=SEED,
-    )
-    assert results is not None
-    return results["results"]
-
-
 def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
     v2_home: Path, model_library: Path
 ) -> None:
@@ -120,14 +99,12 @@ def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
         (v2_home / "artifacts" / str(row["request_id"]) / "reproducibility.json").read_text()
     )
     ours = {s["task"]: s["raw"] for s in record["scores"]}
-    reference = _reference(
+    reference = lm_eval_raw_scores(
         model_library / "demo" / "tiny",
+        V2,
         overrides_dir(Settings(home=v2_home).tasks_dir),
+        LIMIT,
+        SEED,
         v2_home / "reference-nltk",
     )
-    for benchmark in V2.benchmarks:
-        for task in benchmark.tasks:
-            expected = sum(reference[task][f"{m},none"] for m in benchmark.metrics) / len(
-                benchmark.metrics
-            )
-            assert ours[task] == expected, task
+    assert ours == reference  # every task, to the last digit

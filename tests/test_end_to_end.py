@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from openboard.cli import app
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
-from openboard.evaluation import STARTER, ensure_punkt_tab, prepare_tasks
+from openboard.evaluation import STARTER, prepare_tasks
 
 from .conftest import git
+from .reference import lm_eval_raw_scores
 
 LIMIT = 12
 SEED = 1234
@@ -33,31 +34,14 @@ def reference_scores(
     model_library: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, float]:
     """What lm-eval's own simple_evaluate gives for demo/tiny with the same tasks, limit and seeds."""
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    include = prepare_tasks(STARTER, tmp_path_factory.mktemp("tasks"))
-    ensure_punkt_tab(tmp_path_factory.mktemp("nltk"))  # IFEval's checkers split sentences
-    results = lm_eval.simple_evaluate(
-        model="hf",
-        model_args={"pretrained": str(model_library / "demo" / "tiny"), "dtype": "bfloat16"},
-        tasks=STARTER.task_names,
-        task_manager=TaskManager(include_path=str(include), include_defaults=False),
-        batch_size="8",
-        device="cpu",
-        limit=LIMIT,
-        random_seed=SEED,
-        numpy_random_seed=SEED,
-        torch_random_seed=SEED,
-        fewshot_random_seed=SEED,
+    return lm_eval_raw_scores(
+        model_library / "demo" / "tiny",
+        STARTER,
+        prepare_tasks(STARTER, tmp_path_factory.mktemp("tasks")),
+        LIMIT,
+        SEED,
+        tmp_path_factory.mktemp("nltk"),
     )
-    assert results is not None
-    return {
-        task: sum(results["results"][task][m if "," in m else f"{m},none"] for m in b.metrics)
-        / len(b.metrics)
-        for b in STARTER.benchmarks
-        for task in b.tasks
-    }
 
 
 def _leaderboard(env: dict[str, str]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ PrecisionOpt = Annotated[Precision, typer.Option(help="precision to evaluate in"
 WeightTypeOpt = Annotated[WeightType, typer.Option(help="Original, Delta or Adapter")]
 BaseModel = Annotated[str | None, typer.Option(help="base model id (Delta and Adapter only)")]
 ModelTypeOpt = Annotated[ModelType, typer.Option(help="what kind of model this is")]
-ChatTemplate = Annotated[bool, typer.Option(help="evaluate with the tokenizer's chat template")]
 Sender = Annotated[
     str | None, typer.Option(help="who submits (default: $OPENBOARD_USER or your login)")
 ]
@@ -67,10 +66,19 @@ def _request(
         return Verdict(model=model_id, findings=findings)
 
 
-def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
-    @app.command()
-    @friendly_errors
-    def submit(
+ChatTemplate = Annotated[
+    bool | None,
+    typer.Option(
+        "--chat-template/--no-chat-template",
+        help="evaluate with the chat template (default: on for chat models)",
+    ),
+]
+
+
+def _command(open_context: Callable[[typer.Context], Context], queue: bool) -> Callable[..., None]:
+    """`submit` (queue=True) and `validate` share every option and every check."""
+
+    def command(
         ctx: typer.Context,
         model_id: Annotated[str, typer.Argument(help="the model id, org/name")],
         model_type: ModelTypeOpt,
@@ -78,17 +86,10 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         precision: PrecisionOpt = Precision.BFLOAT16,
         weight_type: WeightTypeOpt = WeightType.ORIGINAL,
         base_model: BaseModel = None,
-        chat_template: Annotated[
-            bool | None,
-            typer.Option(
-                "--chat-template/--no-chat-template",
-                help="evaluate with the chat template (default: on for chat models)",
-            ),
-        ] = None,
+        chat_template: ChatTemplate = None,
         sender: Sender = None,
         as_json: JsonOut = False,
     ) -> None:
-        """Check a model and queue it for evaluation (exit status 1 when refused)."""
         request = _request(
             model_id,
             revision,
@@ -101,45 +102,23 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         )
         if isinstance(request, Verdict):
             _finish(request, None, as_json)
-        context = open_context(ctx)
-        outcome = context.submission().submit(request)
+        service = open_context(ctx).submission()
+        if not queue:
+            _finish(service.check(request), None, as_json)
+        outcome = service.submit(request)
         _finish(outcome.verdict, outcome.request.id if outcome.request else None, as_json)
 
-    @app.command()
-    @friendly_errors
-    def validate(
-        ctx: typer.Context,
-        model_id: Annotated[str, typer.Argument(help="the model id, org/name")],
-        model_type: ModelTypeOpt,
-        revision: Revision = "main",
-        precision: PrecisionOpt = Precision.BFLOAT16,
-        weight_type: WeightTypeOpt = WeightType.ORIGINAL,
-        base_model: BaseModel = None,
-        chat_template: Annotated[
-            bool | None,
-            typer.Option(
-                "--chat-template/--no-chat-template",
-                help="evaluate with the chat template (default: on for chat models)",
-            ),
-        ] = None,
-        sender: Sender = None,
-        as_json: JsonOut = False,
-    ) -> None:
-        """Run every submission check without queueing (exit status 0 accepted, 1 refused)."""
-        request = _request(
-            model_id,
-            revision,
-            precision,
-            weight_type,
-            base_model,
-            model_type,
-            chat_template,
-            sender,
-        )
-        if isinstance(request, Verdict):
-            _finish(request, None, as_json)
-        context = open_context(ctx)
-        _finish(context.submission().check(request), None, as_json)
+    return command
+
+
+def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
+    app.command(
+        "submit", help="Check a model and queue it for evaluation (exit status 1 when refused)."
+    )(friendly_errors(_command(open_context, queue=True)))
+    app.command(
+        "validate",
+        help="Run every submission check without queueing (exit status 0 accepted, 1 refused).",
+    )(friendly_errors(_command(open_context, queue=False)))
 
 
 def _finish(verdict: Verdict, request_id: int | None, as_json: bool) -> NoReturn:
