@@ -6,7 +6,12 @@ from openboard.evaluation import Suite, ensure_punkt_tab
 
 
 def lm_eval_raw_scores(
-    model: Path, suite: Suite, include: Path, limit: int, seed: int, nltk_data: Path
+    model: Path | dict[str, str],
+    suite: Suite,
+    include: Path,
+    limit: int,
+    seed: int,
+    nltk_data: Path,
 ) -> dict[str, float]:
     """Each task's raw score (the mean of its benchmark's metrics), straight from lm-eval."""
     import lm_eval
@@ -15,7 +20,9 @@ def lm_eval_raw_scores(
     ensure_punkt_tab(nltk_data)  # IFEval's checkers split sentences
     results = lm_eval.simple_evaluate(
         model="hf",
-        model_args={"pretrained": str(model), "dtype": "bfloat16"},
+        model_args={"pretrained": str(model), "dtype": "bfloat16"}
+        if isinstance(model, Path)
+        else {**model, "dtype": "bfloat16"},
         tasks=suite.task_names,
         task_manager=TaskManager(include_path=str(include), include_defaults=False),
         batch_size="8",

@@ -9,7 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from openboard.domain import BenchmarkScore, Precision, TaskScore
+from openboard.domain import BenchmarkScore, Precision, TaskScore, WeightType
 from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._progress import ProgressCallback, report_progress
@@ -41,6 +41,8 @@ class EvaluationSpec:
     device: str = "cpu"
     seed: int = 1234
     nltk_data: Path | None = None  # where IFEval's punkt_tab is written; default: beside tasks_dir
+    weight_type: WeightType = WeightType.ORIGINAL
+    base_path: Path | None = None  # an Adapter's or Delta's base model
 
     def model_args(self) -> dict[str, Any]:
         if self.precision not in _DTYPES:
@@ -48,10 +50,24 @@ class EvaluationSpec:
                 f"precision {self.precision} needs a GPU with bitsandbytes or GPTQ support",
                 "run a worker on a GPU machine, or submit in float16 or bfloat16",
             )
+        args: dict[str, Any] = {"dtype": _DTYPES[self.precision], "trust_remote_code": False}
+        if self.weight_type is WeightType.ORIGINAL:
+            return {"pretrained": str(self.model_path), **args}
+        if self.base_path is None:
+            raise EvaluationError(
+                f"a {self.weight_type} evaluation needs its base model's files",
+                "resubmit with --base-model",
+            )
+        if self.weight_type is WeightType.DELTA:
+            return {"pretrained": str(self.base_path), "delta": str(self.model_path), **args}
+        # An adapter that added tokens ships its own tokenizer; otherwise the base's is the one.
+        ships_tokenizer = (self.model_path / "tokenizer_config.json").is_file()
+        tokenizer = self.model_path if ships_tokenizer else self.base_path
         return {
-            "pretrained": str(self.model_path),
-            "dtype": _DTYPES[self.precision],
-            "trust_remote_code": False,
+            "pretrained": str(self.base_path),
+            "peft": str(self.model_path),
+            "tokenizer": str(tokenizer),
+            **args,
         }
 
 

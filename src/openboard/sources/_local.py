@@ -149,6 +149,7 @@ _METADATA_NAMES = (
     "tokenizer_config.json",
     "chat_template.jinja",
     "README.md",
+    "adapter_config.json",
     SAFETENSORS_INDEX,
 )
 
@@ -175,6 +176,11 @@ def _build_snapshot(
         if SAFETENSORS_INDEX in small
         else (None, None)
     )
+    adapter_config, adapter_error = (
+        _json_object(small["adapter_config.json"], "adapter_config.json")
+        if "adapter_config.json" in small
+        else (None, None)
+    )
     template = small.get("chat_template.jinja")
     card = small.get("README.md")
     return ModelSnapshot(
@@ -191,6 +197,8 @@ def _build_snapshot(
         safetensors=headers,
         safetensors_errors=errors,
         safetensors_index=index,
+        adapter_config=adapter_config,
+        adapter_config_error=adapter_error,
         safetensors_index_error=index_error,
         probe=probe,
     )

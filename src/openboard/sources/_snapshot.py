@@ -26,6 +26,8 @@ class ModelSnapshot:
     safetensors_errors: dict[str, str] = field(default_factory=dict)
     safetensors_index: dict[str, Any] | None = None
     safetensors_index_error: str | None = None
+    adapter_config: dict[str, Any] | None = None
+    adapter_config_error: str | None = None
     probe: LoadProbe | None = None
 
     @property

@@ -31,6 +31,7 @@ class NewRequest:
     sender: str
     submitted_time: datetime
     suite: str
+    base_revision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class EvalRequest:
     average: float | None = None
     eval_seconds: float | None = None
     co2_kg: float | None = None
+    base_revision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ class Store:
         values = {
             "model": new.model,
             "base_model": new.base_model,
+            "base_revision": new.base_revision,
             "requested_revision": new.requested_revision,
             "revision": new.revision,
             "pin": new.pin.value,
@@ -257,6 +258,7 @@ def _request(row: RowMapping) -> EvalRequest:
         id=row["id"],
         model=row["model"],
         base_model=row["base_model"],
+        base_revision=row["base_revision"],
         requested_revision=row["requested_revision"],
         revision=row["revision"],
         pin=PinKind(row["pin"]),

@@ -27,6 +27,7 @@ requests = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("model", String(200), nullable=False),
     Column("base_model", String(200)),
+    Column("base_revision", String(64)),
     Column("requested_revision", String(255), nullable=False),
     Column("revision", String(64), nullable=False),
     Column("pin", String(16), nullable=False),

@@ -3,7 +3,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from openboard.domain import Finding, ModelId, Severity, SubmissionRequest, Verdict
+from openboard.domain import (
+    Finding,
+    InvalidModelIdError,
+    ModelId,
+    Severity,
+    SubmissionRequest,
+    Verdict,
+    WeightType,
+)
 from openboard.sources import ModelSnapshot, SourceError
 from openboard.store import DuplicateRequestError, EvalRequest, NewRequest, Store
 from openboard.validation import ValidationPolicy, source_failure_verdict, validate
@@ -47,12 +55,13 @@ class SubmissionService:
         return self._check(request)[0]
 
     def submit(self, request: SubmissionRequest) -> SubmissionOutcome:
-        verdict, snapshot = self._check(request)
+        verdict, snapshot, base = self._check(request)
         if not verdict.accepted or snapshot is None:
             return SubmissionOutcome(verdict=verdict, request=None)
         new = NewRequest(
             model=request.model,
             base_model=request.base_model,
+            base_revision=base.revision if base else None,
             requested_revision=request.revision,
             revision=snapshot.revision,
             pin=snapshot.pin,
@@ -60,8 +69,8 @@ class SubmissionService:
             weight_type=request.weight_type,
             model_type=request.model_type,
             use_chat_template=request.use_chat_template,
-            params=snapshot.param_count,
-            architectures=snapshot.architectures,
+            params=verdict.params,
+            architectures=verdict.architectures,
             sender=request.sender,
             submitted_time=self._clock(),
             suite=self._suite,
@@ -72,13 +81,18 @@ class SubmissionService:
             return SubmissionOutcome(verdict=_with(verdict, _duplicate(exc)), request=None)
         return SubmissionOutcome(verdict=verdict, request=queued)
 
-    def _check(self, request: SubmissionRequest) -> tuple[Verdict, ModelSnapshot | None]:
+    def _check(
+        self, request: SubmissionRequest
+    ) -> tuple[Verdict, ModelSnapshot | None, ModelSnapshot | None]:
         now = self._clock()
         try:
             snapshot = self._source.snapshot(request.model_id, request.revision)
         except SourceError as exc:
-            return source_failure_verdict(request, exc, now), None
-        verdict = validate(snapshot, request, self._policy, now)
+            return source_failure_verdict(request, exc, now), None, None
+        base, base_findings = self._base(request, now)
+        verdict = validate(snapshot, request, self._policy, now, base=base)
+        for finding in base_findings:
+            verdict = _with(verdict, finding)
         existing = self._store.find_active(request.model, snapshot.revision, request.precision)
         if existing is not None:
             verdict = _with(
@@ -93,7 +107,53 @@ class SubmissionService:
                     )
                 ),
             )
-        return verdict, snapshot
+        return verdict, snapshot, base
+
+    def _base(
+        self, request: SubmissionRequest, now: datetime
+    ) -> tuple[ModelSnapshot | None, list[Finding]]:
+        """An Adapter's or Delta's base model, pinned and held to every rule an Original meets."""
+        if not request.weight_type.needs_base_model:
+            return None, []
+        if not request.base_model:
+            return None, [
+                Finding(
+                    check="base_model",
+                    severity=Severity.ERROR,
+                    message=f"a {request.weight_type} submission needs its base model",
+                    hint="give the base model's id (--base-model org/name)",
+                )
+            ]
+        try:
+            base_id = ModelId.parse(request.base_model)
+            base = self._source.snapshot(base_id, "main")
+        except (SourceError, InvalidModelIdError) as exc:
+            return None, [
+                Finding(
+                    check="base_model",
+                    severity=Severity.ERROR,
+                    message=f"base model: {exc.message}",
+                    hint=exc.hint,
+                )
+            ]
+        as_original = request.model_copy(
+            update={
+                "model": request.base_model,
+                "weight_type": WeightType.ORIGINAL,
+                "base_model": None,
+            }
+        )
+        base_verdict = validate(base, as_original, self._policy, now)
+        return base, [
+            f.model_copy(
+                update={
+                    "check": f"base_model.{f.check}",
+                    "message": f"base model {base_id}: {f.message}",
+                }
+            )
+            for f in base_verdict.findings
+            if f.severity is not Severity.INFO
+        ]
 
 
 def _duplicate(exc: DuplicateRequestError) -> Finding:

@@ -135,10 +135,13 @@ def check_shards(
     return findings
 
 
-def check_size(
-    snapshot: ModelSnapshot, request: SubmissionRequest, policy: ValidationPolicy
+def size_findings(
+    params: int | None,
+    snapshot: ModelSnapshot,
+    request: SubmissionRequest,
+    policy: ValidationPolicy,
 ) -> list[Finding]:
-    params = snapshot.param_count
+    """The precision-adjusted size limit; `snapshot` is the model whose config names the quantization."""
     if params is None:
         return []
     if request.precision in (Precision.FLOAT16, Precision.BFLOAT16):
@@ -258,7 +261,6 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_loadability,
     check_weights_format,
     check_shards,
-    check_size,
     check_precision,
     check_chat_template,
     check_model_card,

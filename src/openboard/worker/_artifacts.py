@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from openboard import __version__
+from openboard.domain import WeightType
 from openboard.evaluation import EvaluationOutput, EvaluationSpec
 from openboard.store import EvalRequest
 
@@ -18,9 +19,14 @@ ARTIFACT_SCHEMA_VERSION = 1
 
 def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_path: Path) -> str:
     """The `lm-eval` command line that reproduces this run on the same model files."""
-    model_args = (
-        f"pretrained={request.model},revision={request.revision},dtype={spec.model_args()['dtype']}"
-    )
+    args = spec.model_args()
+    if request.weight_type is WeightType.ORIGINAL:
+        model_args = f"pretrained={request.model},revision={request.revision},dtype={args['dtype']}"
+    else:
+        # lm-eval takes one revision for base and adapter alike: name the exact checkouts instead.
+        model_args = ",".join(
+            f"{key}={value}" for key, value in args.items() if key != "trust_remote_code"
+        )
     parts = [
         "lm-eval", "--model", "hf", "--model_args", model_args,
         "--tasks", ",".join(spec.suite.task_names), "--include_path", str(include_path),
@@ -52,6 +58,9 @@ def write_artifacts(
         "request_id": request.id,
         "model": request.model,
         "revision": request.revision,
+        "weight_type": request.weight_type.value,
+        "base_model": request.base_model,
+        "base_revision": request.base_revision,
         "pin": request.pin.value,
         "precision": request.precision.value,
         "suite": {

@@ -80,6 +80,11 @@ class Worker:
     def _evaluate(self, request: EvalRequest, artifacts: Path) -> None:
         suite = get_suite(request.suite, self._settings.suites_dir)
         model_path = self._source.checkout(ModelId.parse(request.model), request.revision)
+        base_path = (
+            self._source.checkout(ModelId.parse(request.base_model), request.base_revision)
+            if request.base_model and request.base_revision
+            else None
+        )
         spec = EvaluationSpec(
             model_path=model_path,
             precision=request.precision,
@@ -91,6 +96,8 @@ class Worker:
             device=self._settings.eval_device,
             seed=self._settings.seed,
             nltk_data=self._settings.nltk_data,
+            weight_type=request.weight_type,
+            base_path=base_path,
         )
         output = run_evaluation(
             spec, progress=lambda done, total: self._store.set_progress(request.id, done, total)
