@@ -47,7 +47,14 @@ def _corpus() -> list[str]:
 
 
 def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None) -> str:
-    """Write a tiny random model into `folder` (config, safetensors, tokenizer, card); returns the commit sha."""
+    """Write a tiny random model into `folder` as a git repository; returns the commit sha."""
+    spec = spec or TinyModelSpec()
+    write_tiny_model_files(folder, spec)
+    return commit_all(folder, f"tiny random model, seed {spec.seed}")
+
+
+def write_tiny_model_files(folder: Path, spec: TinyModelSpec | None = None) -> None:
+    """Write a tiny random model into `folder`: config, safetensors weights, tokenizer, card."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -94,4 +101,3 @@ def write_tiny_model(folder: Path, spec: TinyModelSpec | None = None) -> str:
     (folder / "README.md").write_text(
         _CARD.format(name=folder.name, seed=spec.seed, layers=spec.layers, hidden=spec.hidden_size)
     )
-    return commit_all(folder, f"tiny random model, seed {spec.seed}")
