@@ -18,10 +18,14 @@ from statistics import median
 
 from openboard.config import Settings
 from openboard.demo import TinyModelSpec, write_tiny_model
-from openboard.evaluation import STARTER, prepare_tasks
+from openboard.evaluation import STARTER, ensure_punkt_tab, parse_task_scores, prepare_tasks
 
 BIN = Path(sys.executable).parent
 SEED = 1234
+
+
+def _raw(results: dict) -> dict[str, float]:  # type: ignore[type-arg]
+    return {s.task: s.raw for s in parse_task_scores(results, STARTER)}
 
 
 def openboard_run(home: Path, models: Path, limit: int) -> tuple[float, dict[str, float]]:
@@ -39,7 +43,7 @@ def openboard_run(home: Path, models: Path, limit: int) -> tuple[float, dict[str
     )
     wall = time.perf_counter() - started
     results = json.loads((home / "artifacts" / "1" / "results.json").read_text())
-    return wall, {t: results["results"][t]["acc_norm,none"] for t in STARTER.task_names}
+    return wall, _raw(results)
 
 
 def cli_run(model: Path, include: Path, out: Path, limit: int) -> tuple[float, dict[str, float]]:
@@ -48,13 +52,21 @@ def cli_run(model: Path, include: Path, out: Path, limit: int) -> tuple[float, d
         "--tasks", ",".join(STARTER.task_names), "--include_path", str(include), "--batch_size", "8",
         "--device", "cpu", "--limit", str(limit), "--seed", str(SEED), "--output_path", str(out),
     ]  # fmt: skip
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    # IFEval's checkers need punkt_tab; the CLI would try to download it.
+    nltk_data = out.parent / "nltk_data"
+    ensure_punkt_tab(nltk_data)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "NLTK_DATA": str(nltk_data),
+    }
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
     (result_file,) = out.rglob("results_*.json")
     results = json.loads(result_file.read_text())
-    return wall, {t: results["results"][t]["acc_norm,none"] for t in STARTER.task_names}
+    return wall, _raw(results)
 
 
 def main() -> None:
