@@ -90,3 +90,30 @@ def test_broken_suite_files_name_the_problem(tmp_path: Path, body: str, words: s
     with pytest.raises(SuiteFileError, match=words) as info:
         load_suite_file(file)
     assert info.value.hint
+
+
+def test_v1_overrides_set_the_v1_shots_on_lm_evals_own_tasks(tmp_path: Path) -> None:
+    from openboard.evaluation import V1, prepare_tasks
+
+    folder = prepare_tasks(V1, tmp_path)
+    shots = {}
+    for file in sorted(folder.glob("*.yaml")):
+        config = yaml.safe_load(file.read_text())
+        assert Path(config["include"]).is_file(), config["include"]
+        shots[file.stem] = config["num_fewshot"]
+    assert sorted(shots) == sorted(V1.task_names) and len(shots) == 5 + 57
+    assert (shots["arc_challenge"], shots["hellaswag"], shots["mmlu_anatomy"]) == (25, 10, 5)
+    assert (shots["truthfulqa_mc2"], shots["winogrande"], shots["gsm8k"]) == (0, 5, 5)
+
+
+def test_v1_offline_fails_as_dataset_missing_with_a_way_out(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "OPENBOARD_SUITE": "v1", "OPENBOARD_EVAL_LIMIT": "1"}
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["submit", "demo/tiny", "--model-type", "pretrained"], env=env).exit_code
+        == 0
+    )
+    assert "FAILED" in runner.invoke(app, ["worker", "--once"], env=env).output
+    (request,) = json.loads(runner.invoke(app, ["queue", "--json"], env=env).output)["requests"]
+    assert request["failure_kind"] == "dataset missing"
+    assert "Hub" in request["failure_reason"] and "OPENBOARD_OFFLINE" in request["failure_reason"]

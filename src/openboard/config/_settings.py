@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     seed: int = Field(
         default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
     )
+    offline: bool = Field(
+        default=True,
+        description="evaluate without the Hugging Face Hub (set false to let lm-eval fetch Hub datasets)",
+    )
     co2_power_kw: float = Field(
         default=5.6, description="power drawn while evaluating, kW (public site: 8 GPUs at 0.7 kW)"
     )

@@ -29,12 +29,14 @@ from openboard.evaluation._starter import generate_examples, write_starter_tasks
 from openboard.evaluation._suite_files import SuiteFileError, load_suite_file
 from openboard.evaluation._suites import STARTER, BenchmarkSpec, Suite
 from openboard.evaluation._tasks import prepare_tasks
+from openboard.evaluation._v1 import V1
 from openboard.evaluation._v2 import V2
 
 __all__ = [
     "OFFLINE_ENVIRONMENT",
     "STARTER",
     "SUITES",
+    "V1",
     "V2",
     "BenchmarkData",
     "BenchmarkSpec",

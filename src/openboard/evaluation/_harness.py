@@ -43,6 +43,7 @@ class EvaluationSpec:
     nltk_data: Path | None = None  # where IFEval's punkt_tab is written; default: beside tasks_dir
     weight_type: WeightType = WeightType.ORIGINAL
     base_path: Path | None = None  # an Adapter's or Delta's base model
+    offline: bool = True  # never wait on, or silently read from, the Hugging Face Hub
 
     def model_args(self) -> dict[str, Any]:
         if self.precision not in _DTYPES:
@@ -86,7 +87,8 @@ def run_evaluation(
     spec: EvaluationSpec, progress: ProgressCallback | None = None
 ) -> EvaluationOutput:
     """Run lm-eval's `simple_evaluate` on the suite's tasks only, then score its output."""
-    os.environ.update(OFFLINE_ENVIRONMENT)
+    if spec.offline:
+        os.environ.update(OFFLINE_ENVIRONMENT)
     ensure_punkt_tab(spec.nltk_data or spec.tasks_dir.parent / "nltk_data")
     import lm_eval
     import torch

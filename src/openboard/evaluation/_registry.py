@@ -5,9 +5,10 @@ from pathlib import Path
 from openboard.domain import OpenboardError
 from openboard.evaluation._suite_files import load_suite_file
 from openboard.evaluation._suites import STARTER, Suite
+from openboard.evaluation._v1 import V1
 from openboard.evaluation._v2 import V2
 
-SUITES: dict[str, Suite] = {suite.name: suite for suite in (STARTER, V2)}
+SUITES: dict[str, Suite] = {suite.name: suite for suite in (STARTER, V2, V1)}
 
 
 class UnknownSuiteError(OpenboardError):

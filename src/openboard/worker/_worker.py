@@ -98,6 +98,7 @@ class Worker:
             nltk_data=self._settings.nltk_data,
             weight_type=request.weight_type,
             base_path=base_path,
+            offline=self._settings.offline,
         )
         output = run_evaluation(
             spec, progress=lambda done, total: self._store.set_progress(request.id, done, total)
