@@ -3,6 +3,7 @@
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -108,3 +109,32 @@ def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
         v2_home / "reference-nltk",
     )
     assert ours == reference  # every task, to the last digit
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    # split on newlines only: questions hold characters that str.splitlines() also breaks on
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()
+    ]
+
+
+def test_mmlu_pro_can_be_restored_to_an_earlier_revision(shared_data: Path, tmp_path: Path) -> None:
+    revisions = _jsonl(shared_data / "mmlu_pro" / "test_earlier_revisions.jsonl")
+    changed = {r["question_id"]: r["2024-07-14"] for r in revisions if "2024-07-14" in r}
+    settings = Settings(home=tmp_path)
+    import_datasets(
+        shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir, "2024-07-14"
+    )
+    restored = {
+        row["question_id"]: row for row in _jsonl(settings.datasets_dir / "mmlu_pro" / "test.jsonl")
+    }
+    latest = {row["question_id"]: row for row in _jsonl(shared_data / "mmlu_pro" / "test.jsonl")}
+    assert len(restored) == len(latest) == 12032 and changed
+    for question_id, old_fields in changed.items():
+        assert all(restored[question_id][k] == v for k, v in old_fields.items())
+    untouched = next(q for q in latest if q not in changed)
+    assert restored[untouched] == latest[untouched]
+    with pytest.raises(DatasetMissingError, match="no restorable revision"):
+        import_datasets(
+            shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir, "2023-01-01"
+        )

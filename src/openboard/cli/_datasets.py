@@ -39,6 +39,12 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             Path, typer.Argument(help="folder laid out like shared/data (see its README.md)")
         ],
         as_json: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False,
+        mmlu_pro_revision: Annotated[
+            str | None,
+            typer.Option(
+                help="restore MMLU-Pro as it was on 2024-07-14 or 2024-07-30 (default: latest)"
+            ),
+        ] = None,
     ) -> None:
         """Copy the six v2 benchmarks into the mirror and write lm-eval task overrides for them."""
         context = open_context(ctx)
@@ -48,6 +54,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             settings.datasets_dir,
             settings.tasks_dir,
             settings.cache_dir / "datasets",
+            mmlu_pro_revision,
         )
         _print(status, as_json)
         if not all(s.available for s in status):

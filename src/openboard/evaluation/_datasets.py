@@ -50,10 +50,29 @@ def official_dir() -> Path:
     return Path(lm_eval.__file__).parent / "tasks" / "leaderboard"
 
 
+MMLU_PRO_REVISIONS = (
+    "2024-07-14",
+    "2024-07-30",
+)  # earlier states restorable; the staged one is 2024-10-16
+
+
 def import_datasets(
-    source: Path, mirror: Path, tasks_dir: Path, cache_dir: Path
+    source: Path,
+    mirror: Path,
+    tasks_dir: Path,
+    cache_dir: Path,
+    mmlu_pro_revision: str | None = None,
 ) -> list[BenchmarkData]:
-    """Copy the six benchmarks from `source` (the layout of shared/data) into `mirror`, then write overrides."""
+    """Copy the six benchmarks from `source` (the layout of shared/data) into `mirror`, then write overrides.
+
+    `mmlu_pro_revision` restores MMLU-Pro's test set as it was on an earlier date (the Hub copy was
+    edited over time), from `mmlu_pro/test_earlier_revisions.jsonl`, to reproduce older scores.
+    """
+    if mmlu_pro_revision is not None and mmlu_pro_revision not in MMLU_PRO_REVISIONS:
+        raise DatasetMissingError(
+            f"MMLU-Pro has no restorable revision {mmlu_pro_revision!r}",
+            f"choose one of {', '.join(MMLU_PRO_REVISIONS)}, or leave it out for the latest (2024-10-16)",
+        )
     bbh_files = [t.data_files["test"] for t in official_tasks() if t.benchmark == "bbh"]
     wanted = [*_PLAIN_FILES, *bbh_files, "math/test.jsonl"]
     missing = [f for f in wanted if not (source / f).is_file()]
@@ -65,6 +84,12 @@ def import_datasets(
     for relative in [*_PLAIN_FILES, *bbh_files]:
         _copy(source / relative, mirror / relative)
     _split_math(source / "math" / "test.jsonl", mirror / "math")
+    if mmlu_pro_revision is not None:
+        _restore_mmlu_pro(
+            source / "mmlu_pro" / "test_earlier_revisions.jsonl",
+            mirror / "mmlu_pro" / "test.jsonl",
+            mmlu_pro_revision,
+        )
     _extract_gpqa(mirror / "gpqa" / "dataset.zip", mirror / "gpqa" / ".private")
     write_overrides(mirror, tasks_dir, cache_dir)
     return dataset_status(mirror)
@@ -78,12 +103,33 @@ def _copy(source: Path, target: Path) -> None:
 def _split_math(test_file: Path, folder: Path) -> None:
     """One file per HF config (subset), all levels kept: the official process_docs keeps Level 5."""
     rows: dict[str, list[str]] = {config: [] for _, config in MATH_SUBSETS.values()}
-    for line in test_file.read_text(encoding="utf-8").splitlines():
+    for line in test_file.read_text(encoding="utf-8").split("\n"):
         if line.strip():
             record = json.loads(line)
             rows[record["subset"]].append(line + "\n")
     for config, lines in rows.items():
         (folder / f"{config}.jsonl").write_text("".join(lines), encoding="utf-8")
+
+
+def _restore_mmlu_pro(revisions_file: Path, test_file: Path, revision: str) -> None:
+    """Put back the fields that differed on `revision`; every other question is already as it was."""
+    if not revisions_file.is_file():
+        raise DatasetMissingError(
+            f"{revisions_file} is missing", "MMLU-Pro's revision history ships next to test.jsonl"
+        )
+    old: dict[int, dict[str, object]] = {}
+    for line in revisions_file.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            record = json.loads(line)
+            if revision in record:
+                old[record["question_id"]] = record[revision]
+    rows = []
+    for line in test_file.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            row = json.loads(line)
+            row.update(old.get(row["question_id"], {}))
+            rows.append(json.dumps(row, ensure_ascii=False) + "\n")
+    test_file.write_text("".join(rows), encoding="utf-8")
 
 
 def _extract_gpqa(archive: Path, private: Path) -> None:
