@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
@@ -238,10 +238,6 @@ class Store:
                         benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
                     )
         return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
-
-    def count_requests(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(requests)).scalar_one())
 
 
 def _utc(value: datetime) -> datetime:
