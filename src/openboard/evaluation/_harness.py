@@ -111,8 +111,9 @@ def run_evaluation(
     except (MemoryError, torch.OutOfMemoryError):
         raise
     except Exception as exc:
+        first_line = next(iter(str(exc).strip().splitlines()), "")[:400]
         raise ModelLoadError(
-            f"the model did not load: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400] if str(exc).strip() else ''}",
+            f"the model did not load: {type(exc).__name__}: {first_line}",
             "load it yourself with AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False)",
         ) from exc
     random.seed(spec.seed)

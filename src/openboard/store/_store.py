@@ -1,7 +1,6 @@
 """Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -124,10 +123,11 @@ class Store:
             )
         return _request(row) if row else None
 
-    def list_requests(self, statuses: Iterable[Status] | None = None) -> list[EvalRequest]:
+    def list_requests(self, model: str | None = None) -> list[EvalRequest]:
+        """Every request in submission order, or only those of `model`."""
         query = select(requests).order_by(requests.c.submitted_time, requests.c.id)
-        if statuses is not None:
-            query = query.where(requests.c.status.in_([s.value for s in statuses]))
+        if model is not None:
+            query = query.where(requests.c.model == model)
         with self.engine.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 

@@ -46,7 +46,7 @@ def create_app(store: Store, suites: Mapping[str, Suite]) -> FastAPI:
             model_id = ModelId.parse(f"{org}/{name}")
         except InvalidModelIdError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
-        requests = [r for r in store.list_requests() if r.model == str(model_id)]
+        requests = store.list_requests(model=str(model_id))
         if not requests:
             raise HTTPException(status_code=404, detail=f"no evaluation of {model_id}")
         return {
