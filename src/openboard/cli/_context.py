@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from openboard.config import Settings
+from openboard.domain import Precision
 from openboard.evaluation import get_suite
-from openboard.sources import LocalModelSource
+from openboard.sources import HfCacheModelSource, HubModelSource, LocalModelSource, ModelSource
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
@@ -16,18 +17,48 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def build_source(settings: Settings) -> ModelSource:
+    if settings.source == "hf-cache":
+        assert settings.hf_cache is not None  # set by Settings
+        return HfCacheModelSource(settings.hf_cache)
+    if settings.source == "hub":
+        from huggingface_hub import HfApi
+
+        token = settings.hub_token.get_secret_value() if settings.hub_token else None
+        assert settings.hf_cache is not None
+        return HubModelSource(HfApi(token=token), settings.hf_cache)
+    return LocalModelSource(settings.model_root, settings.checkouts_dir)
+
+
+def build_policy(settings: Settings) -> ValidationPolicy:
+    return ValidationPolicy(
+        max_params_high_precision=settings.max_params_billions * 1e9,
+        max_params_quantized_base=settings.max_params_quantized_billions * 1e9,
+        quantized_factors={
+            Precision.INT8: settings.size_factor_8bit,
+            Precision.INT4: settings.size_factor_4bit,
+        },
+        gptq_factors=dict(settings.gptq_size_factors),
+        min_card_chars=settings.min_card_chars,
+        allow_private=settings.allow_private,
+        allow_gated=settings.allow_gated,
+        rate_limit_count=settings.rate_limit_count,
+        rate_limit_days=settings.rate_limit_days,
+        official_providers=frozenset(settings.official_providers),
+    )
+
+
 @dataclass
 class Context:
     settings: Settings
     store: Store
-    source: LocalModelSource
+    source: ModelSource
 
     @classmethod
     def open(cls, settings: Settings) -> "Context":
         settings.home.mkdir(parents=True, exist_ok=True)
         store = Store.open(settings.database_url)
-        source = LocalModelSource(settings.model_root, settings.checkouts_dir)
-        return cls(settings=settings, store=store, source=source)
+        return cls(settings=settings, store=store, source=build_source(settings))
 
     def submission(self) -> SubmissionService:
         get_suite(
@@ -36,7 +67,7 @@ class Context:
         return SubmissionService(
             source=self.source,
             store=self.store,
-            policy=ValidationPolicy(),
+            policy=build_policy(self.settings),
             clock=utc_now,
             suite=self.settings.suite,
         )

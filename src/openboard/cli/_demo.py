@@ -6,7 +6,6 @@ import typer
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors
 from openboard.domain import ModelId, ModelType, Precision, SubmissionRequest
-from openboard.sources import ModelNotFoundError
 
 # (model id, seed, model type) of the tiny random demo models.
 DEMO_MODELS = [
@@ -26,13 +25,9 @@ def _ensure_tiny(context: Context, model: str, seed: int, force: bool = False) -
     from openboard.demo import TinyModelSpec, write_tiny_model
 
     model_id = ModelId.parse(model)
-    try:
-        context.source.folder(model_id)
-        if not force:
-            return
-    except ModelNotFoundError:
-        pass
     folder = context.settings.model_root / model_id.org / model_id.name
+    if folder.is_dir() and not force:
+        return
     sha = write_tiny_model(folder, TinyModelSpec(seed=seed))
     typer.echo(f"wrote {model_id} at {folder} (commit {sha})")
 
@@ -96,9 +91,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             try:
                 smollm2_gguf_path()
                 smol = ModelId.parse(SMOLLM2_ID)
-                try:
-                    context.source.folder(smol)
-                except ModelNotFoundError:
+                if not (context.settings.model_root / smol.org / smol.name).is_dir():
                     typer.echo("converting SmolLM2-135M-Instruct from GGUF (about a minute)")
                     write_smollm2(context.settings.model_root / smol.org / smol.name)
                 models.append((SMOLLM2_ID, ModelType.CHAT, SMOLLM2_CHAT_TEMPLATE))

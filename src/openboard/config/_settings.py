@@ -1,8 +1,8 @@
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,12 +45,54 @@ class Settings(BaseSettings):
         default=269.8, description="carbon intensity of the electricity, g CO2 per kWh"
     )
 
+    source: Literal["local", "hf-cache", "hub"] = Field(
+        default="local",
+        description="where models come from: local folders and git repositories, a Hugging Face "
+        "cache folder, or the Hugging Face Hub",
+    )
+    hf_cache: Path | None = Field(
+        default=None,
+        description="Hugging Face cache folder (models--org--name/snapshots/<sha>); default: "
+        "$HF_HUB_CACHE or ~/.cache/huggingface/hub",
+    )
+    hub_token: SecretStr | None = Field(
+        default=None, description="Hugging Face token for the hub source (never logged)"
+    )
+    max_params_billions: float = Field(
+        default=100, description="size limit in float16/bfloat16, billions of parameters"
+    )
+    max_params_quantized_billions: float = Field(
+        default=140, description="size limit for quantized precisions before the factor, billions"
+    )
+    size_factor_8bit: int = Field(default=2, description="8bit limit = quantized limit x this")
+    size_factor_4bit: int = Field(default=4, description="4bit limit = quantized limit x this")
+    gptq_size_factors: dict[int, int] = Field(
+        default={2: 8, 3: 6, 4: 4, 8: 2},
+        description="GPTQ limit factor by quantization_config.bits",
+    )
+    min_card_chars: int = Field(default=200, description="shortest model card text accepted")
+    allow_private: bool = Field(default=False, description="accept private models (hub source)")
+    allow_gated: bool = Field(default=False, description="accept gated models (hub source)")
+    rate_limit_count: int = Field(
+        default=5, description="submissions per namespace (org) within the rate-limit window"
+    )
+    rate_limit_days: float = Field(default=7, description="the rate-limit window, days")
+    official_providers: list[str] = Field(
+        default_factory=list, description="namespaces exempt from the rate limit"
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         self.home = self.home.expanduser().resolve()
         if self.models is None:
             self.models = self.home / "models"
         self.models = self.models.expanduser().resolve()
+        if self.hf_cache is None:
+            self.hf_cache = Path(
+                os.environ.get("HF_HUB_CACHE")
+                or Path(os.environ.get("HF_HOME", "~/.cache/huggingface")) / "hub"
+            )
+        self.hf_cache = self.hf_cache.expanduser()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'openboard.db'}"
         return self

@@ -56,6 +56,9 @@ class Verdict(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     params: int | None = None
     architectures: list[str] = Field(default_factory=list)
+    license: str | None = None
+    merged: bool = False
+    moe: bool = False
     checked_at: datetime | None = None
 
     @property

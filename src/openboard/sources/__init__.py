@@ -1,4 +1,4 @@
-"""Where models come from: local folders and git repositories; safetensors header reading."""
+"""Where models come from: local folders and git repositories, a Hugging Face cache, the Hub."""
 
 from openboard.domain import PinKind
 from openboard.sources._errors import (
@@ -6,8 +6,11 @@ from openboard.sources._errors import (
     RevisionNotFoundError,
     SourceError,
 )
+from openboard.sources._hfcache import HfCacheModelSource
+from openboard.sources._hub import HubApi, HubModelSource
 from openboard.sources._local import LocalModelSource
 from openboard.sources._probe import LoadProbe, probe_loadability
+from openboard.sources._protocol import ModelSource
 from openboard.sources._safetensors import (
     SafetensorsHeader,
     SafetensorsHeaderError,
@@ -15,19 +18,24 @@ from openboard.sources._safetensors import (
     parse_safetensors_header,
     read_safetensors_header,
 )
-from openboard.sources._snapshot import ModelSnapshot
+from openboard.sources._snapshot import ModelSnapshot, Visibility
 
 __all__ = [
+    "HfCacheModelSource",
+    "HubApi",
+    "HubModelSource",
     "LoadProbe",
     "LocalModelSource",
     "ModelNotFoundError",
     "ModelSnapshot",
+    "ModelSource",
     "PinKind",
     "RevisionNotFoundError",
     "SafetensorsHeader",
     "SafetensorsHeaderError",
     "SourceError",
     "TensorInfo",
+    "Visibility",
     "parse_safetensors_header",
     "probe_loadability",
     "read_safetensors_header",

@@ -19,7 +19,7 @@ from openboard.sources._safetensors import (
     read_safetensors_file_header,
     read_safetensors_header,
 )
-from openboard.sources._snapshot import PICKLE_SUFFIXES, ModelSnapshot
+from openboard.sources._snapshot import PICKLE_SUFFIXES, PUBLIC, ModelSnapshot, Visibility
 
 WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".onnx", ".h5", ".msgpack", *PICKLE_SUFFIXES)
 _SMALL_FILE = 1024 * 1024
@@ -95,7 +95,7 @@ class LocalModelSource:
         self, model_id: ModelId, requested: str, repo: Path, sha: str, probe: bool
     ) -> ModelSnapshot:
         files = _git.list_files(repo, sha)
-        small = {p: _git.read_blob(repo, sha, p) for p in _metadata_files(files)}
+        small = {p: _git.read_blob(repo, sha, p) for p in metadata_files(files)}
         headers: dict[str, SafetensorsHeader] = {}
         errors: dict[str, str] = {}
         for path in (p for p in files if p.endswith(".safetensors")):
@@ -113,34 +113,41 @@ class LocalModelSource:
                 ]  # fmt: skip
                 _git.export_tree(repo, sha, Path(tmp), probe_paths)
                 load_probe = self._prober(Path(tmp))
-        return _build_snapshot(
+        return build_snapshot(
             model_id, requested, sha, PinKind.GIT_COMMIT, files, small, headers, errors, load_probe
         )
 
     def _folder_snapshot(
         self, model_id: ModelId, requested: str, folder: Path, fingerprint: str, probe: bool
     ) -> ModelSnapshot:
-        files = _walk(folder)
-        small = {p: (folder / p).read_bytes() for p in _metadata_files(files)}
-        headers: dict[str, SafetensorsHeader] = {}
-        errors: dict[str, str] = {}
-        for path in (p for p in files if p.endswith(".safetensors")):
-            try:
-                headers[path] = read_safetensors_file_header(folder / path)
-            except SafetensorsHeaderError as exc:
-                errors[path] = str(exc)
-        load_probe = self._prober(folder) if probe else None
-        return _build_snapshot(
-            model_id,
-            requested,
-            fingerprint,
-            PinKind.FINGERPRINT,
-            files,
-            small,
-            headers,
-            errors,
-            load_probe,
+        prober = self._prober if probe else None
+        return folder_snapshot(
+            model_id, requested, folder, fingerprint, PinKind.FINGERPRINT, prober
         )
+
+
+def folder_snapshot(
+    model_id: ModelId,
+    requested: str,
+    folder: Path,
+    revision: str,
+    pin: PinKind,
+    prober: Prober | None,
+) -> ModelSnapshot:
+    """The snapshot of files on disk (a plain folder, or a Hugging Face cache snapshot)."""
+    files = walk_files(folder)
+    small = {p: (folder / p).read_bytes() for p in metadata_files(files)}
+    headers: dict[str, SafetensorsHeader] = {}
+    errors: dict[str, str] = {}
+    for path in (p for p in files if p.endswith(".safetensors")):
+        try:
+            headers[path] = read_safetensors_file_header(folder / path)
+        except SafetensorsHeaderError as exc:
+            errors[path] = str(exc)
+    load_probe = prober(folder) if prober else None
+    return build_snapshot(
+        model_id, requested, revision, pin, files, small, headers, errors, load_probe
+    )
 
 
 SAFETENSORS_INDEX = "model.safetensors.index.json"
@@ -154,11 +161,11 @@ _METADATA_NAMES = (
 )
 
 
-def _metadata_files(files: dict[str, int]) -> list[str]:
+def metadata_files(files: dict[str, int]) -> list[str]:
     return [name for name in _METADATA_NAMES if name in files and files[name] <= 16 * _SMALL_FILE]
 
 
-def _build_snapshot(
+def build_snapshot(
     model_id: ModelId,
     requested: str,
     revision: str,
@@ -168,6 +175,7 @@ def _build_snapshot(
     headers: dict[str, SafetensorsHeader],
     errors: dict[str, str],
     probe: LoadProbe | None,
+    visibility: Visibility = PUBLIC,
 ) -> ModelSnapshot:
     config, config_error = _json_object(small.get("config.json"), "config.json")
     tokenizer_config, _ = _json_object(small.get("tokenizer_config.json"), "tokenizer_config.json")
@@ -201,6 +209,9 @@ def _build_snapshot(
         adapter_config_error=adapter_error,
         safetensors_index_error=index_error,
         probe=probe,
+        private=visibility.private,
+        gated=visibility.gated,
+        likes=visibility.likes,
     )
 
 
@@ -216,7 +227,7 @@ def _json_object(raw: bytes | None, name: str) -> tuple[dict[str, Any] | None, s
     return value, None
 
 
-def _walk(folder: Path) -> dict[str, int]:
+def walk_files(folder: Path) -> dict[str, int]:
     files: dict[str, int] = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
@@ -230,7 +241,7 @@ def _walk(folder: Path) -> dict[str, int]:
 def fingerprint_folder(folder: Path) -> str:
     """Names, sizes, safetensors headers and small files' contents; weight bytes are never hashed."""
     digest = hashlib.sha256(b"openboard-fingerprint-v1\0")
-    for relative, size in _walk(folder).items():
+    for relative, size in walk_files(folder).items():
         digest.update(f"{relative}\0{size}\0".encode())
         path = folder / relative
         if relative.endswith(".safetensors"):

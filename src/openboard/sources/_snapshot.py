@@ -8,6 +8,18 @@ from openboard.sources._safetensors import SafetensorsHeader
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What only a hub knows about a repository."""
+
+    private: bool = False
+    gated: str | None = None  # the Hub's gating mode ("auto", "manual"); None when not gated
+    likes: int | None = None
+
+
+PUBLIC = Visibility()
+
+
 @dataclass(frozen=True)
 class ModelSnapshot:
     """Everything validation needs to know about one model at one pinned revision; no weights."""
@@ -29,6 +41,10 @@ class ModelSnapshot:
     adapter_config: dict[str, Any] | None = None
     adapter_config_error: str | None = None
     probe: LoadProbe | None = None
+    private: bool = False
+    gated: str | None = None  # the Hub's gating mode ("auto", "manual"); None when not gated
+    likes: int | None = None
+    unreadable: str | None = None  # why the files could not be read (e.g. a gated Hub repository)
 
     @property
     def safetensors_files(self) -> list[str]:

@@ -1,17 +1,35 @@
 """The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
 
-from openboard.store._errors import DuplicateRequestError, StoreError
+from openboard.store._errors import (
+    AdmissionError,
+    BlockedModelError,
+    DuplicateRequestError,
+    RateLimitError,
+    StoreError,
+)
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
-from openboard.store._records import EvalRequest, Event, LeaderboardRow, NewRequest
+from openboard.store._records import (
+    Admission,
+    BlocklistEntry,
+    EvalRequest,
+    Event,
+    LeaderboardRow,
+    NewRequest,
+)
 from openboard.store._store import StatusChange, Store
 
 __all__ = [
     "HEAD_REVISION",
+    "Admission",
+    "AdmissionError",
+    "BlockedModelError",
+    "BlocklistEntry",
     "DuplicateRequestError",
     "EvalRequest",
     "Event",
     "LeaderboardRow",
     "NewRequest",
+    "RateLimitError",
     "StatusChange",
     "Store",
     "StoreError",

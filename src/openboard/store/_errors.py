@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from openboard.domain import OpenboardError
 
 
@@ -5,8 +7,16 @@ class StoreError(OpenboardError):
     pass
 
 
-class DuplicateRequestError(StoreError):
+class AdmissionError(StoreError):
+    """A rule checked in the same transaction that queues a request; `check` names the rule."""
+
+    check = "admission"
+
+
+class DuplicateRequestError(AdmissionError):
     """(model, sha, precision) is already pending, running or finished."""
+
+    check = "duplicate"
 
     def __init__(
         self, existing_id: int, status: str, model: str, revision: str, precision: str
@@ -17,3 +27,29 @@ class DuplicateRequestError(StoreError):
         )
         self.existing_id = existing_id
         self.status = status
+
+
+class BlockedModelError(AdmissionError):
+    check = "blocklist"
+
+    def __init__(self, model: str, pattern: str, reason: str) -> None:
+        by = "" if pattern == model else f" (blocklist entry {pattern})"
+        super().__init__(
+            f"{model} is on the blocklist{by}: {reason}",
+            "contact the operator if you believe this is a mistake",
+        )
+        self.pattern = pattern
+
+
+class RateLimitError(AdmissionError):
+    check = "rate_limit"
+
+    def __init__(
+        self, namespace: str, count: int, limit: int, days: float, retry_at: datetime
+    ) -> None:
+        super().__init__(
+            f"namespace {namespace!r} submitted {count} models in the last {days:g} days; the limit is {limit}",
+            f"submit again after {retry_at:%Y-%m-%d %H:%M} UTC, or ask the operator to list "
+            f"{namespace!r} as an official provider",
+        )
+        self.retry_at = retry_at

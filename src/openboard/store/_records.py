@@ -32,6 +32,30 @@ class NewRequest:
     submitted_time: datetime
     suite: str
     base_revision: str | None = None
+    license: str | None = None
+    merged: bool = False
+    moe: bool = False
+
+    @property
+    def namespace(self) -> str:
+        return self.model.split("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The rate limit a request is held to when it is queued; None: exempt (official provider, import)."""
+
+    limit: int
+    window_start: datetime
+    window_days: float
+
+
+@dataclass(frozen=True, slots=True)
+class BlocklistEntry:
+    pattern: str  # `org/name`, or `org/*` for a whole namespace
+    reason: str
+    added_by: str
+    added_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +92,9 @@ class EvalRequest:
     eval_seconds: float | None = None
     co2_kg: float | None = None
     base_revision: str | None = None
+    license: str | None = None
+    merged: bool = False
+    moe: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
@@ -19,12 +19,25 @@ from openboard.domain import (
     WeightType,
 )
 from openboard.store._engine import create_store_engine
-from openboard.store._errors import DuplicateRequestError
+from openboard.store._errors import (
+    AdmissionError,
+    BlockedModelError,
+    DuplicateRequestError,
+    RateLimitError,
+)
 from openboard.store._migrate import migrate
-from openboard.store._records import EvalRequest, Event, LeaderboardRow, NewRequest
+from openboard.store._records import (
+    Admission,
+    BlocklistEntry,
+    EvalRequest,
+    Event,
+    LeaderboardRow,
+    NewRequest,
+)
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     benchmark_scores,
+    blocklist,
     events,
     requests,
     task_results,
@@ -57,8 +70,18 @@ class Store:
     def migrate(self) -> None:
         migrate(self.engine)
 
-    def add_request(self, new: NewRequest, actor: str) -> EvalRequest:
-        """Queue a request; refuses a duplicate (model, sha, precision) atomically."""
+    def admission_errors(
+        self, new: NewRequest, admission: Admission | None
+    ) -> list[AdmissionError]:
+        """Every admission rule `new` breaks now: blocklist, duplicate, rate limit (a dry run)."""
+        with self.engine.connect() as conn:
+            return _admission_errors(conn, new, admission)
+
+    def add_request(
+        self, new: NewRequest, actor: str, admission: Admission | None = None
+    ) -> EvalRequest:
+        """Queue a request. Blocklist, duplicate key and rate limit are checked in the inserting
+        transaction, so two concurrent submissions cannot both pass; the first broken rule is raised."""
         values = {
             "model": new.model,
             "base_model": new.base_model,
@@ -77,9 +100,22 @@ class Store:
             "submitted_time": new.submitted_time,
             "suite": new.suite,
             "attempts": 0,
+            "namespace": new.namespace,
+            "license": new.license,
+            "merged": new.merged,
+            "moe": new.moe,
         }
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Serialize submissions per namespace: the rate-limit count and the insert
+                    # must see the same rows (SQLite's BEGIN IMMEDIATE already serializes writers).
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext(:ns))"), {"ns": new.namespace}
+                    )
+                errors = _admission_errors(conn, new, admission)
+                if errors:
+                    raise errors[0]
                 inserted = conn.execute(insert(requests).values(**values)).inserted_primary_key
                 assert inserted is not None
                 request_id = inserted[0]
@@ -106,15 +142,52 @@ class Store:
         return found
 
     def find_active(self, model: str, revision: str, precision: Precision) -> EvalRequest | None:
-        query = select(requests).where(
-            requests.c.model == model,
-            requests.c.revision == revision,
-            requests.c.precision == precision.value,
-            requests.c.status.in_(ACTIVE_STATUSES),
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return _request(row) if row else None
+            return _find_active(conn, model, revision, precision)
+
+    def block(self, pattern: str, reason: str, actor: str, at: datetime) -> BlocklistEntry:
+        """Add or update a blocklist entry; `pattern` is checked by the caller (`org/name` or `org/*`)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern))
+            conn.execute(
+                insert(blocklist).values(
+                    pattern=pattern, reason=reason, added_by=actor, added_at=at
+                )
+            )
+            conn.execute(
+                insert(events).values(
+                    request_id=None,
+                    at=at,
+                    actor=actor,
+                    kind="blocked",
+                    message=f"{pattern}: {reason}",
+                )
+            )
+        return BlocklistEntry(pattern=pattern, reason=reason, added_by=actor, added_at=at)
+
+    def unblock(self, pattern: str, actor: str, at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            removed = conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern)).rowcount
+            if removed:
+                conn.execute(
+                    insert(events).values(
+                        request_id=None, at=at, actor=actor, kind="unblocked", message=pattern
+                    )
+                )
+        return bool(removed)
+
+    def blocklist(self) -> list[BlocklistEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(blocklist).order_by(blocklist.c.pattern)).mappings()
+            return [
+                BlocklistEntry(
+                    pattern=row["pattern"],
+                    reason=row["reason"],
+                    added_by=row["added_by"],
+                    added_at=_utc(row["added_at"]),
+                )
+                for row in rows
+            ]
 
     def get_request(self, request_id: int) -> EvalRequest | None:
         with self.engine.connect() as conn:
@@ -240,6 +313,54 @@ class Store:
         return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
 
 
+def _find_active(
+    conn: Connection, model: str, revision: str, precision: Precision
+) -> EvalRequest | None:
+    query = select(requests).where(
+        requests.c.model == model,
+        requests.c.revision == revision,
+        requests.c.precision == precision.value,
+        requests.c.status.in_(ACTIVE_STATUSES),
+    )
+    row = conn.execute(query).mappings().first()
+    return _request(row) if row else None
+
+
+def _admission_errors(
+    conn: Connection, new: NewRequest, admission: Admission | None
+) -> list[AdmissionError]:
+    errors: list[AdmissionError] = []
+    patterns = (new.model, f"{new.namespace}/*")
+    blocked = conn.execute(
+        select(blocklist.c.pattern, blocklist.c.reason).where(blocklist.c.pattern.in_(patterns))
+    ).first()
+    if blocked is not None:
+        errors.append(BlockedModelError(new.model, blocked.pattern, blocked.reason))
+    existing = _find_active(conn, new.model, new.revision, new.precision)
+    if existing is not None:
+        errors.append(
+            DuplicateRequestError(
+                existing.id, existing.status.value, new.model, new.revision, new.precision.value
+            )
+        )
+    if admission is not None:
+        recent = conn.execute(
+            select(func.count(), func.min(requests.c.submitted_time)).where(
+                requests.c.namespace == new.namespace,
+                requests.c.submitted_time >= admission.window_start,
+            )
+        ).one()
+        count, oldest = int(recent[0]), recent[1]
+        if count >= admission.limit:
+            retry_at = _utc(oldest) + timedelta(days=admission.window_days)
+            errors.append(
+                RateLimitError(
+                    new.namespace, count, admission.limit, admission.window_days, retry_at
+                )
+            )
+    return errors
+
+
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -279,6 +400,9 @@ def _request(row: RowMapping) -> EvalRequest:
         average=row["average"],
         eval_seconds=row["eval_seconds"],
         co2_kg=row["co2_kg"],
+        license=row["license"],
+        merged=bool(row["merged"]),
+        moe=bool(row["moe"]),
         **optional_time,
     )
 

@@ -54,7 +54,12 @@ requests = Table(
     Column("log_tail", Text),
     Column("eval_seconds", Float),
     Column("co2_kg", Float),
+    Column("namespace", String(100), nullable=False),
+    Column("license", String(200)),
+    Column("merged", Boolean, nullable=False, default=False),
+    Column("moe", Boolean, nullable=False, default=False),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
+    Index("ix_requests_namespace_submitted", "namespace", "submitted_time"),
 )
 
 # One active evaluation per (model, sha, precision): the database refuses duplicates even when
@@ -67,6 +72,16 @@ Index(
     unique=True,
     sqlite_where=requests.c.status.in_(ACTIVE_STATUSES),
     postgresql_where=requests.c.status.in_(ACTIVE_STATUSES),
+)
+
+# Model ids (`org/name`) or whole namespaces (`org/*`) whose authors asked not to be evaluated.
+blocklist = Table(
+    "blocklist",
+    metadata,
+    Column("pattern", String(200), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
 events = Table(

@@ -1,7 +1,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
 
 from openboard.domain import (
     Finding,
@@ -12,15 +11,9 @@ from openboard.domain import (
     Verdict,
     WeightType,
 )
-from openboard.sources import ModelSnapshot, SourceError
-from openboard.store import DuplicateRequestError, EvalRequest, NewRequest, Store
+from openboard.sources import ModelSnapshot, ModelSource, SourceError
+from openboard.store import Admission, AdmissionError, EvalRequest, NewRequest, Store
 from openboard.validation import ValidationPolicy, source_failure_verdict, validate
-
-
-class ModelSource(Protocol):
-    def snapshot(
-        self, model_id: ModelId, revision: str, *, probe: bool = True
-    ) -> ModelSnapshot: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +48,37 @@ class SubmissionService:
         return self._check(request)[0]
 
     def submit(self, request: SubmissionRequest) -> SubmissionOutcome:
-        verdict, snapshot, base = self._check(request)
-        if not verdict.accepted or snapshot is None:
+        verdict, new = self._check(request)
+        if not verdict.accepted or new is None:
             return SubmissionOutcome(verdict=verdict, request=None)
+        try:
+            queued = self._store.add_request(
+                new, actor=request.sender, admission=self._admission(new)
+            )
+        except AdmissionError as exc:  # lost a race: the rule holds in the inserting transaction
+            return SubmissionOutcome(verdict=_with(verdict, _admission_finding(exc)), request=None)
+        return SubmissionOutcome(verdict=verdict, request=queued)
+
+    def _admission(self, new: NewRequest) -> Admission | None:
+        if self._policy.is_official(new.namespace):
+            return None
+        days = self._policy.rate_limit_days
+        return Admission(
+            limit=self._policy.rate_limit_count,
+            window_start=new.submitted_time - timedelta(days=days),
+            window_days=days,
+        )
+
+    def _check(self, request: SubmissionRequest) -> tuple[Verdict, NewRequest | None]:
+        now = self._clock()
+        try:
+            snapshot = self._source.snapshot(request.model_id, request.revision)
+        except SourceError as exc:
+            return source_failure_verdict(request, exc, now), None
+        base, base_findings = self._base(request, now)
+        verdict = validate(snapshot, request, self._policy, now, base=base)
+        for finding in base_findings:
+            verdict = _with(verdict, finding)
         new = NewRequest(
             model=request.model,
             base_model=request.base_model,
@@ -72,42 +93,15 @@ class SubmissionService:
             params=verdict.params,
             architectures=verdict.architectures,
             sender=request.sender,
-            submitted_time=self._clock(),
+            submitted_time=now,
             suite=self._suite,
+            license=verdict.license,
+            merged=verdict.merged,
+            moe=verdict.moe,
         )
-        try:
-            queued = self._store.add_request(new, actor=request.sender)
-        except DuplicateRequestError as exc:  # lost a race with an identical submission
-            return SubmissionOutcome(verdict=_with(verdict, _duplicate(exc)), request=None)
-        return SubmissionOutcome(verdict=verdict, request=queued)
-
-    def _check(
-        self, request: SubmissionRequest
-    ) -> tuple[Verdict, ModelSnapshot | None, ModelSnapshot | None]:
-        now = self._clock()
-        try:
-            snapshot = self._source.snapshot(request.model_id, request.revision)
-        except SourceError as exc:
-            return source_failure_verdict(request, exc, now), None, None
-        base, base_findings = self._base(request, now)
-        verdict = validate(snapshot, request, self._policy, now, base=base)
-        for finding in base_findings:
-            verdict = _with(verdict, finding)
-        existing = self._store.find_active(request.model, snapshot.revision, request.precision)
-        if existing is not None:
-            verdict = _with(
-                verdict,
-                _duplicate(
-                    DuplicateRequestError(
-                        existing.id,
-                        existing.status.value,
-                        existing.model,
-                        existing.revision,
-                        existing.precision.value,
-                    )
-                ),
-            )
-        return verdict, snapshot, base
+        for error in self._store.admission_errors(new, self._admission(new)):
+            verdict = _with(verdict, _admission_finding(error))
+        return verdict, new
 
     def _base(
         self, request: SubmissionRequest, now: datetime
@@ -156,8 +150,8 @@ class SubmissionService:
         ]
 
 
-def _duplicate(exc: DuplicateRequestError) -> Finding:
-    return Finding(check="duplicate", severity=Severity.ERROR, message=exc.message, hint=exc.hint)
+def _admission_finding(exc: AdmissionError) -> Finding:
+    return Finding(check=exc.check, severity=Severity.ERROR, message=exc.message, hint=exc.hint)
 
 
 def _with(verdict: Verdict, finding: Finding) -> Verdict:

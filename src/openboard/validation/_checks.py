@@ -1,13 +1,14 @@
 """One function per rule. No I/O: everything a rule needs is in the snapshot."""
 
 from collections.abc import Callable
-from typing import Any
 
-import yaml
+from packaging.version import InvalidVersion, Version
 
 from openboard.domain import Finding, Precision, Severity, SubmissionRequest
 from openboard.sources import ModelSnapshot
+from openboard.validation._card import parse_card
 from openboard.validation._policy import ValidationPolicy
+from openboard.validation._traits import quantization_bits
 
 Check = Callable[[ModelSnapshot, SubmissionRequest, ValidationPolicy], list[Finding]]
 
@@ -48,11 +49,19 @@ def check_loadability(
     findings: list[Finding] = []
     version = probe.transformers_version
     if probe.config_error:
+        saved_with = _newer_transformers(snapshot, version)
         findings += _error(
             "loadability",
-            f"AutoConfig cannot load the model with transformers {version}: {probe.config_error}",
-            "check that config.json's model_type is one transformers knows, and load it yourself with "
-            "AutoConfig.from_pretrained(..., trust_remote_code=False)",
+            f"AutoConfig cannot load the model with transformers {version}: {probe.config_error}"
+            + (
+                f"; config.json was saved by transformers {saved_with}, which may know this architecture"
+                if saved_with
+                else ""
+            ),
+            f"ask the operator to upgrade transformers to {saved_with} or later"
+            if saved_with
+            else "check that config.json's model_type is one transformers knows, and load it yourself "
+            "with AutoConfig.from_pretrained(..., trust_remote_code=False)",
         )
     if probe.tokenizer_error:
         findings += _error(
@@ -67,6 +76,33 @@ def check_loadability(
             "openboard evaluates causal language models whose architecture transformers ships",
         )
     return findings
+
+
+def _newer_transformers(snapshot: ModelSnapshot, installed: str) -> str | None:
+    """The transformers version that saved the config, when it is newer than the one installed here."""
+    saved = (snapshot.config or {}).get("transformers_version")
+    try:
+        return str(saved) if saved and Version(str(saved)) > Version(installed) else None
+    except InvalidVersion:
+        return None
+
+
+def check_public(
+    snapshot: ModelSnapshot, _: SubmissionRequest, policy: ValidationPolicy
+) -> list[Finding]:
+    if snapshot.private and not policy.allow_private:
+        return _error(
+            "public",
+            "the model is private; only public models are evaluated",
+            "make the repository public, or ask the operator to allow private models",
+        )
+    if snapshot.gated and not policy.allow_gated:
+        return _error(
+            "public",
+            f"the model is gated ({snapshot.gated} approval); only ungated models are evaluated",
+            "remove the gate, or ask the operator to allow gated models",
+        )
+    return []
 
 
 def check_weights_format(
@@ -147,8 +183,14 @@ def size_findings(
     if request.precision in (Precision.FLOAT16, Precision.BFLOAT16):
         limit = policy.max_params_high_precision
     elif request.precision is Precision.GPTQ:
-        bits = ((snapshot.config or {}).get("quantization_config") or {}).get("bits", 4)
-        limit = policy.max_params_quantized_base * policy.gptq_factors.get(int(bits), 4)
+        bits = quantization_bits(snapshot)
+        if bits is None or bits not in policy.gptq_factors:
+            return _error(
+                "size",
+                f"precision GPTQ needs quantization_config.bits in config.json, one of {sorted(policy.gptq_factors)}; found {bits}",
+                "quantize the model with GPTQ (e.g. through optimum or gptqmodel), which writes quantization_config",
+            )
+        limit = policy.max_params_quantized_base * policy.gptq_factors[bits]
     else:
         limit = policy.max_params_quantized_base * policy.quantized_factors[request.precision]
     if params > limit:
@@ -203,24 +245,6 @@ def check_chat_template(
             )
         ]
     return []
-
-
-def parse_card(card: str) -> tuple[dict[str, Any] | None, str, str | None]:
-    """Split a model card into its YAML metadata and its text; the third value is a parse error."""
-    if not card.startswith("---"):
-        return {}, card, None
-    parts = card.split("\n---", 1)
-    if len(parts) != 2:
-        return None, card, "the YAML header opened with --- is never closed"
-    try:
-        data = yaml.safe_load(parts[0].removeprefix("---"))
-    except yaml.YAMLError as exc:
-        return None, parts[1], f"the YAML header is invalid: {str(exc).splitlines()[0]}"
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        return None, parts[1], "the YAML header is not a mapping"
-    return data, parts[1].lstrip("-\n"), None
 
 
 def check_model_card(

@@ -2,8 +2,9 @@ from datetime import datetime
 
 from openboard.domain import Finding, Severity, SubmissionRequest, Verdict, WeightType
 from openboard.sources import ModelSnapshot, SourceError
-from openboard.validation._checks import ALL_CHECKS, Check, size_findings
+from openboard.validation._checks import ALL_CHECKS, Check, check_public, size_findings
 from openboard.validation._policy import ValidationPolicy
+from openboard.validation._traits import count_parameters, model_traits
 from openboard.validation._weight_types import CONFIG_RULES, check_adapter, check_delta_shapes
 
 
@@ -16,25 +17,49 @@ def validate(
     base: ModelSnapshot | None = None,
 ) -> Verdict:
     """Every rule over the snapshot; for an Adapter or a Delta also over how it meets `base`."""
+    gate = check_public(snapshot, request, policy)
+    if (
+        gate or snapshot.unreadable
+    ):  # nothing else is worth checking, and the files may be unreadable
+        reason = [
+            Finding(
+                check="source",
+                severity=Severity.ERROR,
+                message=snapshot.unreadable or "",
+                hint="ask the operator to give its Hub token access, or submit an ungated model",
+            )
+        ]
+        return Verdict(
+            model=request.model,
+            revision=snapshot.revision,
+            findings=gate or reason,
+            checked_at=now,
+        )
     adapter = request.weight_type is WeightType.ADAPTER
     if adapter:
         checks = tuple(c for c in checks if c.__name__ not in CONFIG_RULES)
     findings = [finding for check in checks for finding in check(snapshot, request, policy)]
     findings += check_adapter(snapshot, request)
-    params = snapshot.param_count
+    params = count_parameters(snapshot)
     if base is not None:
         findings += check_delta_shapes(snapshot, base, request)
-        if adapter and params is not None and base.param_count is not None:
-            params += base.param_count  # the public site's rule: adapter + base
+        base_params = count_parameters(base)
+        if adapter and params is not None and base_params is not None:
+            params += base_params  # the public site's rule: adapter + base
     findings += size_findings(
         params, snapshot if not adapter or base is None else base, request, policy
     )
+    described = snapshot if not adapter or base is None else base
+    traits = model_traits(snapshot)
     return Verdict(
         model=request.model,
         revision=snapshot.revision,
         findings=findings,
         params=params,
-        architectures=snapshot.architectures if not adapter or base is None else base.architectures,
+        architectures=described.architectures,
+        license=traits.license or (model_traits(base).license if base else None),
+        merged=traits.merged,
+        moe=traits.moe or (model_traits(base).moe if base else False),
         checked_at=now,
     )
 
