@@ -131,7 +131,7 @@ def test_evaluation_reads_the_pinned_commit_not_the_moving_branch(
         ("nobody/missing", "source", "not found"),
         ("bad/remote-code", "remote_code", "remote code"),
         ("bad/pickled", "safetensors", "pickled"),
-        ("../etc", "model", "not allowed"),
+        ("../etc", "model_id", "not allowed"),
     ],
 )
 def test_refusals_explain_themselves_and_queue_nothing(
@@ -144,7 +144,8 @@ def test_refusals_explain_themselves_and_queue_nothing(
     errors = [f for f in payload["findings"] if f["severity"] == "error"]
     assert any(f["check"] == check and words in f["message"] and f["hint"] for f in errors), errors
     human = run(env, "validate", model, "--model-type", "pretrained")
-    assert human.exit_code == 1 and "refused" in human.output and "fix:" in human.output
+    assert human.exit_code == 1 and "refused" in human.output and "✗" in human.output
+    assert f"│ {check}" in human.output
     assert json.loads(run(env, "queue", "--json").output)["requests"] == []
 
 

@@ -130,7 +130,11 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
 
             typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
             uvicorn.run(
-                create_app(context.store, all_suites(context.settings.suites_dir)),
+                create_app(
+                    context.store,
+                    all_suites(context.settings.suites_dir),
+                    submissions=context.submission(),
+                ),
                 host=host,
                 port=port,
                 log_level="warning",

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from openboard.cli import _board, _datasets, _demo, _queue, _results, _submit
+from openboard.cli import _blocklist, _board, _datasets, _demo, _queue, _results, _submit
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors
 from openboard.config import Settings, load_settings
@@ -80,7 +80,11 @@ def serve(
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
     uvicorn.run(
-        create_app(context.store, all_suites(context.settings.suites_dir)),
+        create_app(
+            context.store,
+            all_suites(context.settings.suites_dir),
+            submissions=context.submission(),
+        ),
         host=host,
         port=port,
         log_level="warning",
@@ -93,6 +97,7 @@ _board.register(app, open_context)
 _demo.register(app, open_context)
 _datasets.register(app, open_context)
 _results.register(app, open_context)
+_blocklist.register(app, open_context)
 
 
 def main() -> None:

@@ -4,19 +4,11 @@ from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import ValidationError
 
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json, print_verdict, verdict_payload
-from openboard.domain import (
-    Finding,
-    ModelType,
-    Precision,
-    Severity,
-    SubmissionRequest,
-    Verdict,
-    WeightType,
-)
+from openboard.domain import ModelType, Precision, SubmissionRequest, Verdict, WeightType
+from openboard.submission import parse_submission
 
 Revision = Annotated[str, typer.Option(help="branch, tag or commit (pinned to the commit sha)")]
 PrecisionOpt = Annotated[Precision, typer.Option(help="precision to evaluate in")]
@@ -40,30 +32,18 @@ def _request(
     sender: str | None,
 ) -> SubmissionRequest | Verdict:
     """The typed request, or a refusal verdict that says which field was wrong."""
-    try:
-        return SubmissionRequest(
-            model=model_id,
-            revision=revision,
-            precision=precision,
-            weight_type=weight_type,
-            base_model=base_model,
-            model_type=model_type,
-            use_chat_template=(model_type is ModelType.CHAT)
-            if chat_template is None
-            else chat_template,
-            sender=sender or os.environ.get("OPENBOARD_USER") or getpass.getuser(),
-        )
-    except ValidationError as exc:
-        findings = [
-            Finding(
-                check=".".join(str(p) for p in error["loc"]) or "request",
-                severity=Severity.ERROR,
-                message=str(error["msg"]).removeprefix("Value error, "),
-                hint="fix the value and try again",
-            )
-            for error in exc.errors()
-        ]
-        return Verdict(model=model_id, findings=findings)
+    return parse_submission(
+        {
+            "model": model_id,
+            "revision": revision,
+            "precision": precision,
+            "weight_type": weight_type,
+            "base_model": base_model,
+            "model_type": model_type,
+            "use_chat_template": chat_template,
+            "sender": sender or os.environ.get("OPENBOARD_USER") or getpass.getuser(),
+        }
+    )
 
 
 ChatTemplate = Annotated[

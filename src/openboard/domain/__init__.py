@@ -11,6 +11,7 @@ from openboard.domain._enums import (
 )
 from openboard.domain._errors import InvalidModelIdError, OpenboardError
 from openboard.domain._model_id import ModelId
+from openboard.domain._patterns import parse_model_pattern
 from openboard.domain._records import Finding, SubmissionRequest, Verdict
 from openboard.domain._scores import BenchmarkScore, TaskScore
 
@@ -30,4 +31,5 @@ __all__ = [
     "TaskScore",
     "Verdict",
     "WeightType",
+    "parse_model_pattern",
 ]

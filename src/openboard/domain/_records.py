@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from openboard.domain._enums import ModelType, Precision, Severity, WeightType
 from openboard.domain._model_id import ModelId
@@ -54,6 +54,7 @@ class Verdict(BaseModel):
     model: str
     revision: str | None = None
     findings: list[Finding] = Field(default_factory=list)
+    checked: list[str] = Field(default_factory=list)  # every rule applied, passed or not
     params: int | None = None
     architectures: list[str] = Field(default_factory=list)
     license: str | None = None
@@ -61,6 +62,7 @@ class Verdict(BaseModel):
     moe: bool = False
     checked_at: datetime | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def accepted(self) -> bool:
         return not any(f.severity is Severity.ERROR for f in self.findings)

@@ -101,7 +101,11 @@ class SubmissionService:
         )
         for error in self._store.admission_errors(new, self._admission(new)):
             verdict = _with(verdict, _admission_finding(error))
-        return verdict, new
+        rules = ["model_id", "source", *verdict.checked]
+        if request.weight_type.needs_base_model:
+            rules.append("base_model")
+        rules += ["blocklist", "duplicate", "rate_limit"]
+        return verdict.model_copy(update={"checked": rules}), new
 
     def _base(
         self, request: SubmissionRequest, now: datetime

@@ -279,6 +279,18 @@ def check_model_card(
     return findings
 
 
+# The catalogue names each check reports under (docs/validation.md).
+RULE_NAMES: dict[str, tuple[str, ...]] = {
+    "check_config": ("config",),
+    "check_remote_code": ("remote_code",),
+    "check_loadability": ("loadability",),
+    "check_weights_format": ("safetensors", "safetensors_header"),
+    "check_shards": ("shards",),
+    "check_precision": ("precision",),
+    "check_chat_template": ("chat_template",),
+    "check_model_card": ("model_card",),
+}
+
 ALL_CHECKS: tuple[Check, ...] = (
     check_config,
     check_remote_code,

@@ -2,7 +2,13 @@ from datetime import datetime
 
 from openboard.domain import Finding, Severity, SubmissionRequest, Verdict, WeightType
 from openboard.sources import ModelSnapshot, SourceError
-from openboard.validation._checks import ALL_CHECKS, Check, check_public, size_findings
+from openboard.validation._checks import (
+    ALL_CHECKS,
+    RULE_NAMES,
+    Check,
+    check_public,
+    size_findings,
+)
 from openboard.validation._policy import ValidationPolicy
 from openboard.validation._traits import count_parameters, model_traits
 from openboard.validation._weight_types import CONFIG_RULES, check_adapter, check_delta_shapes
@@ -33,6 +39,7 @@ def validate(
             model=request.model,
             revision=snapshot.revision,
             findings=gate or reason,
+            checked=["public"],
             checked_at=now,
         )
     adapter = request.weight_type is WeightType.ADAPTER
@@ -49,6 +56,12 @@ def validate(
     findings += size_findings(
         params, snapshot if not adapter or base is None else base, request, policy
     )
+    checked = ["public", *(name for c in checks for name in RULE_NAMES.get(c.__name__, ()))]
+    checked += ["size"]
+    if adapter:
+        checked.append("adapter")
+    if request.weight_type is WeightType.DELTA and base is not None:
+        checked.append("delta")
     described = snapshot if not adapter or base is None else base
     traits = model_traits(snapshot)
     return Verdict(
@@ -60,6 +73,7 @@ def validate(
         license=traits.license or (model_traits(base).license if base else None),
         merged=traits.merged,
         moe=traits.moe or (model_traits(base).moe if base else False),
+        checked=checked,
         checked_at=now,
     )
 
@@ -71,4 +85,6 @@ def source_failure_verdict(
     finding = Finding(
         check="source", severity=Severity.ERROR, message=error.message, hint=error.hint
     )
-    return Verdict(model=request.model, findings=[finding], checked_at=now)
+    return Verdict(
+        model=request.model, findings=[finding], checked=["model_id", "source"], checked_at=now
+    )

@@ -11,14 +11,21 @@ from openboard import __version__
 from openboard.domain import InvalidModelIdError, ModelId
 from openboard.evaluation import Suite
 from openboard.store import Store
+from openboard.submission import SubmissionService
+from openboard.web._submissions import submissions_router
 from openboard.web._views import leaderboard_payload, queue_payload, request_record
 
 _HERE = Path(__file__).parent
 
 
-def create_app(store: Store, suites: Mapping[str, Suite]) -> FastAPI:
-    """The ASGI app. It only reads the store; evaluations run in workers."""
+def create_app(
+    store: Store, suites: Mapping[str, Suite], submissions: SubmissionService | None = None
+) -> FastAPI:
+    """The ASGI app. It reads the store and, given `submissions`, takes submissions; evaluations
+    run in workers."""
     app = FastAPI(title="openboard", version=__version__)
+    if submissions is not None:
+        app.include_router(submissions_router(submissions))
     templates = Jinja2Templates(directory=_HERE / "templates")  # autoescapes every variable
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 

@@ -1,0 +1,62 @@
+"""POST /api/validate (a dry run) and POST /api/submissions: the verdict as JSON, the same as the CLI's."""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool  # validation reads files: off the event loop
+
+from openboard.domain import Finding, Severity, SubmissionRequest, Verdict
+from openboard.submission import SubmissionService, parse_submission
+
+
+def submissions_router(service: SubmissionService) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/validate")
+    async def validate_api(request: Request) -> JSONResponse:
+        parsed = await _parse(request)
+        if isinstance(parsed, Verdict):
+            return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
+        verdict = await run_in_threadpool(service.check, parsed)
+        return JSONResponse(verdict.model_dump(mode="json"))
+
+    @router.post("/api/submissions")
+    async def submit_api(request: Request) -> JSONResponse:
+        parsed = await _parse(request)
+        if isinstance(parsed, Verdict):
+            return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
+        outcome = await run_in_threadpool(service.submit, parsed)
+        payload: dict[str, Any] = outcome.verdict.model_dump(mode="json")
+        if outcome.request is None:
+            return JSONResponse(payload, status_code=422)
+        payload["request_id"] = outcome.request.id
+        return JSONResponse(
+            payload,
+            status_code=201,
+            headers={"Location": f"/api/queue#request-{outcome.request.id}"},
+        )
+
+    return router
+
+
+async def _parse(request: Request) -> SubmissionRequest | Verdict:
+    """The body as a request. Until accounts exist (see the accounts issue) `sender` comes from the body."""
+    try:
+        body = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _refusal(f"the body is not JSON: {exc}")
+    if not isinstance(body, dict):
+        return _refusal("the body is not a JSON object")
+    return parse_submission(body)
+
+
+def _refusal(message: str) -> Verdict:
+    finding = Finding(
+        check="request",
+        severity=Severity.ERROR,
+        message=message,
+        hint='send {"model": "org/name", "model_type": "pretrained", "sender": "you", ...}',
+    )
+    return Verdict(model="", findings=[finding])
