@@ -127,18 +127,23 @@ def _tensor_info(tensor_name: str, entry: object, name: str) -> TensorInfo:
         raise SafetensorsHeaderError(
             f"{name}: tensor {tensor_name!r} has unknown dtype {dtype!r}", fix
         )
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not isinstance(shape, list) or not all(_natural(d) for d in shape):
         raise SafetensorsHeaderError(f"{name}: tensor {tensor_name!r} has an invalid shape", fix)
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
-        or not all(isinstance(o, int) and o >= 0 for o in offsets)
+        or not all(_natural(o) for o in offsets)
         or offsets[0] > offsets[1]
     ):
         raise SafetensorsHeaderError(
             f"{name}: tensor {tensor_name!r} has invalid data_offsets", fix
         )
     return TensorInfo(name=tensor_name, dtype=str(dtype), shape=tuple(shape))
+
+
+def _natural(value: object) -> bool:
+    # JSON true/false are ints to Python; a header that uses them for sizes is not well formed.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def read_safetensors_file_header(path: Path) -> SafetensorsHeader:

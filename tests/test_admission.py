@@ -1,0 +1,193 @@
+"""Blocklist, duplicates and the rate limit: checked in the transaction that queues, so races cannot pass."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from openboard.cli import app
+from openboard.cli._context import Context
+from openboard.domain import Precision, SubmissionRequest
+from openboard.evaluation import SUITES
+from openboard.store import Admission, RateLimitError, Store
+from openboard.submission import SubmissionService
+from openboard.validation import ValidationPolicy
+from openboard.web import create_app
+
+from .test_store import new_request
+
+T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def service(context: Context, clock: Clock, **policy: object) -> SubmissionService:
+    return SubmissionService(context.source, context.store, ValidationPolicy(**policy),  # type: ignore[arg-type]
+                             clock, "starter")  # fmt: skip
+
+
+def ask(model: str, precision: str = "bfloat16") -> SubmissionRequest:
+    return SubmissionRequest.model_validate(
+        {"model": model, "model_type": "pretrained", "sender": "t", "precision": precision}
+    )
+
+
+def checks(outcome_findings: list[object]) -> list[str]:
+    return [f.check for f in outcome_findings if f.severity == "error"]  # type: ignore[attr-defined]
+
+
+def test_rate_limit_per_namespace_with_official_providers_exempt(context: Context) -> None:
+    clock = Clock()
+    limited = service(context, clock, rate_limit_count=2, rate_limit_days=7)
+    assert limited.submit(ask("demo/tiny", "bfloat16")).accepted
+    clock.now += timedelta(hours=1)
+    assert limited.submit(ask("demo/tiny", "float16")).accepted
+    clock.now += timedelta(hours=1)
+    dry = limited.check(ask("demo/plain"))
+    assert checks(dry.findings) == ["rate_limit"]
+    refused = limited.submit(ask("demo/plain"))
+    assert not refused.accepted and checks(refused.verdict.findings) == ["rate_limit"]
+    message = refused.verdict.errors[0]
+    assert "'demo'" in message.message and "2026-12-05 12:00" in message.hint  # oldest + 7 days
+    official = service(context, clock, rate_limit_count=2, official_providers=frozenset({"Demo"}))
+    assert official.submit(ask("demo/plain")).accepted
+    # Sliding window: at T0 + 7 days + 61 min only the official submission (T0 + 2 h) is in it.
+    clock.now = T0 + timedelta(days=7, hours=1, minutes=1)
+    assert limited.submit(ask("demo/tiny", "8bit")).accepted
+
+
+def test_blocklist_refuses_ids_and_namespaces_with_the_reason(context: Context) -> None:
+    clock = Clock()
+    submissions = service(context, clock)
+    context.store.block("demo/tiny", "the authors asked not to be evaluated", "admin", T0)
+    refused = submissions.submit(ask("demo/tiny"))
+    assert checks(refused.verdict.findings) == ["blocklist"]
+    assert "the authors asked" in refused.verdict.errors[0].message
+    assert submissions.submit(ask("demo/plain")).accepted
+    context.store.block("demo/*", "whole namespace", "admin", T0)
+    assert "demo/*" in submissions.check(ask("demo/plain", "float16")).errors[0].message
+    assert context.store.unblock("demo/*", "admin", T0) and context.store.unblock(
+        "demo/tiny", "admin", T0
+    )
+    assert submissions.submit(ask("demo/tiny")).accepted
+    kinds = [e.kind for e in context.store.events_for(None)]  # type: ignore[arg-type]
+    assert kinds.count("blocked") == 2 and kinds.count("unblocked") == 2
+
+
+def test_concurrent_submissions_cannot_exceed_the_rate_limit(tmp_path: Path) -> None:
+    """Twelve threads race to queue twelve distinct models of one namespace; the limit is 3."""
+    store = Store.open(f"sqlite:///{tmp_path / 'race.db'}")
+    store.migrate()
+    admission = Admission(limit=3, window_start=T0 - timedelta(days=7), window_days=7)
+    barrier = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def submit(i: int) -> None:
+        barrier.wait()
+        try:
+            store.add_request(new_request(model=f"race/m{i}", at=T0), "t", admission)
+            outcomes.append("queued")
+        except RateLimitError:
+            outcomes.append("rate_limit")
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["queued"] * 3 + ["rate_limit"] * 9
+    assert len(store.list_requests()) == 3
+
+
+def test_concurrent_duplicates_queue_exactly_one(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'dup.db'}")
+    store.migrate()
+    barrier = threading.Barrier(8)
+    errors: list[str] = []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            store.add_request(new_request(model="org/same", precision=Precision.FLOAT16), "t")
+        except Exception as exc:  # noqa: BLE001 - the test asserts on the kind
+            errors.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == ["DuplicateRequestError"] * 7
+    assert len(store.list_requests()) == 1
+
+
+def test_blocklist_cli(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["blocklist", "add", "demo/*", "--reason", "asked by the authors"], env=cli_env
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["blocklist", "list", "--json"], env=cli_env)
+    assert '"pattern": "demo/*"' in listed.output and "asked by the authors" in listed.output
+    refused = runner.invoke(
+        app, ["validate", "demo/tiny", "--model-type", "pretrained", "--json"], env=cli_env
+    )
+    assert refused.exit_code == 1 and '"check": "blocklist"' in refused.output
+    bad = runner.invoke(app, ["blocklist", "add", "../x", "--reason", "r"], env=cli_env)
+    assert bad.exit_code == 1 and "not allowed" in bad.output
+    removed = runner.invoke(app, ["blocklist", "remove", "demo/*"], env=cli_env)
+    assert removed.exit_code == 0
+    assert runner.invoke(app, ["blocklist", "remove", "demo/*"], env=cli_env).exit_code == 1
+
+
+@pytest.fixture
+def api(context: Context) -> TestClient:
+    return TestClient(create_app(context.store, SUITES, submissions=service(context, Clock())))
+
+
+def test_api_validate_is_a_dry_run(api: TestClient, context: Context) -> None:
+    body = {"model": "demo/tiny", "model_type": "pretrained", "sender": "alice"}
+    answer = api.post("/api/validate", json=body)
+    assert answer.status_code == 200 and answer.json()["accepted"] is True
+    assert "size" in answer.json()["checked"] and answer.json()["params"] > 0
+    assert context.store.list_requests() == []
+
+
+def test_api_submissions_queue_then_refuse_duplicates(api: TestClient, context: Context) -> None:
+    body = {"model": "demo/tiny", "model_type": "chat", "sender": "alice"}
+    created = api.post("/api/submissions", json=body)
+    assert created.status_code == 201, created.text
+    queued = context.store.get_request(created.json()["request_id"])
+    assert queued is not None and queued.use_chat_template is True  # ticked for chat models
+    assert len(queued.revision) == 40 and queued.license == "apache-2.0"
+    again = api.post("/api/submissions", json=body)
+    assert again.status_code == 422
+    assert [f["check"] for f in again.json()["findings"] if f["severity"] == "error"] == [
+        "duplicate"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "check"),
+    [
+        (b"not json", "request"),
+        (b"[1, 2]", "request"),
+        (b'{"model": "../etc", "model_type": "pretrained", "sender": "a"}', "model_id"),
+        (b'{"model": "a/b", "sender": "a"}', "model_type"),
+    ],
+)
+def test_api_refuses_malformed_bodies_naming_the_field(
+    api: TestClient, body: bytes, check: str
+) -> None:
+    answer = api.post("/api/validate", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert [f["check"] for f in answer.json()["findings"]] == [check]
