@@ -315,3 +315,18 @@ def test_a_precision_outside_the_list_is_refused_with_the_choices() -> None:
         0
     ].hint
     assert Precision("GPTQ") is Precision.GPTQ
+
+
+def test_every_check_is_documented_with_an_example() -> None:
+    from openboard.validation import CHECKS
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
+    sections = dict(
+        (block.split("`", 2)[1], block)
+        for block in docs.split("\n### ")[1:]
+        if block.startswith("`")
+    )
+    assert set(CHECKS) <= set(sections), f"undocumented checks: {set(CHECKS) - set(sections)}"
+    assert not set(sections) - set(CHECKS), f"documented but unknown: {set(sections) - set(CHECKS)}"
+    for name, section in sections.items():
+        assert "Example" in section, f"docs/validation.md: `{name}` has no example message"

@@ -22,6 +22,7 @@ CHECKS: dict[str, str] = {
     "duplicate": "the same model, commit and precision is not already pending, running or finished",
     "rate_limit": "a namespace submits at most N models per window; official providers are exempt",
     "blocklist": "the model or its namespace is not on the blocklist",
+    "request": "an API body is a JSON object",
 }
 
 
