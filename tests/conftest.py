@@ -5,14 +5,15 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+# Before anything imports huggingface_hub, which reads these once: no test may reach the network.
+os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+
 import pytest
 
 from openboard.cli._context import Context
 from openboard.config import Settings
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
-
-os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
 
 
 @pytest.fixture(scope="session")

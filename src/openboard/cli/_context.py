@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from openboard.config import Settings
 from openboard.domain import Precision
 from openboard.evaluation import get_suite
-from openboard.sources import HfCacheModelSource, HubModelSource, LocalModelSource, ModelSource
+from openboard.sources import (
+    HfCacheModelSource,
+    HubClient,
+    HubModelSource,
+    LocalModelSource,
+    ModelSource,
+)
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
@@ -22,11 +28,9 @@ def build_source(settings: Settings) -> ModelSource:
         assert settings.hf_cache is not None  # set by Settings
         return HfCacheModelSource(settings.hf_cache)
     if settings.source == "hub":
-        from huggingface_hub import HfApi
-
         token = settings.hub_token.get_secret_value() if settings.hub_token else None
         assert settings.hf_cache is not None
-        return HubModelSource(HfApi(token=token), settings.hf_cache)
+        return HubModelSource(HubClient(token=token), settings.hf_cache)
     return LocalModelSource(settings.model_root, settings.checkouts_dir)
 
 

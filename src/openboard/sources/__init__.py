@@ -7,7 +7,7 @@ from openboard.sources._errors import (
     SourceError,
 )
 from openboard.sources._hfcache import HfCacheModelSource
-from openboard.sources._hub import HubApi, HubModelSource
+from openboard.sources._hub import HubApi, HubClient, HubModelSource
 from openboard.sources._local import LocalModelSource
 from openboard.sources._probe import LoadProbe, probe_loadability
 from openboard.sources._protocol import ModelSource
@@ -23,6 +23,7 @@ from openboard.sources._snapshot import ModelSnapshot, Visibility
 __all__ = [
     "HfCacheModelSource",
     "HubApi",
+    "HubClient",
     "HubModelSource",
     "LoadProbe",
     "LocalModelSource",

@@ -1,13 +1,15 @@
 """Models on the Hugging Face Hub: metadata, small files and safetensors headers; never the weights."""
 
-import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
+import httpx2
+from huggingface_hub import HfApi, HfFileSystem
 from huggingface_hub import errors as hub_errors
 from huggingface_hub.hf_api import ModelInfo
-from huggingface_hub.utils._safetensors import SafetensorsRepoMetadata
 
 from openboard.domain import ModelId, PinKind
 from openboard.sources._errors import ModelNotFoundError, RevisionNotFoundError, SourceError
@@ -16,7 +18,7 @@ from openboard.sources._probe import probe_loadability
 from openboard.sources._safetensors import (
     SafetensorsHeader,
     SafetensorsHeaderError,
-    parse_safetensors_header,
+    read_safetensors_header,
 )
 from openboard.sources._snapshot import PICKLE_SUFFIXES, ModelSnapshot, Visibility
 
@@ -30,9 +32,11 @@ class HubApi(Protocol):
         self, repo_id: str, *, revision: str | None = ..., files_metadata: bool = ...
     ) -> ModelInfo: ...
 
-    def get_safetensors_metadata(
-        self, repo_id: str, *, revision: str | None = ...
-    ) -> SafetensorsRepoMetadata: ...
+    def open_file(
+        self, repo_id: str, filename: str, *, revision: str
+    ) -> AbstractContextManager[IO[bytes]]:
+        """A file at a commit, read lazily (HTTP range requests): headers without the weights."""
+        ...
 
     def hf_hub_download(
         self,
@@ -64,7 +68,8 @@ class HubModelSource:
 
     def _info(self, model_id: ModelId, revision: str) -> ModelInfo:
         try:
-            return self.api.model_info(str(model_id), revision=revision, files_metadata=True)
+            with _hub_errors(model_id):
+                info = self.api.model_info(str(model_id), revision=revision, files_metadata=True)
         except hub_errors.RevisionNotFoundError as exc:
             raise RevisionNotFoundError(
                 f"revision {revision!r} of {model_id} does not exist on the Hub",
@@ -75,20 +80,16 @@ class HubModelSource:
                 f"model {model_id} does not exist on the Hub, or is private",
                 "check the spelling; a private model needs the operator's token and permission",
             ) from exc
-        except hub_errors.HfHubHTTPError as exc:
-            raise SourceError(
-                f"the Hub did not answer for {model_id}: {exc}", "try again in a few minutes"
-            ) from exc
-
-    def resolve(self, model_id: ModelId, revision: str) -> tuple[str, PinKind]:
-        info = self._info(model_id, revision)
         if not info.sha:
             raise SourceError(f"the Hub gave no commit for {model_id}@{revision}", "try again")
-        return info.sha, PinKind.GIT_COMMIT
+        return info
+
+    def resolve(self, model_id: ModelId, revision: str) -> tuple[str, PinKind]:
+        return str(self._info(model_id, revision).sha), PinKind.GIT_COMMIT
 
     def snapshot(self, model_id: ModelId, revision: str, *, probe: bool = True) -> ModelSnapshot:
         info = self._info(model_id, revision)
-        sha = info.sha or ""
+        sha = str(info.sha)
         files = {s.rfilename: int(s.size or 0) for s in info.siblings or []}
         visibility = Visibility(
             private=bool(info.private),
@@ -135,60 +136,74 @@ class HubModelSource:
                               header_errors, load_probe, visibility)  # fmt: skip
 
     def _download(self, model_id: ModelId, name: str, sha: str) -> Path:
-        try:
+        with _hub_errors(model_id):
             return Path(
                 self.api.hf_hub_download(str(model_id), name, revision=sha, cache_dir=self.cache)
             )
-        except hub_errors.GatedRepoError:
-            raise
-        except hub_errors.HfHubHTTPError as exc:
-            raise SourceError(
-                f"could not download {name} of {model_id}: {exc}", "try again in a few minutes"
-            ) from exc
 
     def _headers(
         self, model_id: ModelId, sha: str, files: dict[str, int]
     ) -> tuple[dict[str, SafetensorsHeader], dict[str, str]]:
-        """Headers through the Hub's range requests, then held to the same checks as local files."""
-        if not any(p.endswith(".safetensors") for p in files):
-            return {}, {}
-        try:
-            repo = self.api.get_safetensors_metadata(str(model_id), revision=sha)
-        except hub_errors.NotASafetensorsRepoError:
-            return {}, {}
-        except (hub_errors.SafetensorsParsingError, hub_errors.HfHubHTTPError) as exc:
-            return {}, {p: f"{p}: the Hub could not read its header: {exc}" for p in files
-                        if p.endswith(".safetensors")}  # fmt: skip
+        """Every .safetensors file's header by range reads, held to the same checks as local files."""
         headers: dict[str, SafetensorsHeader] = {}
         errors: dict[str, str] = {}
-        for path, meta in repo.files_metadata.items():
-            raw: dict[str, Any] = {
-                name: {
-                    "dtype": t.dtype,
-                    "shape": list(t.shape),
-                    "data_offsets": list(t.data_offsets),
-                }
-                for name, t in meta.tensors.items()
-            }
-            raw["__metadata__"] = meta.metadata or {}
+        for path in sorted(p for p in files if p.endswith(".safetensors")):
             try:
-                headers[path] = parse_safetensors_header(
-                    json.dumps(raw).encode(), data_size=files.get(path, 0), name=path
-                )
+                with (
+                    _hub_errors(model_id),
+                    self.api.open_file(str(model_id), path, revision=sha) as stream,
+                ):
+                    headers[path] = read_safetensors_header(stream, files[path], path)
             except SafetensorsHeaderError as exc:
                 errors[path] = str(exc)
         return headers, errors
 
     def checkout(self, model_id: ModelId, revision: str) -> Path:
-        try:
+        with _hub_errors(model_id):
             path = self.api.snapshot_download(
                 str(model_id),
                 revision=revision,
                 cache_dir=self.cache,
                 ignore_patterns=[f"*{suffix}" for suffix in PICKLE_SUFFIXES],
             )
-        except hub_errors.HfHubHTTPError as exc:
-            raise SourceError(
-                f"could not download {model_id}@{revision[:12]}: {exc}", "try again later"
-            ) from exc
         return Path(path)
+
+
+class HubClient(HfApi):
+    """`HfApi` plus lazy file reads, so that safetensors headers arrive without the weights."""
+
+    def open_file(
+        self, repo_id: str, filename: str, *, revision: str
+    ) -> AbstractContextManager[IO[bytes]]:
+        filesystem = HfFileSystem(token=self.token, endpoint=self.endpoint)
+        # Small blocks: reading a header costs one or two range requests, not a weight shard.
+        stream: AbstractContextManager[IO[bytes]] = filesystem.open(
+            f"{repo_id}/{filename}", "rb", revision=revision, block_size=_HEADER_BLOCK
+        )
+        return stream
+
+
+_HEADER_BLOCK = 256 * 1024
+
+
+@contextmanager
+def _hub_errors(model_id: ModelId) -> Iterator[None]:
+    """Hub failures as SourceErrors naming the model; the lookups' own errors pass through to be
+    mapped by the caller, and a gated repository to the snapshot that reports it."""
+    try:
+        yield
+    except (
+        hub_errors.RepositoryNotFoundError,
+        hub_errors.RevisionNotFoundError,
+        hub_errors.GatedRepoError,
+    ):
+        raise
+    except hub_errors.HfHubHTTPError as exc:
+        raise SourceError(
+            f"the Hub answered with an error for {model_id}: {exc}", "try again in a few minutes"
+        ) from exc
+    except (OSError, httpx2.HTTPError) as exc:
+        raise SourceError(
+            f"could not reach the Hugging Face Hub for {model_id}: {exc}",
+            "check the network and HF_HUB_OFFLINE, or use the hf-cache source on offline machines",
+        ) from exc
