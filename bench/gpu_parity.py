@@ -26,7 +26,7 @@ from openboard.sources import LocalModelSource
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
-from openboard.worker import Worker
+from openboard.worker import SubprocessEvaluation, Worker
 
 SEED = 1234
 
@@ -97,7 +97,7 @@ def main() -> None:
             SubmissionRequest(model="bench/tiny", model_type=ModelType.PRETRAINED, sender="bench")
         )
         started = time.perf_counter()
-        done = Worker(settings, store, source, now).run_once()
+        done = Worker(settings, store, SubprocessEvaluation(settings), now).run_once()
         worker_wall = time.perf_counter() - started
         assert done is not None and done.failure_reason is None, done
         if not args.warm_first:

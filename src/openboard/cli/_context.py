@@ -6,32 +6,15 @@ from datetime import UTC, datetime
 from openboard.config import Settings
 from openboard.domain import Precision
 from openboard.evaluation import get_suite
-from openboard.sources import (
-    HfCacheModelSource,
-    HubClient,
-    HubModelSource,
-    LocalModelSource,
-    ModelSource,
-)
+from openboard.sources import ModelSource, build_source
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
-from openboard.worker import Worker
+from openboard.worker import SubprocessEvaluation, Worker
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def build_source(settings: Settings) -> ModelSource:
-    if settings.source == "hf-cache":
-        assert settings.hf_cache is not None  # set by Settings
-        return HfCacheModelSource(settings.hf_cache)
-    if settings.source == "hub":
-        token = settings.hub_token.get_secret_value() if settings.hub_token else None
-        assert settings.hf_cache is not None
-        return HubModelSource(HubClient(token=token), settings.hf_cache)
-    return LocalModelSource(settings.model_root, settings.checkouts_dir)
 
 
 def build_policy(settings: Settings) -> ValidationPolicy:
@@ -76,5 +59,6 @@ class Context:
             suite=self.settings.suite,
         )
 
-    def worker(self) -> Worker:
-        return Worker(self.settings, self.store, self.source, utc_now)
+    def worker(self, gpus: str | None = None) -> Worker:
+        evaluation = SubprocessEvaluation(self.settings, gpus=gpus, clock=utc_now)
+        return Worker(self.settings, self.store, evaluation, utc_now)

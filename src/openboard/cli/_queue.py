@@ -45,10 +45,19 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             typer.Option("--until-empty", help="evaluate until no request is pending, then exit"),
         ] = False,
         poll: Annotated[float, typer.Option(help="seconds between looks at an empty queue")] = 5.0,
+        gpus: Annotated[
+            str | None,
+            typer.Option(
+                help="GPUs for this worker's evaluations, e.g. 0,1 (CUDA_VISIBLE_DEVICES)"
+            ),
+        ] = None,
     ) -> None:
-        """Evaluate queued requests (runs until Ctrl-C unless --once or --until-empty)."""
+        """Evaluate queued requests (runs until stopped unless --once or --until-empty).
+
+        SIGTERM or Ctrl-C once: finish the current evaluation, then stop. Twice: stop it now and
+        hand the request back to the queue."""
         context = open_context(ctx)
-        runner = context.worker()
+        runner = context.worker(gpus=gpus)
         if once or until_empty:
             while True:
                 done = runner.run_once()
@@ -61,6 +70,10 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         stop = threading.Event()
 
         def _stop(signum: int, _: FrameType | None) -> None:
+            if stop.is_set():
+                typer.echo(f"signal {signum} again: stopping now and returning the request")
+                runner.stop_current()
+                return
             typer.echo(f"signal {signum}: finishing the current request, then stopping")
             stop.set()
 

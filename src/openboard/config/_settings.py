@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         default_factory=list, description="namespaces exempt from the rate limit"
     )
 
+    lease_seconds: float = Field(
+        default=60, description="a running request's lease; its worker renews it every third"
+    )
+    max_attempts: int = Field(
+        default=3, description="attempts before a request whose worker keeps getting lost FAILS"
+    )
+    eval_timeout_minutes: float = Field(
+        default=24 * 60, description="wall-time limit per evaluation (0: none)"
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         self.home = self.home.expanduser().resolve()

@@ -92,3 +92,5 @@ class FailureKind(StrEnum):
     DATASET_MISSING = "dataset missing"
     MODEL_SOURCE = "model source"
     UNSUPPORTED = "unsupported here"
+    WORKER_LOST = "worker lost"
+    TIMEOUT = "timeout"

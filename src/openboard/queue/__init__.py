@@ -3,17 +3,23 @@
 from openboard.queue._lifecycle import (
     ALLOWED_TRANSITIONS,
     IllegalTransitionError,
+    cancel,
     claim_next,
     fail,
     finish,
+    reap,
+    requeue,
     transition,
 )
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "IllegalTransitionError",
+    "cancel",
     "claim_next",
     "fail",
     "finish",
+    "reap",
+    "requeue",
     "transition",
 ]

@@ -1,4 +1,5 @@
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from openboard.domain import BenchmarkScore, FailureKind, OpenboardError, Status, TaskScore
@@ -28,6 +29,7 @@ def transition(
     fields: dict[str, Any] | None = None,
     task_scores: list[TaskScore] | None = None,
     benchmark_scores: list[BenchmarkScore] | None = None,
+    skip_locked: bool = False,
 ) -> bool:
     """Move `request` from its current status to `new`, with an event; False if another actor moved it first."""
     if new not in ALLOWED_TRANSITIONS[request.status]:
@@ -38,6 +40,7 @@ def transition(
     change = StatusChange(
         request_id=request.id,
         expected=request.status,
+        expected_attempt=request.attempts,
         new=new,
         actor=actor,
         at=at,
@@ -45,38 +48,35 @@ def transition(
         fields=dict(fields or {}),
         task_scores=list(task_scores or []),
         benchmark_scores=list(benchmark_scores or []),
+        skip_locked=skip_locked,
     )
     return store.apply_status_change(change)
 
 
-def claim_next(store: Store, worker: str, now: datetime) -> EvalRequest | None:
-    """Take the oldest PENDING request for `worker`; two workers never get the same one."""
+def claim_next(
+    store: Store, worker: str, now: datetime, lease_seconds: float = 60.0
+) -> EvalRequest | None:
+    """Take the next PENDING request in queue order with a lease; two workers never get the same one."""
     while True:
-        candidates = store.oldest_pending_ids()
+        candidates = store.pending_in_order(limit=16)
         if not candidates:
             return None
         for request_id in candidates:
             request = store.get_request(request_id)
             if request is None or request.status is not Status.PENDING:
                 continue
+            attempt = request.attempts + 1
             claimed = transition(
-                store,
-                request,
-                Status.RUNNING,
-                actor=worker,
-                at=now,
-                message=f"claimed by {worker} (attempt {request.attempts + 1})",
+                store, request, Status.RUNNING, actor=worker, at=now,
+                message=f"claimed by {worker} (attempt {attempt})",
                 fields={
-                    "worker": worker,
-                    "job_start_time": now,
-                    "attempts": request.attempts + 1,
-                    "failure_reason": None,
-                    "failure_kind": None,
-                    "log_tail": None,
-                    "progress_done": None,
-                    "progress_total": None,
+                    "worker": worker, "job_start_time": now, "attempts": attempt,
+                    "lease_expires_at": now + timedelta(seconds=lease_seconds), "heartbeat_at": now,
+                    "failure_reason": None, "failure_kind": None, "log_tail": None,
+                    "progress_done": None, "progress_total": None,
                 },
-            )
+                skip_locked=True,
+            )  # fmt: skip
             if claimed:
                 return store.get_request(request_id)
 
@@ -135,3 +135,62 @@ def fail(
             "log_tail": log_tail,
         },
     )
+
+
+def cancel(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
+    """PENDING or RUNNING → CANCELLED; a running worker sees it at its next heartbeat and stops."""
+    return transition(
+        store,
+        request,
+        Status.CANCELLED,
+        actor=actor,
+        at=at,
+        message=reason,
+        fields={"finished_time": at, "failure_reason": reason},
+    )
+
+
+def requeue(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
+    """FAILED or CANCELLED → PENDING, for another try (an admin's decision)."""
+    return transition(
+        store, request, Status.PENDING, actor=actor, at=at, message=reason,
+        fields={"finished_time": None, "lease_expires_at": None, "worker": None},
+    )  # fmt: skip
+
+
+def reap(
+    store: Store,
+    now: datetime,
+    *,
+    max_attempts: int,
+    timeout_seconds: float | None,
+    log_tail: Callable[[EvalRequest], str | None] = lambda _: None,
+    actor: str = "reaper",
+) -> list[EvalRequest]:
+    """Requests whose worker stopped renewing its lease go back to PENDING, or FAILED once they
+    used `max_attempts`; requests running past `timeout_seconds` FAIL as timeouts. Returns what
+    changed. Safe to run from every worker at once: each move is a compare-and-set."""
+    changed: list[EvalRequest] = []
+    if timeout_seconds:
+        for request in store.running_since(now - timedelta(seconds=timeout_seconds)):
+            reason = f"timeout: still running after {timeout_seconds / 60:g} minutes (attempt {request.attempts})"
+            if fail(store, request, actor=actor, at=now, reason=reason, kind=FailureKind.TIMEOUT,
+                    log_tail=log_tail(request)):  # fmt: skip
+                changed.append(request)
+    for request in store.expired_leases(now):
+        lost = f"worker {request.worker} lost (no heartbeat since {request.heartbeat_at:%H:%M:%S})"
+        if request.attempts >= max_attempts:
+            moved = fail(
+                store, request, actor=actor, at=now, kind=FailureKind.WORKER_LOST,
+                reason=f"worker lost {request.attempts} times; last: {lost}",
+                log_tail=log_tail(request),
+            )  # fmt: skip
+        else:
+            moved = transition(
+                store, request, Status.PENDING, actor=actor, at=now,
+                message=f"{lost}; back in the queue (attempt {request.attempts} of {max_attempts})",
+                fields={"lease_expires_at": None, "progress_done": None, "progress_total": None},
+            )  # fmt: skip
+        if moved:
+            changed.append(request)
+    return changed

@@ -6,6 +6,7 @@ from openboard.sources._errors import (
     RevisionNotFoundError,
     SourceError,
 )
+from openboard.sources._factory import build_source
 from openboard.sources._hfcache import HfCacheModelSource
 from openboard.sources._hub import HubApi, HubClient, HubModelSource
 from openboard.sources._local import LocalModelSource
@@ -37,6 +38,7 @@ __all__ = [
     "SourceError",
     "TensorInfo",
     "Visibility",
+    "build_source",
     "parse_safetensors_header",
     "probe_loadability",
     "read_safetensors_header",

@@ -95,6 +95,13 @@ class EvalRequest:
     license: str | None = None
     merged: bool = False
     moe: bool = False
+    lease_expires_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    priority: int = 0
+
+    @property
+    def namespace(self) -> str:
+        return self.model.split("/", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    Select,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
@@ -50,6 +61,7 @@ class StatusChange:
 
     request_id: int
     expected: Status
+    expected_attempt: int  # fencing: a worker whose attempt was superseded changes nothing
     new: Status
     actor: str
     at: datetime
@@ -57,6 +69,9 @@ class StatusChange:
     fields: dict[str, Any] = field(default_factory=dict)
     task_scores: list[TaskScore] = field(default_factory=list)
     benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
+    # PostgreSQL: skip the row if another transaction holds it (a competing worker's claim)
+    # instead of waiting for it.
+    skip_locked: bool = False
 
 
 class Store:
@@ -204,24 +219,89 @@ class Store:
         with self.engine.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
-    def oldest_pending_ids(self, limit: int = 8) -> list[int]:
+    def pending_in_order(self, limit: int | None = None) -> list[int]:
+        """PENDING request ids in the order workers take them: admin priority first, then fair
+        share (each namespace's next request takes its turn, counting what it already has
+        running), then submission time."""
+        with self.engine.connect() as conn:
+            return [int(row[0]) for row in conn.execute(_queue_order(limit))]
+
+    def renew_lease(
+        self, request_id: int, attempt: int, now: datetime, lease_seconds: float
+    ) -> bool:
+        """Extend a running request's lease; False when the attempt is no longer the current one
+        (cancelled, timed out, or reclaimed after the lease expired): the worker must stop."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.status == Status.RUNNING.value,
+                    requests.c.attempts == attempt,
+                )
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), heartbeat_at=now)
+            )
+        return result.rowcount == 1
+
+    def expired_leases(self, now: datetime) -> list[EvalRequest]:
+        query = select(requests).where(
+            requests.c.status == Status.RUNNING.value, requests.c.lease_expires_at < now
+        )
+        with self.engine.connect() as conn:
+            return [_request(row) for row in conn.execute(query).mappings()]
+
+    def running_since(self, before: datetime) -> list[EvalRequest]:
+        query = select(requests).where(
+            requests.c.status == Status.RUNNING.value, requests.c.job_start_time < before
+        )
+        with self.engine.connect() as conn:
+            return [_request(row) for row in conn.execute(query).mappings()]
+
+    def recent_eval_seconds(self, limit: int = 20) -> list[float]:
         query = (
-            select(requests.c.id)
-            .where(requests.c.status == Status.PENDING.value)
-            .order_by(requests.c.submitted_time, requests.c.id)
+            select(requests.c.eval_seconds)
+            .where(requests.c.status == Status.FINISHED.value, requests.c.eval_seconds.is_not(None))
+            .order_by(requests.c.finished_time.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [int(row[0]) for row in conn.execute(query)]
+            return [float(row[0]) for row in conn.execute(query)]
+
+    def set_priority(self, request_id: int, priority: int, actor: str, at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(requests).where(requests.c.id == request_id).values(priority=priority)
+            ).rowcount
+            if changed:
+                conn.execute(
+                    insert(events).values(
+                        request_id=request_id,
+                        at=at,
+                        actor=actor,
+                        kind="priority",
+                        message=f"priority set to {priority}",
+                    )
+                )
+        return bool(changed)
 
     def apply_status_change(self, change: StatusChange) -> bool:
         """Apply `change` if the request is still in `expected`; False when someone else moved it first."""
         with self.engine.begin() as conn:
+            if change.skip_locked and conn.dialect.name == "postgresql":
+                held = conn.execute(
+                    select(requests.c.id)
+                    .where(requests.c.id == change.request_id)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if held is None:
+                    return False
             values: dict[str, Any] = {"status": change.new.value, **change.fields}
             result = conn.execute(
                 update(requests)
                 .where(
-                    requests.c.id == change.request_id, requests.c.status == change.expected.value
+                    requests.c.id == change.request_id,
+                    requests.c.status == change.expected.value,
+                    requests.c.attempts == change.expected_attempt,
                 )
                 .values(**values)
             )
@@ -258,11 +338,15 @@ class Store:
             )
         return True
 
-    def set_progress(self, request_id: int, done: int, total: int) -> None:
+    def set_progress(self, request_id: int, attempt: int, done: int, total: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(requests)
-                .where(requests.c.id == request_id, requests.c.status == Status.RUNNING.value)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.status == Status.RUNNING.value,
+                    requests.c.attempts == attempt,
+                )
                 .values(progress_done=done, progress_total=total)
             )
 
@@ -311,6 +395,34 @@ class Store:
                         benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
                     )
         return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
+
+
+def _queue_order(limit: int | None) -> Select[Any]:
+    running = (
+        select(requests.c.namespace, func.count().label("running"))
+        .where(requests.c.status == Status.RUNNING.value)
+        .group_by(requests.c.namespace)
+        .subquery()
+    )
+    turn = func.row_number().over(
+        partition_by=requests.c.namespace,
+        order_by=(requests.c.priority.desc(), requests.c.submitted_time, requests.c.id),
+    )
+    pending = (
+        select(
+            requests.c.id,
+            requests.c.priority,
+            requests.c.submitted_time,
+            (turn + func.coalesce(running.c.running, 0)).label("turn"),
+        )
+        .select_from(requests.outerjoin(running, running.c.namespace == requests.c.namespace))
+        .where(requests.c.status == Status.PENDING.value)
+        .subquery()
+    )
+    query = select(pending.c.id).order_by(
+        pending.c.priority.desc(), pending.c.turn, pending.c.submitted_time, pending.c.id
+    )
+    return query.limit(limit) if limit else query
 
 
 def _find_active(
@@ -369,7 +481,7 @@ def _utc(value: datetime) -> datetime:
 def _request(row: RowMapping) -> EvalRequest:
     optional_time = {
         key: _utc(row[key]) if row[key] is not None else None
-        for key in ("job_start_time", "finished_time")
+        for key in ("job_start_time", "finished_time", "lease_expires_at", "heartbeat_at")
     }
     return EvalRequest(
         id=row["id"],
@@ -403,6 +515,7 @@ def _request(row: RowMapping) -> EvalRequest:
         license=row["license"],
         merged=bool(row["merged"]),
         moe=bool(row["moe"]),
+        priority=row["priority"],
         **optional_time,
     )
 

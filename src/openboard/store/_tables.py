@@ -58,7 +58,11 @@ requests = Table(
     Column("license", String(200)),
     Column("merged", Boolean, nullable=False, default=False),
     Column("moe", Boolean, nullable=False, default=False),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("priority", Integer, nullable=False, default=0),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
+    Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_namespace_submitted", "namespace", "submitted_time"),
 )
 

@@ -1,6 +1,8 @@
 """The read side shared by the HTML pages, their JSON twins and the CLI: plain JSON-ready dicts."""
 
+import statistics
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from openboard.domain import Status
@@ -44,7 +46,11 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "use_chat_template": request.use_chat_template,
         "sender": request.sender,
         "attempts": request.attempts,
+        "priority": request.priority,
         "worker": request.worker,
+        "heartbeat_at": request.heartbeat_at.strftime(TIME_FORMAT)
+        if request.heartbeat_at
+        else None,
         "progress": {
             "done": request.progress_done,
             "total": request.progress_total,
@@ -93,12 +99,35 @@ def leaderboard_payload(store: Store, suites: Mapping[str, Suite]) -> dict[str, 
     }
 
 
-def queue_payload(store: Store) -> dict[str, Any]:
+def queue_payload(store: Store, now: datetime | None = None) -> dict[str, Any]:
+    """Every request; pending ones with their position in the order workers take them and an
+    estimated start from recent run times (median) and how many run at once."""
+    now = now or datetime.now(UTC)
     requests = store.list_requests()
-    pending = [r for r in requests if r.status is Status.PENDING]
-    positions = {r.id: position for position, r in enumerate(pending, start=1)}
+    positions = {rid: n for n, rid in enumerate(store.pending_in_order(), start=1)}
+    running = [r for r in requests if r.status is Status.RUNNING]
+    recent = store.recent_eval_seconds()
+    typical = statistics.median(recent) if recent else None
+    parallel = max(1, len(running))
+
+    def estimated_start(request_id: int) -> str | None:
+        position = positions.get(request_id)
+        if position is None or typical is None:
+            return None
+        # The running ones are on average half done; then each round of `parallel` takes `typical`.
+        wait = (0.5 if running else 0.0) * typical + ((position - 1) // parallel) * typical
+        return (now + timedelta(seconds=wait)).strftime(TIME_FORMAT)
+
     return {
         "schema_version": LEADERBOARD_SCHEMA_VERSION,
         "counts": {s.value: sum(1 for r in requests if r.status is s) for s in Status},
-        "requests": [{**request_record(r), "position": positions.get(r.id)} for r in requests],
+        "typical_eval_seconds": typical,
+        "requests": [
+            {
+                **request_record(r),
+                "position": positions.get(r.id),
+                "estimated_start": estimated_start(r.id),
+            }
+            for r in requests
+        ],
     }

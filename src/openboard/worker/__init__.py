@@ -1,16 +1,35 @@
-"""The worker loop: claim a request, evaluate it, store the outcome."""
+"""The worker loop: claim a request with a lease, evaluate it in a child process, record it once."""
 
 from openboard.worker._artifacts import (
     ARTIFACT_SCHEMA_VERSION,
     reproduction_command,
     write_artifacts,
 )
+from openboard.worker._job import (
+    Evaluation,
+    EvaluationJob,
+    Failed,
+    Finished,
+    JobControl,
+    Outcome,
+    Stopped,
+)
 from openboard.worker._results_io import ResultsImportError, export_results, import_results
-from openboard.worker._worker import Worker, default_worker_name
+from openboard.worker._subprocess import SubprocessEvaluation
+from openboard.worker._worker import SHUTDOWN, Worker, default_worker_name
 
 __all__ = [
     "ARTIFACT_SCHEMA_VERSION",
+    "SHUTDOWN",
+    "Evaluation",
+    "EvaluationJob",
+    "Failed",
+    "Finished",
+    "JobControl",
+    "Outcome",
     "ResultsImportError",
+    "Stopped",
+    "SubprocessEvaluation",
     "Worker",
     "default_worker_name",
     "export_results",

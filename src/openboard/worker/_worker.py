@@ -1,26 +1,34 @@
 import logging
 import os
+import shutil
 import socket
 import threading
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+
+from sqlalchemy.exc import OperationalError
 
 from openboard.config import Settings
-from openboard.domain import ModelId
-from openboard.evaluation import EvaluationSpec, co2_kg, get_suite, prepare_tasks, run_evaluation
-from openboard.queue import claim_next, fail, finish
+from openboard.domain import Status
+from openboard.queue import claim_next, fail, finish, reap, transition
 from openboard.store import EvalRequest, Store
-from openboard.worker._artifacts import write_artifacts
-from openboard.worker._failures import classify_failure
-from openboard.worker._logcapture import capture_log, tail
+from openboard.worker._child import LOG_FILE
+from openboard.worker._job import (
+    Evaluation,
+    EvaluationJob,
+    Failed,
+    Finished,
+    JobControl,
+    Outcome,
+    Stopped,
+)
+from openboard.worker._logcapture import tail
 
 log = logging.getLogger(__name__)
 
-
-class CheckoutSource(Protocol):
-    def checkout(self, model_id: ModelId, revision: str) -> Path: ...
+SHUTDOWN = "the worker is shutting down"
 
 
 def default_worker_name() -> str:
@@ -28,94 +36,144 @@ def default_worker_name() -> str:
 
 
 class Worker:
-    """Evaluates queued requests one at a time; every failure is stored with its reason."""
+    """Claims requests with a lease, renews it while the evaluation runs, and records the outcome
+    once: every write is fenced by the attempt number, so a worker that lost its lease (and came
+    back late) changes nothing."""
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
-        source: CheckoutSource,
+        evaluation: Evaluation,
         clock: Callable[[], datetime],
         name: str | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
-        self._source = source
+        self._evaluation = evaluation
         self._clock = clock
         self.name = name or default_worker_name()
+        self.current: JobControl | None = None
 
     def run_once(self) -> EvalRequest | None:
-        """Evaluate the oldest pending request, if any; returns it as stored afterwards."""
-        request = claim_next(self._store, self.name, self._clock())
+        """Reap lost requests, then evaluate the next pending one, if any; returns it as stored."""
+        settings = self._settings
+        reap(
+            self._store,
+            self._clock(),
+            max_attempts=settings.max_attempts,
+            timeout_seconds=settings.eval_timeout_minutes * 60 or None,
+            log_tail=lambda r: tail(self._workdir(r) / LOG_FILE),
+            actor=self.name,
+        )
+        request = claim_next(self._store, self.name, self._clock(), settings.lease_seconds)
         if request is None:
             return None
-        log.info("evaluating request #%d: %s@%s", request.id, request.model, request.revision[:12])
-        artifacts = self._settings.artifacts_dir / str(request.id)
-        log_file = artifacts / "evaluation.log"
+        log.info(
+            "evaluating request #%d (attempt %d): %s@%s",
+            request.id, request.attempts, request.model, request.revision[:12],
+        )  # fmt: skip
+        job = EvaluationJob(request=request, workdir=self._workdir(request))
+        timeout = settings.eval_timeout_minutes
+        control = JobControl(
+            deadline=request.job_start_time + timedelta(minutes=timeout)
+            if timeout and request.job_start_time
+            else None
+        )
+        self.current = control
         try:
-            with capture_log(log_file):
-                try:
-                    self._evaluate(request, artifacts)
-                except Exception:
-                    log.exception("evaluation of request #%d failed", request.id)
-                    raise
-        except Exception as exc:  # noqa: BLE001 - every failure is stored with its kind and reason
-            kind, reason = classify_failure(exc)
-            fail(
-                self._store,
-                request,
-                actor=self.name,
-                at=self._clock(),
-                reason=reason,
-                kind=kind,
-                log_tail=tail(log_file),
-            )
+            with self._heartbeat(request, control):
+                outcome = self._evaluation.run(job, control)
+        finally:
+            self.current = None
+        self._record(job, outcome)
         return self._store.get_request(request.id)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+        """Until `stop`: a database that goes away (restart, failover) is waited for, not fatal."""
         while not stop.is_set():
-            if self.run_once() is None:
+            try:
+                if self.run_once() is None:
+                    stop.wait(poll_seconds)
+            except OperationalError as exc:
+                log.warning("database unavailable (%s); retrying in %.0f s", exc.orig, poll_seconds)
                 stop.wait(poll_seconds)
 
-    def _evaluate(self, request: EvalRequest, artifacts: Path) -> None:
-        suite = get_suite(request.suite, self._settings.suites_dir)
-        model_path = self._source.checkout(ModelId.parse(request.model), request.revision)
-        base_path = (
-            self._source.checkout(ModelId.parse(request.base_model), request.base_revision)
-            if request.base_model and request.base_revision
-            else None
-        )
-        spec = EvaluationSpec(
-            model_path=model_path,
-            precision=request.precision,
-            suite=suite,
-            tasks_dir=self._settings.tasks_dir,
-            apply_chat_template=request.use_chat_template,
-            limit=self._settings.eval_limit,
-            batch_size=self._settings.batch_size,
-            device=self._settings.eval_device,
-            seed=self._settings.seed,
-            nltk_data=self._settings.nltk_data,
-            weight_type=request.weight_type,
-            base_path=base_path,
-            offline=self._settings.offline,
-        )
-        output = run_evaluation(
-            spec, progress=lambda done, total: self._store.set_progress(request.id, done, total)
-        )
-        settings = self._settings
-        co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
-        write_artifacts(
-            artifacts, request, spec, output, prepare_tasks(suite, settings.tasks_dir), co2
-        )
-        finish(
-            self._store,
-            request,
-            actor=self.name,
-            at=self._clock(),
-            task_scores=output.task_scores,
-            benchmark_scores=output.benchmark_scores,
-            average=output.average,
-            eval_seconds=output.wall_seconds,
-            co2_kg=co2,
-        )
+    def stop_current(self, reason: str = SHUTDOWN) -> None:
+        if self.current is not None:
+            self.current.stop(reason)
+
+    def _workdir(self, request: EvalRequest) -> Path:
+        return self._settings.artifacts_dir / f".{request.id}.attempt-{request.attempts}"
+
+    @contextmanager
+    def _heartbeat(self, request: EvalRequest, control: JobControl) -> Iterator[None]:
+        """Renew the lease every third of its length; a refused renewal stops the evaluation."""
+        lease = self._settings.lease_seconds
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(lease / 3):
+                try:
+                    renewed = self._store.renew_lease(
+                        request.id, request.attempts, self._clock(), lease
+                    )
+                except OperationalError as exc:  # keep trying until the lease runs out
+                    log.warning("could not renew the lease of #%d: %s", request.id, exc.orig)
+                    continue
+                if not renewed:
+                    now = self._store.get_request(request.id)
+                    status = now.status if now else None
+                    control.stop(
+                        "cancelled" if status is Status.CANCELLED
+                        else f"request #{request.id} is no longer this worker's ({status})"
+                    )  # fmt: skip
+                    return
+
+        thread = threading.Thread(target=beat, name=f"lease-{request.id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+    def _record(self, job: EvaluationJob, outcome: Outcome) -> None:
+        request, now = job.request, self._clock()
+        match outcome:
+            case Finished():
+                recorded = finish(
+                    self._store, request, actor=self.name, at=now,
+                    task_scores=outcome.task_scores, benchmark_scores=outcome.benchmark_scores,
+                    average=outcome.average, eval_seconds=outcome.eval_seconds,
+                    co2_kg=outcome.co2_kg,
+                )  # fmt: skip
+            case Failed():
+                recorded = fail(
+                    self._store, request, actor=self.name, at=now, reason=outcome.reason,
+                    kind=outcome.kind, log_tail=tail(job.workdir / LOG_FILE),
+                )  # fmt: skip
+            case Stopped() if outcome.reason == SHUTDOWN:
+                # Handing the request back is not a lost attempt.
+                transition(
+                    self._store, request, Status.PENDING, actor=self.name, at=now,
+                    message=f"returned: {SHUTDOWN}",
+                    fields={"attempts": request.attempts - 1, "lease_expires_at": None,
+                            "progress_done": None, "progress_total": None},
+                )  # fmt: skip
+                recorded = False
+            case Stopped():
+                log.info("request #%d stopped: %s", request.id, outcome.reason)
+                recorded = False
+        if recorded:
+            self._publish(job)
+        else:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+
+    def _publish(self, job: EvaluationJob) -> None:
+        """The recorded attempt's files become the request's artifacts."""
+        final = self._settings.artifacts_dir / str(job.request.id)
+        if final.exists():
+            shutil.rmtree(final)
+        if job.workdir.exists():
+            job.workdir.rename(final)

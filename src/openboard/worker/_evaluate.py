@@ -1,0 +1,76 @@
+"""One request's evaluation from checkout to artifacts: what runs inside the evaluation process."""
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from openboard.config import Settings
+from openboard.domain import BenchmarkScore, ModelId, TaskScore
+from openboard.evaluation import EvaluationSpec, co2_kg, get_suite, prepare_tasks, run_evaluation
+from openboard.sources import ModelSource
+from openboard.store import EvalRequest
+from openboard.worker._artifacts import write_artifacts
+from openboard.worker._job import Finished
+
+OUTCOME_FILE = "outcome.json"
+OUTCOME_SCHEMA_VERSION = 1
+
+
+def evaluate_request(
+    settings: Settings,
+    source: ModelSource,
+    request: EvalRequest,
+    workdir: Path,
+    progress: Callable[[int, int], None],
+) -> Finished:
+    suite = get_suite(request.suite, settings.suites_dir)
+    model_path = source.checkout(ModelId.parse(request.model), request.revision)
+    base_path = (
+        source.checkout(ModelId.parse(request.base_model), request.base_revision)
+        if request.base_model and request.base_revision
+        else None
+    )
+    spec = EvaluationSpec(
+        model_path=model_path,
+        precision=request.precision,
+        suite=suite,
+        tasks_dir=settings.tasks_dir,
+        apply_chat_template=request.use_chat_template,
+        limit=settings.eval_limit,
+        batch_size=settings.batch_size,
+        device=settings.eval_device,
+        seed=settings.seed,
+        nltk_data=settings.nltk_data,
+        weight_type=request.weight_type,
+        base_path=base_path,
+        offline=settings.offline,
+    )
+    output = run_evaluation(spec, progress=progress)
+    co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
+    write_artifacts(workdir, request, spec, output, prepare_tasks(suite, settings.tasks_dir), co2)
+    return Finished(
+        task_scores=output.task_scores,
+        benchmark_scores=output.benchmark_scores,
+        average=output.average,
+        eval_seconds=output.wall_seconds,
+        co2_kg=co2,
+    )
+
+
+def write_outcome(path: Path, outcome: Finished) -> None:
+    payload = {"schema_version": OUTCOME_SCHEMA_VERSION, **asdict(outcome)}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(payload))
+    temporary.replace(path)  # the parent never reads half a file
+
+
+def read_outcome(path: Path) -> Finished:
+    data = json.loads(path.read_text())
+    return Finished(
+        task_scores=[TaskScore(**t) for t in data["task_scores"]],
+        benchmark_scores=[BenchmarkScore(**b) for b in data["benchmark_scores"]],
+        average=float(data["average"]),
+        eval_seconds=float(data["eval_seconds"]),
+        co2_kg=float(data["co2_kg"]),
+    )

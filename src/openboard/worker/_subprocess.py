@@ -1,0 +1,111 @@
+"""The real evaluation: lm-eval in a child process that the worker watches, and stops when told."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from openboard.config import Settings
+from openboard.domain import FailureKind
+from openboard.worker._child import FAILURE_FILE, JOB_FILE, LOG_FILE
+from openboard.worker._evaluate import OUTCOME_FILE, read_outcome
+from openboard.worker._job import EvaluationJob, Failed, JobControl, Outcome, Stopped
+
+_POLL_SECONDS = 0.5
+_GRACE_SECONDS = 5.0
+
+
+class SubprocessEvaluation:
+    """Runs `openboard.worker._child` for each job; `gpus` becomes its CUDA_VISIBLE_DEVICES."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        gpus: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._gpus = gpus
+        self._clock = clock
+
+    def run(self, job: EvaluationJob, control: JobControl) -> Outcome:
+        job.workdir.mkdir(parents=True, exist_ok=True)
+        settings = self._settings.model_dump(mode="json", exclude={"hub_token"})
+        (job.workdir / JOB_FILE).write_text(
+            json.dumps(
+                {
+                    "request_id": job.request.id,
+                    "attempt": job.request.attempts,
+                    "parent_pid": os.getpid(),
+                    "settings": settings,
+                }
+            )
+        )
+        env = dict(os.environ)
+        if self._gpus is not None:
+            env["CUDA_VISIBLE_DEVICES"] = self._gpus
+        if self._settings.hub_token:  # by environment, never written to the job file
+            env["OPENBOARD_HUB_TOKEN"] = self._settings.hub_token.get_secret_value()
+        with (job.workdir / LOG_FILE).open("ab") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "openboard.worker._child", str(job.workdir)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # its own process group: stopping it stops all it started
+            )
+            returncode = self._watch(child, control)
+        if isinstance(returncode, Stopped | Failed):
+            return returncode
+        if (job.workdir / OUTCOME_FILE).is_file():
+            return read_outcome(job.workdir / OUTCOME_FILE)
+        if (job.workdir / FAILURE_FILE).is_file():
+            failure = json.loads((job.workdir / FAILURE_FILE).read_text())
+            return Failed(FailureKind(failure["kind"]), str(failure["reason"]))
+        if returncode < 0:
+            name = signal.Signals(-returncode).name
+            hint = " (the kernel's out-of-memory killer sends SIGKILL)" if name == "SIGKILL" else ""
+            return Failed(FailureKind.HARNESS, f"the evaluation process was killed by {name}{hint}")
+        return Failed(
+            FailureKind.HARNESS,
+            f"the evaluation process exited with status {returncode} and left no result",
+        )
+
+    def _watch(self, child: subprocess.Popen[bytes], control: JobControl) -> int | Stopped | Failed:
+        while True:
+            try:
+                return child.wait(timeout=_POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            if (reason := control.stop_reason) is not None:
+                _stop(child)
+                return Stopped(reason)
+            if control.deadline is not None and self._clock() >= control.deadline:
+                _stop(child)
+                return Failed(
+                    FailureKind.TIMEOUT,
+                    f"timeout: the evaluation ran past its limit ({control.deadline:%Y-%m-%d %H:%M:%S} UTC)",
+                )
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the child's process group, SIGKILL if it is still there after a grace period."""
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + _GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    child.wait()
