@@ -41,9 +41,39 @@ def model_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# The suite runs on SQLite by default; `.ci/run` runs it again with this set to a PostgreSQL
+# server (postgresql+psycopg://user@host:port/postgres), where each test gets its own database.
+POSTGRES_SERVER = os.environ.get("OPENBOARD_TEST_POSTGRES", "")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, model_library: Path) -> Settings:
-    return Settings(home=tmp_path / "home", models=model_library, eval_batch_size="8")
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if not POSTGRES_SERVER:
+        yield f"sqlite:///{tmp_path / 'home' / 'openboard.db'}"
+        return
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"openboard_test_{uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_library: Path, database_url: str) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        models=model_library,
+        eval_batch_size="8",
+        database_url=database_url,
+    )
 
 
 @pytest.fixture
@@ -61,6 +91,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "OPENBOARD_HOME": str(settings.home),
         "OPENBOARD_MODELS": str(settings.models),
         "OPENBOARD_EVAL_BATCH_SIZE": settings.batch_size,
+        "OPENBOARD_DATABASE_URL": settings.database_url,
     }
 
 

@@ -2,7 +2,6 @@
 
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +11,7 @@ from openboard.cli import app
 from openboard.cli._context import Context
 from openboard.domain import Precision, SubmissionRequest
 from openboard.evaluation import SUITES
-from openboard.store import Admission, RateLimitError, Store
+from openboard.store import Admission, RateLimitError
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
 from openboard.web import create_app
@@ -83,10 +82,9 @@ def test_blocklist_refuses_ids_and_namespaces_with_the_reason(context: Context) 
     assert kinds.count("blocked") == 2 and kinds.count("unblocked") == 2
 
 
-def test_concurrent_submissions_cannot_exceed_the_rate_limit(tmp_path: Path) -> None:
+def test_concurrent_submissions_cannot_exceed_the_rate_limit(context: Context) -> None:
     """Twelve threads race to queue twelve distinct models of one namespace; the limit is 3."""
-    store = Store.open(f"sqlite:///{tmp_path / 'race.db'}")
-    store.migrate()
+    store = context.store
     admission = Admission(limit=3, window_start=T0 - timedelta(days=7), window_days=7)
     barrier = threading.Barrier(12)
     outcomes: list[str] = []
@@ -108,9 +106,8 @@ def test_concurrent_submissions_cannot_exceed_the_rate_limit(tmp_path: Path) -> 
     assert len(store.list_requests()) == 3
 
 
-def test_concurrent_duplicates_queue_exactly_one(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'dup.db'}")
-    store.migrate()
+def test_concurrent_duplicates_queue_exactly_one(context: Context) -> None:
+    store = context.store
     barrier = threading.Barrier(8)
     errors: list[str] = []
 

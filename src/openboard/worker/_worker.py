@@ -58,7 +58,7 @@ class Worker:
     def run_once(self) -> EvalRequest | None:
         """Reap lost requests, then evaluate the next pending one, if any; returns it as stored."""
         settings = self._settings
-        reap(
+        reaped = reap(
             self._store,
             self._clock(),
             max_attempts=settings.max_attempts,
@@ -66,6 +66,8 @@ class Worker:
             log_tail=lambda r: tail(self._workdir(r) / LOG_FILE),
             actor=self.name,
         )
+        for lost in reaped:  # its log tail is stored; the attempt's files have no further use
+            shutil.rmtree(self._workdir(lost), ignore_errors=True)
         request = claim_next(self._store, self.name, self._clock(), settings.lease_seconds)
         if request is None:
             return None

@@ -1,0 +1,3 @@
+from openboard.cli import main
+
+main()
