@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export OPENBOARD_HOME ?= $(CURDIR)/openboard-data
 
-.PHONY: demo test lint typecheck pytest install clean
+.PHONY: demo test lint typecheck pytest pytest-postgres install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,12 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The whole suite again on PostgreSQL: scripts/postgres.sh installs (Debian's postgresql) and
+# starts a throwaway server on 127.0.0.1:54329; each test gets its own database.
+pytest-postgres: install
+	OPENBOARD_TEST_POSTGRES="$$(scripts/postgres.sh start)" $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest pytest-postgres
 
 clean:
 	rm -rf $(VENV) openboard-data .mypy_cache .ruff_cache .pytest_cache

@@ -55,9 +55,11 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
 
     name = f"openboard_test_{uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    # No pool: a connection must not outlive a server restart made by a test.
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,7 @@ from openboard.worker import (
     Worker,
 )
 
+from .conftest import POSTGRES_SERVER
 from .test_store import new_request
 
 T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -290,7 +292,7 @@ def test_four_workers_drain_200_requests_each_exactly_once(context: Context) -> 
 
 @pytest.fixture
 def worker_env(cli_env: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **cli_env, "OPENBOARD_LEASE_SECONDS": "2", "OPENBOARD_EVAL_LIMIT": "60"}
+    return {**os.environ, **cli_env, "OPENBOARD_LEASE_SECONDS": "2", "OPENBOARD_EVAL_LIMIT": "40"}
 
 
 def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
@@ -299,7 +301,7 @@ def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
     store = context.store
     sha = context.source.resolve(ModelId("demo", "tiny"), "main")[0]
     request = store.add_request(new_request(model="demo/tiny", revision=sha), "t")
-    first = subprocess.Popen([sys.executable, "-m", "openboard.cli", "worker", "--poll", "0.5"],
+    first = subprocess.Popen([sys.executable, "-m", "openboard", "worker", "--poll", "0.5"],
                              env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -320,7 +322,7 @@ def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
         ["pgrep", "-f", f"\\.{request.id}\\.attempt-1"], capture_output=True, text=True
     )
     assert orphans.stdout == ""
-    second = subprocess.Popen([sys.executable, "-m", "openboard.cli", "worker", "--poll", "0.5"],
+    second = subprocess.Popen([sys.executable, "-m", "openboard", "worker", "--poll", "0.5"],
                               env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 180
@@ -343,3 +345,33 @@ def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
     assert sum(1 for e in store.events_for(request.id) if e.to_status is Status.FINISHED) == 1
     assert (context.settings.artifacts_dir / str(request.id) / "results.json").is_file()
     assert not list(context.settings.artifacts_dir.glob(f".{request.id}.attempt-*"))
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="restarts the PostgreSQL test server")
+def test_worker_waiting_for_work_survives_a_postgresql_restart(
+    context: Context, worker_env: dict[str, str]
+) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
+    worker = subprocess.Popen([sys.executable, "-m", "openboard", "worker", "--poll", "0.5"],
+                              env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)  # fmt: skip
+    try:
+        time.sleep(3)  # the worker is polling an empty queue
+        subprocess.run([str(script), "restart"], check=True, capture_output=True)
+        time.sleep(2)
+        assert worker.poll() is None, "the worker died with the database"
+        sha = context.source.resolve(ModelId("demo", "tiny"), "main")[0]
+        context.store.engine.dispose()  # this test's own pool held connections to the old server
+        request = context.store.add_request(new_request(model="demo/tiny", revision=sha), "t")
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            now = context.store.get_request(request.id)
+            assert now is not None
+            if now.status.is_terminal:
+                break
+            time.sleep(0.5)
+        assert now.status is Status.FINISHED, now
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+    assert "database unavailable" in output or worker.returncode == 0
