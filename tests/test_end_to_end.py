@@ -334,7 +334,11 @@ def test_results_export_and_import_round_trip(env: dict[str, str], tmp_path: Pat
     file = tmp_path / "results_tiny.json"
     file.write_text(exported.output)
 
-    other = {**env, "OPENBOARD_HOME": str(tmp_path / "other-home")}
+    other = {
+        **env,
+        "OPENBOARD_HOME": str(tmp_path / "other-home"),
+        "OPENBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'other-home' / 'openboard.db'}",
+    }
     sha = "c" * 40
     imported = run(
         other,

@@ -93,6 +93,7 @@ def serve(
 
 _submit.register(app, open_context)
 _queue.register(app, open_context)
+_queue.register_slurm(app, open_context)
 _board.register(app, open_context)
 _demo.register(app, open_context)
 _datasets.register(app, open_context)

@@ -1,6 +1,7 @@
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -8,6 +9,7 @@ import typer
 
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json
+from openboard.config import Settings
 from openboard.web import queue_payload
 
 
@@ -51,13 +53,36 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 help="GPUs for this worker's evaluations, e.g. 0,1 (CUDA_VISIBLE_DEVICES)"
             ),
         ] = None,
+        request: Annotated[
+            int | None,
+            typer.Option(help="evaluate this request, already claimed by a launcher (SLURM jobs)"),
+        ] = None,
+        attempt: Annotated[int, typer.Option(help="the claimed attempt (with --request)")] = 0,
+        settings_file: Annotated[
+            Path | None,
+            typer.Option("--settings", help="settings as JSON, written by the launcher"),
+        ] = None,
     ) -> None:
         """Evaluate queued requests (runs until stopped unless --once or --until-empty).
 
         SIGTERM or Ctrl-C once: finish the current evaluation, then stop. Twice: stop it now and
         hand the request back to the queue."""
+        if settings_file is not None:
+            ctx.obj = Settings.model_validate_json(settings_file.read_text())
         context = open_context(ctx)
         runner = context.worker(gpus=gpus)
+        if request is not None:
+            # A batch job: SLURM's scancel or time limit sends SIGTERM; stop the evaluation and
+            # leave the verdict to the launcher, which reads why SLURM ended the job.
+            signal.signal(
+                signal.SIGTERM, lambda *_: runner.stop_current("terminated by the batch system")
+            )
+            done = runner.run_claimed(request, attempt)
+            if done is None:
+                typer.echo(f"request #{request} attempt {attempt} is no longer current")
+                return
+            _report(done.id, done.model, done.status.value, done.average, done.failure_reason)
+            return
         if once or until_empty:
             while True:
                 done = runner.run_once()
@@ -88,3 +113,29 @@ def _report(
 ) -> None:
     detail = f"average {average:.2f}" if average is not None else (reason or "")
     typer.echo(f"#{request_id} {model}: {status} {detail}")
+
+
+def register_slurm(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
+    @app.command()
+    @friendly_errors
+    def slurm(
+        ctx: typer.Context,
+        once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
+        poll: Annotated[float, typer.Option(help="seconds between rounds")] = 10.0,
+    ) -> None:
+        """Run pending requests as SLURM jobs (one per request) and follow them until they end."""
+        from openboard.cli._context import utc_now
+        from openboard.worker import SlurmDispatcher, default_worker_name
+
+        context = open_context(ctx)
+        dispatcher = SlurmDispatcher(
+            context.settings, context.store, utc_now, default_worker_name()
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        while True:
+            in_flight = dispatcher.poll_once()
+            if once or stop.wait(poll):
+                typer.echo(f"{in_flight} SLURM jobs in flight")
+                return

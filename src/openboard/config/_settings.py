@@ -91,6 +91,17 @@ class Settings(BaseSettings):
         default=24 * 60, description="wall-time limit per evaluation (0: none)"
     )
 
+    slurm_partition: str | None = Field(
+        default=None, description="SLURM partition (default: the cluster's)"
+    )
+    slurm_gpus: int = Field(default=0, description="GPUs per SLURM job (--gres=gpu:N)")
+    slurm_time_minutes: int = Field(default=24 * 60, description="SLURM job time limit, minutes")
+    slurm_max_jobs: int = Field(default=8, description="SLURM jobs in flight at once")
+    slurm_extra_args: list[str] = Field(
+        default_factory=list,
+        description='extra sbatch options, e.g. ["--account=lab", "--qos=high"]',
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         self.home = self.home.expanduser().resolve()

@@ -94,3 +94,4 @@ class FailureKind(StrEnum):
     UNSUPPORTED = "unsupported here"
     WORKER_LOST = "worker lost"
     TIMEOUT = "timeout"
+    CLUSTER = "cluster"  # the batch system ended the job (cancelled, node failure, ...)

@@ -243,6 +243,34 @@ class Store:
             )
         return result.rowcount == 1
 
+    def set_job(
+        self, request_id: int, attempt: int, job_id: str, start_time: datetime | None = None
+    ) -> bool:
+        """Record the batch job that runs this attempt (the public queue's job_id, job_start_time)."""
+        values: dict[str, Any] = {"job_id": job_id}
+        if start_time is not None:
+            values["job_start_time"] = start_time
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.status == Status.RUNNING.value,
+                    requests.c.attempts == attempt,
+                )
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    def running_jobs(self, worker_prefix: str) -> list[EvalRequest]:
+        """RUNNING requests that a launcher (`worker` starting with the prefix) handed to jobs."""
+        query = select(requests).where(
+            requests.c.status == Status.RUNNING.value,
+            requests.c.worker.startswith(worker_prefix, autoescape=True),
+        )
+        with self.engine.connect() as conn:
+            return [_request(row) for row in conn.execute(query).mappings()]
+
     def expired_leases(self, now: datetime) -> list[EvalRequest]:
         query = select(requests).where(
             requests.c.status == Status.RUNNING.value, requests.c.lease_expires_at < now

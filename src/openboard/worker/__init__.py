@@ -15,6 +15,7 @@ from openboard.worker._job import (
     Stopped,
 )
 from openboard.worker._results_io import ResultsImportError, export_results, import_results
+from openboard.worker._slurm import JobState, SlurmDispatcher, job_state
 from openboard.worker._subprocess import SubprocessEvaluation
 from openboard.worker._worker import SHUTDOWN, Worker, default_worker_name
 
@@ -26,14 +27,17 @@ __all__ = [
     "Failed",
     "Finished",
     "JobControl",
+    "JobState",
     "Outcome",
     "ResultsImportError",
+    "SlurmDispatcher",
     "Stopped",
     "SubprocessEvaluation",
     "Worker",
     "default_worker_name",
     "export_results",
     "import_results",
+    "job_state",
     "reproduction_command",
     "write_artifacts",
 ]

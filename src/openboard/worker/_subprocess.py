@@ -62,6 +62,12 @@ class SubprocessEvaluation:
             returncode = self._watch(child, control)
         if isinstance(returncode, Stopped | Failed):
             return returncode
+        if (reason := control.stop_reason) is not None:
+            return Stopped(reason)
+        if returncode == -signal.SIGTERM:
+            # Terminated from outside (a batch system ending the job, an operator): not the model's
+            # doing. Nothing is recorded; the lease runs out, or the launcher reports why.
+            return Stopped("the evaluation process was terminated (SIGTERM)")
         if (job.workdir / OUTCOME_FILE).is_file():
             return read_outcome(job.workdir / OUTCOME_FILE)
         if (job.workdir / FAILURE_FILE).is_file():

@@ -71,6 +71,18 @@ class Worker:
         request = claim_next(self._store, self.name, self._clock(), settings.lease_seconds)
         if request is None:
             return None
+        return self._run(request)
+
+    def run_claimed(self, request_id: int, attempt: int) -> EvalRequest | None:
+        """Evaluate a request a launcher already claimed (a SLURM job); None when that attempt is
+        no longer current (the request was cancelled or handed to another attempt meanwhile)."""
+        request = self._store.get_request(request_id)
+        if request is None or request.status is not Status.RUNNING or request.attempts != attempt:
+            return None
+        return self._run(request)
+
+    def _run(self, request: EvalRequest) -> EvalRequest | None:
+        settings = self._settings
         log.info(
             "evaluating request #%d (attempt %d): %s@%s",
             request.id, request.attempts, request.model, request.revision[:12],
