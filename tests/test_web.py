@@ -81,6 +81,10 @@ def test_queue_twin_and_page_show_reasons_escaped(client: TestClient) -> None:
     by_model = {r["model"]: r for r in payload["requests"]}
     assert by_model["org/broken"]["failure_reason"] == "model load: <b>bad</b> config"
     assert by_model["org/waiting"]["position"] == 1
+    # One finished run of 60 s and nothing running: the next pending one starts about now.
+    assert payload["typical_eval_seconds"] == 60.0
+    assert by_model["org/waiting"]["estimated_start"] is not None
+    assert by_model["org/good"]["estimated_start"] is None
     assert by_model["org/good"]["submitted_time"] == "2026-01-02T03:04:05Z"
     html = client.get("/queue").text
     assert "&lt;b&gt;bad&lt;/b&gt;" in html and "<b>bad</b>" not in html

@@ -28,7 +28,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         counts = "  ".join(f"{status} {n}" for status, n in payload["counts"].items())
         typer.echo(counts)
         for r in payload["requests"]:
-            where = f" (position {r['position']})" if r["position"] else ""
+            eta = f", starts about {r['estimated_start']}" if r["estimated_start"] else ""
+            where = f" (position {r['position']}{eta})" if r["position"] else ""
             typer.echo(
                 f"#{r['id']:<4} {r['status']:<9}{where} {r['model']} {r['revision'][:12]} {r['precision']} by {r['sender']}"
             )
