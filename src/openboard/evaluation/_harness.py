@@ -1,5 +1,6 @@
 """The lm-evaluation-harness adapter: run a suite on a model folder, return lm-eval's output and typed scores."""
 
+import importlib.util
 import os
 import random
 import time
@@ -46,12 +47,11 @@ class EvaluationSpec:
     offline: bool = True  # never wait on, or silently read from, the Hugging Face Hub
 
     def model_args(self) -> dict[str, Any]:
-        if self.precision not in _DTYPES:
-            raise UnsupportedPrecisionError(
-                f"precision {self.precision} needs a GPU with bitsandbytes or GPTQ support",
-                "run a worker on a GPU machine, or submit in float16 or bfloat16",
-            )
-        args: dict[str, Any] = {"dtype": _DTYPES[self.precision], "trust_remote_code": False}
+        """lm-eval's `hf` model arguments (JSON values: they also go into the reproduction record)."""
+        self._check_quantization_support()
+        # Quantized weights compute in float16, as on the public leaderboard.
+        dtype = _DTYPES.get(self.precision, "float16")
+        args: dict[str, Any] = {"dtype": dtype, "trust_remote_code": False}
         if self.weight_type is WeightType.ORIGINAL:
             return {"pretrained": str(self.model_path), **args}
         if self.base_path is None:
@@ -71,6 +71,35 @@ class EvaluationSpec:
             **args,
         }
 
+    def _check_quantization_support(self) -> None:
+        if self.precision in _DTYPES:
+            return
+        if not self.device.startswith("cuda"):
+            raise UnsupportedPrecisionError(
+                f"precision {self.precision} needs a GPU worker (bitsandbytes or GPTQ kernels); "
+                f"this worker evaluates on {self.device}",
+                "run a worker on a GPU machine (OPENBOARD_EVAL_DEVICE=cuda), or submit in float16 or bfloat16",
+            )
+        if self.weight_type is not WeightType.ORIGINAL and self.precision is not Precision.GPTQ:
+            raise UnsupportedPrecisionError(
+                f"precision {self.precision} is evaluated for Original weights only",
+                "submit the merged model, or the adapter in float16 or bfloat16",
+            )
+        needed = ("gptqmodel",) if self.precision is Precision.GPTQ else ("bitsandbytes",)
+        if not any(importlib.util.find_spec(name) for name in needed):
+            raise UnsupportedPrecisionError(
+                f"precision {self.precision} needs the {needed[0]} package on the worker",
+                f"pip install {needed[0]} on the GPU workers, or submit in float16 or bfloat16",
+            )
+
+    def quantization(self) -> dict[str, Any] | None:
+        """bitsandbytes settings for 8bit and 4bit; GPTQ checkpoints carry their own in config.json."""
+        if self.precision is Precision.INT8:
+            return {"load_in_8bit": True}
+        if self.precision is Precision.INT4:
+            return {"load_in_4bit": True, "bnb_4bit_compute_dtype": "float16"}
+        return None
+
 
 @dataclass(frozen=True)
 class EvaluationOutput:
@@ -81,6 +110,29 @@ class EvaluationOutput:
     average: float
     wall_seconds: float
     versions: dict[str, str] = field(default_factory=dict)
+
+
+def _quantized_model(spec: EvaluationSpec, model_args: dict[str, Any]) -> Any:
+    """8bit/4bit: the model is loaded with its bitsandbytes config and handed to lm-eval, whose own
+    `hf` arguments pass a quantization config only from config.json."""
+    import torch
+    from lm_eval.api.registry import get_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    settings = dict(spec.quantization() or {})
+    if "bnb_4bit_compute_dtype" in settings:
+        settings["bnb_4bit_compute_dtype"] = getattr(torch, settings["bnb_4bit_compute_dtype"])
+    model = AutoModelForCausalLM.from_pretrained(
+        model_args["pretrained"],
+        quantization_config=BitsAndBytesConfig(**settings),  # type: ignore[no-untyped-call]
+        dtype=getattr(torch, model_args["dtype"]),
+        device_map={"": spec.device},
+        trust_remote_code=False,
+    )
+    tokenizer = AutoTokenizer.from_pretrained(model_args["pretrained"], trust_remote_code=False)
+    return get_model("hf")(
+        pretrained=model, tokenizer=tokenizer, batch_size=spec.batch_size, device=spec.device
+    )
 
 
 def run_evaluation(
@@ -104,9 +156,13 @@ def run_evaluation(
     # The model is built here, exactly as simple_evaluate would build it from the same arguments,
     # so that a model that cannot load is told apart from a harness that breaks later.
     try:
-        lm = get_model("hf").create_from_arg_obj(
-            model_args,
-            {"batch_size": spec.batch_size, "max_batch_size": None, "device": spec.device},
+        lm = (
+            _quantized_model(spec, model_args)
+            if spec.quantization() is not None
+            else get_model("hf").create_from_arg_obj(
+                model_args,
+                {"batch_size": spec.batch_size, "max_batch_size": None, "device": spec.device},
+            )
         )
     except (MemoryError, torch.OutOfMemoryError):
         raise

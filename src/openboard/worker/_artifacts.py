@@ -73,6 +73,8 @@ def write_artifacts(
         "batch_size": spec.batch_size,
         "device": spec.device,
         "apply_chat_template": spec.apply_chat_template,
+        # bitsandbytes settings (8bit, 4bit), passed to from_pretrained as its quantization_config.
+        "quantization": spec.quantization(),
         "versions": {"openboard": __version__, **output.versions},
         "hardware": _hardware(spec.device),
         "wall_seconds": output.wall_seconds,
