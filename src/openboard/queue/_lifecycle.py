@@ -29,7 +29,6 @@ def transition(
     fields: dict[str, Any] | None = None,
     task_scores: list[TaskScore] | None = None,
     benchmark_scores: list[BenchmarkScore] | None = None,
-    skip_locked: bool = False,
 ) -> bool:
     """Move `request` from its current status to `new`, with an event; False if another actor moved it first."""
     if new not in ALLOWED_TRANSITIONS[request.status]:
@@ -48,7 +47,6 @@ def transition(
         fields=dict(fields or {}),
         task_scores=list(task_scores or []),
         benchmark_scores=list(benchmark_scores or []),
-        skip_locked=skip_locked,
     )
     return store.apply_status_change(change)
 
@@ -56,29 +54,18 @@ def transition(
 def claim_next(
     store: Store, worker: str, now: datetime, lease_seconds: float = 60.0
 ) -> EvalRequest | None:
-    """Take the next PENDING request in queue order with a lease; two workers never get the same one."""
+    """Take the next PENDING request in queue order with a lease; two workers never get the same one.
+
+    The move is PENDING → RUNNING (allowed by ALLOWED_TRANSITIONS); the store makes it in one
+    transaction over a window of candidates, so competing workers skip, not retry, each other's."""
+    assert Status.RUNNING in ALLOWED_TRANSITIONS[Status.PENDING]
     while True:
         candidates = store.pending_in_order(limit=16)
         if not candidates:
             return None
-        for request_id in candidates:
-            request = store.get_request(request_id)
-            if request is None or request.status is not Status.PENDING:
-                continue
-            attempt = request.attempts + 1
-            claimed = transition(
-                store, request, Status.RUNNING, actor=worker, at=now,
-                message=f"claimed by {worker} (attempt {attempt})",
-                fields={
-                    "worker": worker, "job_start_time": now, "attempts": attempt,
-                    "lease_expires_at": now + timedelta(seconds=lease_seconds), "heartbeat_at": now,
-                    "failure_reason": None, "failure_kind": None, "log_tail": None,
-                    "progress_done": None, "progress_total": None,
-                },
-                skip_locked=True,
-            )  # fmt: skip
-            if claimed:
-                return store.get_request(request_id)
+        claimed = store.claim(candidates, worker, now, lease_seconds)
+        if claimed is not None:
+            return store.get_request(claimed)
 
 
 def finish(

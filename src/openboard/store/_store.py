@@ -8,15 +8,18 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     RowMapping,
     Select,
     delete,
     func,
     insert,
+    literal,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
@@ -69,9 +72,6 @@ class StatusChange:
     fields: dict[str, Any] = field(default_factory=dict)
     task_scores: list[TaskScore] = field(default_factory=list)
     benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
-    # PostgreSQL: skip the row if another transaction holds it (a competing worker's claim)
-    # instead of waiting for it.
-    skip_locked: bool = False
 
 
 class Store:
@@ -226,6 +226,50 @@ class Store:
         with self.engine.connect() as conn:
             return [int(row[0]) for row in conn.execute(_queue_order(limit))]
 
+    def claim(
+        self, candidates: list[int], worker: str, now: datetime, lease_seconds: float
+    ) -> int | None:
+        """The PENDING → RUNNING move of `openboard.queue.claim_next`, in one transaction: the first
+        candidate still PENDING (in the given order) gets `worker`, a lease and its next attempt.
+
+        PostgreSQL locks that row with FOR UPDATE SKIP LOCKED, so concurrent workers pass over a
+        row another is taking instead of waiting for it; SQLite's BEGIN IMMEDIATE serializes claims."""
+        if not candidates:
+            return None
+        with self.engine.begin() as conn:
+            query = select(requests.c.id, requests.c.attempts).where(
+                requests.c.id.in_(candidates), requests.c.status == Status.PENDING.value
+            )
+            if conn.dialect.name == "postgresql":
+                position = func.array_position(literal(candidates, ARRAY(Integer)), requests.c.id)
+                query = query.order_by(position).limit(1).with_for_update(skip_locked=True)
+                row = conn.execute(query).first()
+            else:
+                rank = {request_id: n for n, request_id in enumerate(candidates)}
+                rows = conn.execute(query).all()
+                row = min(rows, key=lambda r: rank[r.id], default=None)
+            if row is None:
+                return None
+            attempt = int(row.attempts) + 1
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == row.id)
+                .values(
+                    status=Status.RUNNING.value, worker=worker, job_start_time=now,
+                    attempts=attempt, lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    heartbeat_at=now, failure_reason=None, failure_kind=None, log_tail=None,
+                    progress_done=None, progress_total=None, job_id=None,
+                )
+            )  # fmt: skip
+            conn.execute(
+                insert(events).values(
+                    request_id=row.id, at=now, actor=worker, kind="status",
+                    from_status=Status.PENDING.value, to_status=Status.RUNNING.value,
+                    message=f"claimed by {worker} (attempt {attempt})",
+                )
+            )  # fmt: skip
+        return int(row.id)
+
     def renew_lease(
         self, request_id: int, attempt: int, now: datetime, lease_seconds: float
     ) -> bool:
@@ -315,14 +359,6 @@ class Store:
     def apply_status_change(self, change: StatusChange) -> bool:
         """Apply `change` if the request is still in `expected`; False when someone else moved it first."""
         with self.engine.begin() as conn:
-            if change.skip_locked and conn.dialect.name == "postgresql":
-                held = conn.execute(
-                    select(requests.c.id)
-                    .where(requests.c.id == change.request_id)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if held is None:
-                    return False
             values: dict[str, Any] = {"status": change.new.value, **change.fields}
             result = conn.execute(
                 update(requests)

@@ -1,6 +1,6 @@
 """Queue throughput and submission latency on SQLite and PostgreSQL.
 
-Run: .venv/bin/python bench/queue.py [--requests 1500] [--workers 1,4,16] [--backends sqlite,postgresql]
+Run: .venv/bin/python bench/queue_throughput.py [--requests 1500] [--workers 1,4,16] [--backends sqlite,postgresql]
 PostgreSQL comes from scripts/postgres.sh (installed and started on 127.0.0.1:54329 if needed).
 
 Claim-and-finish: N worker processes take requests with `claim_next` (lease, fair-share order,
