@@ -49,7 +49,7 @@ def client(context: Context) -> Iterator[TestClient]:
 
 def test_leaderboard_json_twin(client: TestClient) -> None:
     payload = client.get("/api/leaderboard").json()
-    assert payload["schema_version"] == 1
+    assert payload["schema_version"] == 2 and payload["total"] == 1
     assert payload["benchmarks"] == [
         {"name": b.name, "display_name": b.display_name} for b in STARTER.benchmarks
     ]
@@ -59,7 +59,8 @@ def test_leaderboard_json_twin(client: TestClient) -> None:
         row["type_symbol"] == ModelType.PRETRAINED.symbol
         and row["precision"] == Precision.BFLOAT16.value
     )
-    assert row["scores"]["starter_bbh"] == {"normalized": 50.0, "raw": 0.75}
+    assert row["scores"]["starter_bbh"] == {"normalized": 50.0, "raw": 0.75, "shown": 50.0}
+    assert client.get("/?format=json").json() == payload
 
 
 def test_leaderboard_page_shows_what_the_json_says(client: TestClient) -> None:

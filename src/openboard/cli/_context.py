@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from openboard.config import Settings
 from openboard.domain import Precision
@@ -11,6 +12,9 @@ from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
 from openboard.worker import SubprocessEvaluation, Worker
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def utc_now() -> datetime:
@@ -62,3 +66,16 @@ class Context:
     def worker(self, gpus: str | None = None) -> Worker:
         evaluation = SubprocessEvaluation(self.settings, gpus=gpus, clock=utc_now)
         return Worker(self.settings, self.store, evaluation, utc_now)
+
+    def web_app(self) -> "FastAPI":
+        # Imported here: the web stack is only needed by the commands that serve it.
+        from openboard.evaluation import all_suites
+        from openboard.web import create_app
+
+        return create_app(
+            self.store,
+            all_suites(self.settings.suites_dir),
+            submissions=self.submission(),
+            default_suite=self.settings.suite,
+            official=frozenset(self.settings.official_providers),
+        )

@@ -125,16 +125,9 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if serve:
             import uvicorn
 
-            from openboard.evaluation import all_suites
-            from openboard.web import create_app
-
             typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
             uvicorn.run(
-                create_app(
-                    context.store,
-                    all_suites(context.settings.suites_dir),
-                    submissions=context.submission(),
-                ),
+                context.web_app(),
                 host=host,
                 port=port,
                 log_level="warning",

@@ -74,17 +74,10 @@ def serve(
     """Serve the web leaderboard."""
     import uvicorn
 
-    from openboard.evaluation import all_suites
-    from openboard.web import create_app
-
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
     uvicorn.run(
-        create_app(
-            context.store,
-            all_suites(context.settings.suites_dir),
-            submissions=context.submission(),
-        ),
+        context.web_app(),
         host=host,
         port=port,
         log_level="warning",

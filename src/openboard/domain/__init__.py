@@ -14,17 +14,26 @@ from openboard.domain._model_id import ModelId
 from openboard.domain._patterns import parse_model_pattern
 from openboard.domain._records import Finding, SubmissionRequest, Verdict
 from openboard.domain._scores import BenchmarkScore, TaskScore
+from openboard.domain._search import (
+    SEARCH_FIELDS,
+    InvalidSearchError,
+    SearchGroup,
+    parse_search,
+)
 
 __all__ = [
+    "SEARCH_FIELDS",
     "BenchmarkScore",
     "FailureKind",
     "Finding",
     "InvalidModelIdError",
+    "InvalidSearchError",
     "ModelId",
     "ModelType",
     "OpenboardError",
     "PinKind",
     "Precision",
+    "SearchGroup",
     "Severity",
     "Status",
     "SubmissionRequest",
@@ -32,4 +41,5 @@ __all__ = [
     "Verdict",
     "WeightType",
     "parse_model_pattern",
+    "parse_search",
 ]

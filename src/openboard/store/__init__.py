@@ -1,5 +1,6 @@
 """The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
 
+from openboard.store._board import SORT_COLUMNS, BoardQuery, BoardRow
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
@@ -16,14 +17,18 @@ from openboard.store._records import (
     LeaderboardRow,
     NewRequest,
 )
-from openboard.store._store import StatusChange, Store
+from openboard.store._store import BoardResult, StatusChange, Store
 
 __all__ = [
     "HEAD_REVISION",
+    "SORT_COLUMNS",
     "Admission",
     "AdmissionError",
     "BlockedModelError",
     "BlocklistEntry",
+    "BoardQuery",
+    "BoardResult",
+    "BoardRow",
     "DuplicateRequestError",
     "EvalRequest",
     "Event",

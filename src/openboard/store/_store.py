@@ -1,7 +1,7 @@
 """Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from openboard.domain import (
     TaskScore,
     WeightType,
 )
+from openboard.store._board import BoardQuery, BoardRow, board_page
 from openboard.store._engine import create_store_engine
 from openboard.store._errors import (
     AdmissionError,
@@ -72,6 +73,13 @@ class StatusChange:
     fields: dict[str, Any] = field(default_factory=dict)
     task_scores: list[TaskScore] = field(default_factory=list)
     benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardResult:
+    rows: list[tuple[EvalRequest, BoardRow]]
+    pinned: list[tuple[EvalRequest, BoardRow]]
+    total: int
 
 
 class Store:
@@ -438,6 +446,30 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]
+
+    def board(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
+        """A page of the leaderboard (filtered, searched and sorted in the database), and the
+        pinned models' rows, which stay on top whatever the filters."""
+        with self.engine.connect() as conn:
+            rows, total = board_page(conn, query)
+            pinned_rows: list[BoardRow] = []
+            if pinned:
+                pin_query = replace(
+                    query, search=(), types=frozenset(), precisions=frozenset(),
+                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False,
+                    official_only=False, offset=0, limit=100,
+                )  # fmt: skip
+                pinned_rows, _ = board_page(conn, pin_query, models=pinned)
+            ids = [r.request_id for r in [*pinned_rows, *rows]]
+            found = {
+                row["id"]: _request(row)
+                for row in conn.execute(select(requests).where(requests.c.id.in_(ids))).mappings()
+            } if ids else {}  # fmt: skip
+        return BoardResult(
+            rows=[(found[r.request_id], r) for r in rows],
+            pinned=[(found[r.request_id], r) for r in pinned_rows],
+            total=total,
+        )
 
     def leaderboard(self) -> list[LeaderboardRow]:
         """Finished evaluations with their benchmark scores, best average first."""

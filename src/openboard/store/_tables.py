@@ -63,6 +63,9 @@ requests = Table(
     Column("priority", Integer, nullable=False, default=0),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
+    Index("ix_requests_status_average", "status", "average"),
+    Index("ix_requests_status_params", "status", "params"),
+    Index("ix_requests_status_model", "status", "model"),
     Index("ix_requests_namespace_submitted", "namespace", "submitted_time"),
 )
 
@@ -125,4 +128,5 @@ benchmark_scores = Table(
     Column("benchmark", String(64), primary_key=True),
     Column("raw", Float, nullable=False),
     Column("normalized", Float, nullable=False),
+    Index("ix_benchmark_scores_benchmark_normalized", "benchmark", "normalized"),
 )

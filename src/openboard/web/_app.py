@@ -3,23 +3,38 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from openboard import __version__
-from openboard.domain import InvalidModelIdError, ModelId
+from openboard.domain import InvalidModelIdError, ModelId, ModelType, Precision
 from openboard.evaluation import Suite
 from openboard.store import Store
 from openboard.submission import SubmissionService
+from openboard.web._board import (
+    OPTIONAL_COLUMNS,
+    SIZE_PRESETS,
+    BadViewError,
+    BoardView,
+    all_rows,
+    board_payload,
+    parse_view,
+)
+from openboard.web._exports import contents_records, to_csv, to_parquet
+from openboard.web._links import link, toggle
 from openboard.web._submissions import submissions_router
-from openboard.web._views import leaderboard_payload, queue_payload, request_record
+from openboard.web._views import queue_payload, request_record
 
 _HERE = Path(__file__).parent
 
 
 def create_app(
-    store: Store, suites: Mapping[str, Suite], submissions: SubmissionService | None = None
+    store: Store,
+    suites: Mapping[str, Suite],
+    submissions: SubmissionService | None = None,
+    default_suite: str = "starter",
+    official: frozenset[str] = frozenset(),
 ) -> FastAPI:
     """The ASGI app. It reads the store and, given `submissions`, takes submissions; evaluations
     run in workers."""
@@ -27,18 +42,51 @@ def create_app(
     if submissions is not None:
         app.include_router(submissions_router(submissions))
     templates = Jinja2Templates(directory=_HERE / "templates")  # autoescapes every variable
+    templates.env.globals.update(link=link, toggle=toggle)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 
     def page(request: Request, template: str, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(request, template, {"version": __version__, **context})
 
-    @app.get("/", response_class=HTMLResponse)
-    def leaderboard_page(request: Request) -> HTMLResponse:
-        return page(request, "leaderboard.html", board=leaderboard_payload(store, suites))
+    def view_of(request: Request) -> BoardView:
+        try:
+            return parse_view(request.query_params, suites, default_suite, official)
+        except BadViewError as exc:
+            raise HTTPException(status_code=400, detail=f"{exc.message} ({exc.hint})") from exc
+
+    @app.get("/", response_model=None)
+    def leaderboard_page(request: Request) -> HTMLResponse | JSONResponse:
+        view = view_of(request)
+        board = board_payload(store, view, official)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(board)
+        return page(
+            request, "leaderboard.html", board=board, view=view, presets=SIZE_PRESETS,
+            optional_columns=OPTIONAL_COLUMNS, model_types=list(ModelType),
+            precisions=list(Precision), query=request.url.query,
+        )  # fmt: skip
 
     @app.get("/api/leaderboard")
-    def leaderboard_api() -> dict[str, Any]:
-        return leaderboard_payload(store, suites)
+    def leaderboard_api(request: Request) -> dict[str, Any]:
+        return board_payload(store, view_of(request), official)
+
+    @app.get("/leaderboard.csv")
+    def leaderboard_csv(request: Request) -> Response:
+        view = view_of(request)
+        records = contents_records(all_rows(store, view, official), view.suite)
+        return Response(
+            to_csv(records, view.suite), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.csv"'},
+        )  # fmt: skip
+
+    @app.get("/leaderboard.parquet")
+    def leaderboard_parquet(request: Request) -> Response:
+        view = view_of(request)
+        records = contents_records(all_rows(store, view, official), view.suite)
+        return Response(
+            to_parquet(records, view.suite), media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.parquet"'},
+        )  # fmt: skip
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request) -> HTMLResponse:

@@ -1,0 +1,165 @@
+"""The leaderboard table as one query: filters, search, sort and a page, all in the database."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.expression import nulls_last
+
+from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
+from openboard.store._tables import benchmark_scores, requests
+
+SORT_COLUMNS = ("average", "model", "params", "submitted", "precision", "type")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """One view of the leaderboard; every field comes from the URL."""
+
+    suite: str | None = None  # rows of this suite only (scores of different suites do not compare)
+    benchmarks: tuple[str, ...] = ()  # the suite's benchmarks, in column order
+    search: tuple[SearchGroup, ...] = ()
+    types: frozenset[ModelType] = frozenset()  # empty: every type
+    precisions: frozenset[Precision] = frozenset()
+    params_min_b: float | None = None
+    params_max_b: float | None = None
+    hide_merged: bool = False
+    hide_moe: bool = False
+    official_only: bool = False
+    official: frozenset[str] = frozenset()  # namespaces of official providers
+    sort: str = "average"  # a SORT_COLUMNS name or a benchmark name
+    descending: bool = True
+    raw: bool = False  # benchmark columns (and their sort) in raw scores
+    average_over: tuple[str, ...] | None = None  # None: the stored average over every benchmark
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    request_id: int
+    average: float | None  # the stored average, or the one over `average_over`
+    scores: dict[str, BenchmarkScore] = field(default_factory=dict)
+
+
+def _matches(group: SearchGroup, dialect: str) -> ColumnElement[bool]:
+    model = requests.c.model
+    terms: list[ColumnElement[bool]] = []
+    if group.name and group.name_is_regex:
+        terms.append(
+            model.regexp_match(group.name, flags="i")
+            if dialect == "postgresql"
+            else model.regexp_match(f"(?i){group.name}")
+        )
+    elif group.name:
+        terms.append(func.lower(model).contains(group.name.lower(), autoescape=True))
+    columns = {
+        "architecture": cast(requests.c.architectures, String),
+        "license": requests.c.license,
+        "precision": requests.c.precision,
+        "type": requests.c.model_type,
+    }
+    for name, value in group.fields.items():
+        terms.append(func.lower(columns[name]).contains(value.lower(), autoescape=True))
+    return and_(true(), *terms)
+
+
+def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
+    r = requests.c
+    where: list[ColumnElement[bool]] = [r.status == Status.FINISHED.value]
+    if query.suite is not None:
+        where.append(r.suite == query.suite)
+    if query.types:
+        where.append(r.model_type.in_(sorted(t.value for t in query.types)))
+    if query.precisions:
+        where.append(r.precision.in_(sorted(p.value for p in query.precisions)))
+    if query.params_min_b is not None:
+        where.append(r.params >= query.params_min_b * 1e9)
+    if query.params_max_b is not None:
+        where.append(r.params <= query.params_max_b * 1e9)
+    if query.hide_merged:
+        where.append(r.merged == false())
+    if query.hide_moe:
+        where.append(r.moe == false())
+    if query.official_only:
+        where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
+    if query.search:
+        where.append(or_(*(_matches(g, dialect) for g in query.search)))
+    return where
+
+
+def board_page(
+    conn: Connection, query: BoardQuery, models: tuple[str, ...] = ()
+) -> tuple[list[BoardRow], int]:
+    """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
+    dialect = conn.dialect.name
+    where = _filters(query, dialect)
+    if models:
+        where.append(requests.c.model.in_(models))
+    total = conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
+    score = "raw" if query.raw else "normalized"
+    joined = {}
+    wanted = set(query.average_over or ()) | ({query.sort} & set(query.benchmarks))
+    source: FromClause = requests
+    for n, name in enumerate(b for b in query.benchmarks if b in wanted):
+        alias = benchmark_scores.alias(f"s{n}")
+        joined[name] = alias
+        source = source.outerjoin(
+            alias, and_(alias.c.request_id == requests.c.id, alias.c.benchmark == name)
+        )
+    average: ColumnElement[Any] | None = None
+    if query.average_over:
+        parts: list[ColumnElement[Any]] = [
+            joined[b].c.normalized for b in query.average_over if b in joined
+        ]
+        if parts:
+            total_score = parts[0]
+            for part in parts[1:]:
+                total_score = total_score + part
+            average = total_score / len(parts)
+    sort_by: ColumnElement[Any]
+    if query.sort in joined:
+        sort_by = joined[query.sort].c[score]
+    elif query.sort == "average":
+        sort_by = average if average is not None else requests.c.average
+    else:
+        sort_by = {
+            "model": func.lower(requests.c.model),
+            "params": requests.c.params,
+            "submitted": requests.c.submitted_time,
+            "precision": requests.c.precision,
+            "type": requests.c.model_type,
+        }.get(query.sort, requests.c.average)
+    order = nulls_last(sort_by.desc() if query.descending else sort_by.asc())
+    page_query = (
+        select(requests.c.id, (average if average is not None else requests.c.average).label("avg"))
+        .select_from(source)
+        .where(*where)
+        .order_by(order, requests.c.id)
+        .offset(query.offset)
+        .limit(query.limit)
+    )
+    page = conn.execute(page_query).all()
+    ids = [int(row.id) for row in page]
+    scores: dict[int, dict[str, BenchmarkScore]] = {i: {} for i in ids}
+    if ids:
+        for row in conn.execute(
+            select(benchmark_scores).where(benchmark_scores.c.request_id.in_(ids))
+        ).mappings():
+            scores[row["request_id"]][row["benchmark"]] = BenchmarkScore(
+                benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
+            )
+    rows = [BoardRow(int(row.id), row.avg, scores[int(row.id)]) for row in page]
+    return rows, int(total)

@@ -1,0 +1,197 @@
+"""The leaderboard view: URL parameters → a typed query → rows for HTML, JSON, CSV and Parquet."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from openboard.domain import (
+    InvalidSearchError,
+    ModelType,
+    OpenboardError,
+    Precision,
+    parse_search,
+)
+from openboard.evaluation import Suite
+from openboard.store import SORT_COLUMNS, BoardQuery, EvalRequest, Store
+from openboard.store import BoardRow as StoredRow
+
+# The public site's parameter presets, billions of parameters.
+SIZE_PRESETS: dict[str, tuple[float, float]] = {
+    "edge": (0, 3), "consumer": (3, 7), "mid-range": (7, 65), "gpu-rich": (65, 141),
+}  # fmt: skip
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "type": "Type", "architecture": "Architecture", "weight_type": "Weight type",
+    "precision": "Precision", "merged": "Merged", "moe": "MoE", "license": "License",
+    "params": "#Params (B)", "sha": "Model sha", "submitted": "Submission date",
+    "chat_template": "Chat template", "official": "Official provider", "base_model": "Base model",
+    "co2": "CO₂ cost (kg)",
+}  # fmt: skip
+DEFAULT_COLUMNS = ("precision", "params")
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+class BadViewError(OpenboardError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """Everything the URL says about a view: the database query and how to show its answer."""
+
+    suite: Suite
+    query: BoardQuery
+    text: str
+    page: int
+    per_page: int
+    shown: tuple[str, ...]  # visible benchmark columns
+    columns: tuple[str, ...]  # visible optional columns
+    pinned: tuple[str, ...]
+    size: str
+
+
+def _one_of(
+    values: list[str], allowed: Mapping[str, Any] | tuple[str, ...], what: str
+) -> list[str]:
+    wrong = [v for v in values if v not in allowed]
+    if wrong:
+        raise BadViewError(
+            f"unknown {what}: {', '.join(wrong)}", f"choose from {', '.join(allowed)}"
+        )
+    return values
+
+
+def _number(params: QueryParams, name: str, default: float | None) -> float | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise BadViewError(f"{name}={value!r} is not a number", f"give {name} as a number") from exc
+
+
+def parse_view(
+    params: QueryParams, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str]
+) -> BoardView:
+    suite_name = params.get("suite") or default_suite
+    if suite_name not in suites:
+        raise BadViewError(f"unknown suite {suite_name!r}", f"choose from {', '.join(suites)}")
+    suite = suites[suite_name]
+    names = tuple(b.name for b in suite.benchmarks)
+    try:
+        search = tuple(parse_search(params.get("q", "")))
+    except InvalidSearchError as exc:
+        raise BadViewError(exc.message, exc.hint) from exc
+    types = _one_of(params.getlist("type"), tuple(t.value for t in ModelType), "model type")
+    precisions = _one_of(
+        params.getlist("precision"), tuple(p.value for p in Precision), "precision"
+    )
+    hide = _one_of(params.getlist("hide"), ("merged", "moe"), "hide option")
+    size = params.get("size", "")
+    low, high = SIZE_PRESETS.get(size, (None, None))
+    if size and size not in SIZE_PRESETS:
+        raise BadViewError(f"unknown size {size!r}", f"choose from {', '.join(SIZE_PRESETS)}")
+    shown = tuple(_one_of(params.getlist("show"), names, "benchmark")) or names
+    sort = params.get("sort", "average")
+    _one_of([sort], (*SORT_COLUMNS, *names), "sort column")
+    page = int(_number(params, "page", 1) or 0)
+    per_page = int(_number(params, "per_page", 50) or 0)
+    if page < 1 or per_page not in PAGE_SIZES:
+        raise BadViewError(
+            "page must be 1 or more and per_page one of " + ", ".join(map(str, PAGE_SIZES)),
+            "fix the page or per_page parameter",
+        )
+    columns = tuple(_one_of(params.getlist("col"), OPTIONAL_COLUMNS, "column")) or DEFAULT_COLUMNS
+    query = BoardQuery(
+        suite=suite.name,
+        benchmarks=names,
+        search=search,
+        types=frozenset(ModelType(t) for t in types),
+        precisions=frozenset(Precision(p) for p in precisions),
+        params_min_b=_number(params, "params_min", low),
+        params_max_b=_number(params, "params_max", high),
+        hide_merged="merged" in hide,
+        hide_moe="moe" in hide,
+        official_only=params.get("official") == "1",
+        official=official,
+        sort=sort,
+        descending=params.get("dir", "desc") != "asc",
+        raw=params.get("scores") == "raw",
+        average_over=shown if params.get("average") == "shown" and shown != names else None,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return BoardView(
+        suite=suite, query=query, text=params.get("q", ""), page=page, per_page=per_page,
+        shown=shown, columns=columns, pinned=tuple(params.getlist("pin")), size=size,
+    )  # fmt: skip
+
+
+def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | None,
+         official: frozenset[str]) -> dict[str, Any]:  # fmt: skip
+    kind = "raw" if view.query.raw else "normalized"
+    return {
+        "rank": rank,
+        "request_id": request.id,
+        "model": request.model,
+        "type": request.model_type.value,
+        "type_symbol": request.model_type.symbol,
+        "average": stored.average,
+        "scores": {
+            name: {"normalized": s.normalized, "raw": s.raw, "shown": getattr(s, kind)}
+            for name, s in stored.scores.items()
+        },
+        "architecture": ",".join(request.architectures),
+        "weight_type": request.weight_type.value,
+        "precision": request.precision.value,
+        "merged": request.merged,
+        "moe": request.moe,
+        "license": request.license,
+        "params_b": round(request.params / 1e9, 6) if request.params is not None else None,
+        "sha": request.revision,
+        "submitted": request.submitted_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "chat_template": request.use_chat_template,
+        "official": request.namespace.lower() in {o.lower() for o in official},
+        "base_model": request.base_model,
+        "co2": request.co2_kg,
+        "pinned": request.model in view.pinned,
+    }
+
+
+def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> dict[str, Any]:
+    result = store.board(view.query, view.pinned)
+    start = view.query.offset
+    return {
+        "schema_version": 2,
+        "suite": view.suite.name,
+        "benchmarks": [
+            {"name": b.name, "display_name": b.display_name}
+            for b in view.suite.benchmarks
+            if b.name in view.shown
+        ],
+        "columns": [{"name": c, "title": OPTIONAL_COLUMNS[c]} for c in view.columns],
+        "total": result.total,
+        "page": view.page,
+        "pages": max(1, -(-result.total // view.per_page)),
+        "per_page": view.per_page,
+        "pinned": [_row(r, s, view, None, official) for r, s in result.pinned],
+        "rows": [
+            _row(r, s, view, start + n, official) for n, (r, s) in enumerate(result.rows, start=1)
+        ],
+    }
+
+
+def all_rows(store: Store, view: BoardView, official: frozenset[str]) -> list[dict[str, Any]]:
+    """Every row the view's filters let through, in its order (for CSV and Parquet exports)."""
+    rows: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page_view = replace(view, query=replace(view.query, offset=offset, limit=1000), pinned=())
+        result = store.board(page_view.query)
+        rows += [_row(r, s, page_view, offset + n, official)
+                 for n, (r, s) in enumerate(result.rows, start=1)]  # fmt: skip
+        offset += 1000
+        if offset >= result.total:
+            return rows

@@ -1,0 +1,87 @@
+"""The table as CSV and as Parquet with the public leaderboard's `contents` columns."""
+
+import csv
+import io
+from typing import Any
+
+from openboard.evaluation import Suite
+
+
+def contents_records(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str, Any]]:
+    """Rows under the public `open-llm-leaderboard/contents` dataset's column names."""
+    records = []
+    for row in rows:
+        record: dict[str, Any] = {
+            "eval_name": f"{row['model'].replace('/', '_')}_{row['precision']}",
+            "Precision": row["precision"],
+            "Type": row["type"],
+            "T": row["type_symbol"],
+            "Weight type": row["weight_type"],
+            "Architecture": row["architecture"],
+            "Model": row["model"],
+            "fullname": row["model"],
+            "Model sha": row["sha"],
+            "Average ⬆️": row["average"],
+            "Hub License": row["license"],
+            "#Params (B)": row["params_b"],
+            "MoE": row["moe"],
+            "Chat Template": row["chat_template"],
+            "CO₂ cost (kg)": row["co2"],
+        }
+        for benchmark in suite.benchmarks:
+            score = row["scores"].get(benchmark.name)
+            record[f"{benchmark.display_name} Raw"] = score["raw"] if score else None
+            record[benchmark.display_name] = score["normalized"] if score else None
+        record.update(
+            {
+                "Merged": row["merged"],
+                "Official Providers": row["official"],
+                "Submission Date": row["submitted"],
+                "Base Model": row["base_model"] or "",
+            }
+        )
+        records.append(record)
+    return records
+
+
+def column_names(suite: Suite) -> list[str]:
+    scores = [n for b in suite.benchmarks for n in (f"{b.display_name} Raw", b.display_name)]
+    return [*_HEAD, *scores, *_TAIL]
+
+
+_HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "Model", "fullname",
+         "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "MoE", "Chat Template",
+         "CO₂ cost (kg)"]  # fmt: skip
+_TAIL = ["Merged", "Official Providers", "Submission Date", "Base Model"]
+
+
+# A cell starting with one of these is a formula to a spreadsheet; licenses and base models come from
+# submitters, so such text is prefixed with a quote (OWASP's advice against CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def to_csv(records: list[dict[str, Any]], suite: Suite) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=column_names(suite))
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in record.items()} for record in records)
+    return out.getvalue()
+
+
+def to_parquet(records: list[dict[str, Any]], suite: Suite) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = column_names(suite)
+    table = (
+        pa.Table.from_pylist(records)
+        if records
+        else pa.table({n: pa.array([], pa.string()) for n in names})
+    )
+    sink = io.BytesIO()
+    pq.write_table(table.select(names), sink)
+    return sink.getvalue()

@@ -1,0 +1,294 @@
+"""The leaderboard view: search syntax, filters, sort, pages, pins and exports, through the ASGI app."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from openboard.cli._context import Context
+from openboard.domain import (
+    BenchmarkScore,
+    InvalidSearchError,
+    ModelType,
+    Precision,
+    SearchGroup,
+    parse_search,
+)
+from openboard.evaluation import SUITES
+from openboard.queue import claim_next, finish
+from openboard.store import Store
+from openboard.web import create_app
+
+from .test_store import new_request
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+BENCHMARKS = ("starter_bbh", "starter_bbh_generative", "starter_ifeval")
+
+
+def add_finished(
+    store: Store,
+    model: str,
+    scores: tuple[float, float, float],
+    *,
+    precision: Precision = Precision.BFLOAT16,
+    model_type: ModelType = ModelType.PRETRAINED,
+    params_b: float = 1.0,
+    architecture: str = "LlamaForCausalLM",
+    license: str = "apache-2.0",
+    merged: bool = False,
+    moe: bool = False,
+    day: int = 0,
+) -> None:
+    new = replace(
+        new_request(model=model, precision=precision, at=T0 + timedelta(days=day)),
+        model_type=model_type,
+        params=int(params_b * 1e9),
+        architectures=[architecture],
+        license=license,
+        merged=merged,
+        moe=moe,
+    )
+    store.add_request(new, actor="alice")
+    running = claim_next(store, "w1", T0)
+    assert running is not None and running.model == model
+    finish(
+        store,
+        running,
+        actor="w1",
+        at=T0,
+        task_scores=[],
+        benchmark_scores=[
+            BenchmarkScore(name, raw=score / 100, normalized=score)
+            for name, score in zip(BENCHMARKS, scores, strict=True)
+        ],
+        average=sum(scores) / 3,
+        eval_seconds=10.0,
+        co2_kg=0.01,
+    )
+
+
+@pytest.fixture
+def board(context: Context) -> Iterator[TestClient]:
+    store = context.store
+    add_finished(store, "meta/llama-7b", (60, 30, 30), params_b=7)
+    add_finished(store, "meta/llama-70b", (80, 70, 60), params_b=70, day=3)
+    add_finished(
+        store, "mistral/mistral-7b", (50, 50, 50), params_b=7.2,
+        architecture="MistralForCausalLM", model_type=ModelType.CHAT, day=1,
+    )  # fmt: skip
+    add_finished(
+        store, "merger/frankenmoe", (90, 10, 15), params_b=12, merged=True, moe=True,
+        model_type=ModelType.MERGE, license="other", architecture="MixtralForCausalLM",
+    )  # fmt: skip
+    add_finished(
+        store, "tiny/edge-1b", (20, 20, 20), params_b=1.1, precision=Precision.FLOAT16,
+        model_type=ModelType.FINE_TUNED, license="mit", day=2,
+    )  # fmt: skip
+    app = create_app(store, SUITES, official=frozenset({"meta"}))
+    with TestClient(app) as http:
+        yield http
+
+
+def models(http: TestClient, query: str) -> list[str]:
+    response = http.get(f"/api/leaderboard?{query}")
+    assert response.status_code == 200, response.text
+    return [row["model"] for row in response.json()["rows"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []),
+        ("llama", [SearchGroup("llama")]),
+        ("llama; mistral", [SearchGroup("llama"), SearchGroup("mistral")]),
+        ("@license:mit", [SearchGroup(fields={"license": "mit"})]),
+        (
+            "llama @precision:bfloat16 @type:pre",
+            [SearchGroup("llama", fields={"precision": "bfloat16", "type": "pre"})],
+        ),
+        ("^meta/.*7b$", [SearchGroup("^meta/.*7b$", name_is_regex=True)]),
+        (" ; ;  ", []),
+        ("@License:MIT", [SearchGroup(fields={"license": "MIT"})]),
+    ],
+)
+def test_search_syntax(text: str, expected: list[SearchGroup]) -> None:
+    assert parse_search(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [("@owner:x", "unknown search field @owner"), ("llama[", "not a valid regular expression"),
+     ("x" * 501, "at most 500")],
+)  # fmt: skip
+def test_bad_search_names_the_problem(text: str, names: str) -> None:
+    with pytest.raises(InvalidSearchError, match=names) as caught:
+        parse_search(text)
+    assert caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # default: by average, best first
+        ("", ["meta/llama-70b", "mistral/mistral-7b", "meta/llama-7b", "merger/frankenmoe",
+              "tiny/edge-1b"]),
+        ("q=llama", ["meta/llama-70b", "meta/llama-7b"]),
+        ("q=LLAMA;+tiny", ["meta/llama-70b", "meta/llama-7b", "tiny/edge-1b"]),
+        ("q=%5Emeta/.*7b%24", ["meta/llama-7b"]),  # ^meta/.*7b$: a regular expression
+        ("q=%40architecture:mistral", ["mistral/mistral-7b"]),
+        ("q=%40license:mit", ["tiny/edge-1b"]),
+        ("q=llama+%40precision:float32", []),
+        ("q=%40type:merge;+%40type:chat", ["mistral/mistral-7b", "merger/frankenmoe"]),
+        ("q=50%25", []),  # a literal %, not a LIKE wildcard
+        ("type=chat&type=fine-tuned", ["mistral/mistral-7b", "tiny/edge-1b"]),
+        ("precision=float16", ["tiny/edge-1b"]),
+        ("size=edge", ["tiny/edge-1b"]),
+        ("size=mid-range", ["mistral/mistral-7b", "meta/llama-7b", "merger/frankenmoe"]),
+        ("size=gpu-rich", ["meta/llama-70b"]),
+        ("params_min=7.1&params_max=20", ["mistral/mistral-7b", "merger/frankenmoe"]),
+        ("hide=merged", ["meta/llama-70b", "mistral/mistral-7b", "meta/llama-7b", "tiny/edge-1b"]),
+        ("hide=moe&hide=merged&official=1", ["meta/llama-70b", "meta/llama-7b"]),
+        ("sort=model&dir=asc", ["merger/frankenmoe", "meta/llama-70b", "meta/llama-7b",
+                                "mistral/mistral-7b", "tiny/edge-1b"]),
+        ("sort=params&dir=asc", ["tiny/edge-1b", "meta/llama-7b", "mistral/mistral-7b",
+                                 "merger/frankenmoe", "meta/llama-70b"]),
+        ("sort=submitted", ["meta/llama-70b", "tiny/edge-1b", "mistral/mistral-7b",
+                            "meta/llama-7b", "merger/frankenmoe"]),
+        ("sort=starter_bbh", ["merger/frankenmoe", "meta/llama-70b", "meta/llama-7b",
+                              "mistral/mistral-7b", "tiny/edge-1b"]),
+        ("sort=starter_bbh_generative&dir=asc&scores=raw",
+         ["merger/frankenmoe", "tiny/edge-1b", "meta/llama-7b", "mistral/mistral-7b",
+          "meta/llama-70b"]),
+        # average over BBH alone: the order of the BBH column
+        ("show=starter_bbh&average=shown", ["merger/frankenmoe", "meta/llama-70b", "meta/llama-7b",
+                                            "mistral/mistral-7b", "tiny/edge-1b"]),
+        ("per_page=25&page=2", []),
+    ],
+)  # fmt: skip
+def test_filters_search_and_sort(board: TestClient, query: str, expected: list[str]) -> None:
+    assert models(board, query) == expected
+
+
+def test_average_over_shown_benchmarks_is_recomputed(board: TestClient) -> None:
+    payload = board.get(
+        "/api/leaderboard?show=starter_bbh&show=starter_ifeval&average=shown"
+    ).json()
+    by_model = {r["model"]: r for r in payload["rows"]}
+    assert by_model["merger/frankenmoe"]["average"] == pytest.approx(52.5)
+    assert [b["name"] for b in payload["benchmarks"]] == ["starter_bbh", "starter_ifeval"]
+    whole = board.get("/api/leaderboard?show=starter_bbh&show=starter_ifeval").json()
+    assert {r["model"]: r for r in whole["rows"]}["merger/frankenmoe"]["average"] == pytest.approx(
+        115 / 3
+    )
+
+
+def test_raw_scores_are_shown_when_asked(board: TestClient) -> None:
+    row = board.get("/api/leaderboard?scores=raw&q=edge").json()["rows"][0]
+    assert row["scores"]["starter_bbh"]["shown"] == pytest.approx(0.2)
+    assert "0.2000" in board.get("/?scores=raw&q=edge").text
+
+
+def test_pages_and_ranks(board: TestClient, context: Context) -> None:
+    for n in range(30):
+        add_finished(context.store, f"bulk/model-{n:02d}", (1, 1, float(n) / 10))
+    first = board.get("/api/leaderboard?per_page=25").json()
+    second = board.get("/api/leaderboard?per_page=25&page=2").json()
+    assert first["total"] == second["total"] == 35 and first["pages"] == 2
+    assert [r["rank"] for r in second["rows"]] == list(range(26, 36))
+    seen = [r["model"] for r in first["rows"] + second["rows"]]
+    assert len(set(seen)) == 35
+    html = board.get("/?per_page=25").text
+    assert 'rel="next" href="?per_page=25&amp;page=2"' in html
+
+
+def test_pinned_models_stay_on_top_of_every_page(board: TestClient) -> None:
+    payload = board.get("/api/leaderboard?pin=tiny/edge-1b&sort=model&dir=asc").json()
+    assert [r["model"] for r in payload["pinned"]] == ["tiny/edge-1b"]
+    assert payload["pinned"][0]["pinned"] is True
+    # A pin outside the filter is still shown: the user asked to keep it in view.
+    assert [r["model"] for r in board.get("/api/leaderboard?pin=tiny/edge-1b&q=llama").json()["pinned"]] == ["tiny/edge-1b"]  # fmt: skip
+    html = board.get("/?pin=tiny/edge-1b").text
+    assert 'class="pinned"' in html and 'href="?"' in html  # unpinning link drops the pin
+
+
+def test_optional_columns_and_official_providers(board: TestClient) -> None:
+    payload = board.get("/api/leaderboard?col=license&col=official&col=merged").json()
+    assert [c["name"] for c in payload["columns"]] == ["license", "official", "merged"]
+    by_model = {r["model"]: r for r in payload["rows"]}
+    assert by_model["meta/llama-7b"]["official"] and not by_model["tiny/edge-1b"]["official"]
+    assert "<th>License</th>" in board.get("/?col=license").text
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("type=robot", "unknown model type: robot"),
+        ("precision=float64", "unknown precision"),
+        ("size=huge", "unknown size"),
+        ("sort=color", "unknown sort column"),
+        ("params_min=ten", "is not a number"),
+        ("per_page=7", "per_page"),
+        ("page=0", "page must be"),
+        ("suite=nope", "unknown suite"),
+        ("q=%40owner:x", "unknown search field"),
+        ("col=password", "unknown column"),
+    ],
+)
+def test_bad_parameters_are_400_with_the_fix(board: TestClient, query: str, names: str) -> None:
+    for path in ("/", "/api/leaderboard", "/leaderboard.csv"):
+        response = board.get(f"{path}?{query}")
+        assert response.status_code == 400 and names in response.json()["detail"]
+
+
+def test_csv_export_follows_the_view(board: TestClient) -> None:
+    response = board.get("/leaderboard.csv?q=llama")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["Model"] for r in rows] == ["meta/llama-70b", "meta/llama-7b"]
+    assert rows[0]["eval_name"] == "meta_llama-70b_bfloat16"
+    assert float(rows[0]["Average ⬆️"]) == pytest.approx(70.0)
+    assert float(rows[0]["BBH (generated) Raw"]) == pytest.approx(0.8)
+    assert rows[0]["Official Providers"] == "True"
+
+
+def test_parquet_export_has_the_public_contents_columns(board: TestClient) -> None:
+    response = board.get("/leaderboard.parquet")
+    table = pq.read_table(io.BytesIO(response.content))
+    assert table.num_rows == 5
+    for column in ("eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "Model",
+                   "fullname", "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "MoE",
+                   "Chat Template", "CO₂ cost (kg)", "Merged", "Official Providers",
+                   "Submission Date", "Base Model"):  # fmt: skip
+        assert column in table.column_names
+    assert table.column("#Params (B)").to_pylist()[0] == pytest.approx(70.0)
+    empty = pq.read_table(io.BytesIO(board.get("/leaderboard.parquet?q=nothing-like-this").content))
+    assert empty.num_rows == 0 and "Model" in empty.column_names
+
+
+def test_the_view_lives_in_the_url(board: TestClient) -> None:
+    """Every control of the form is a URL parameter that the page renders back as set."""
+    html = board.get("/?q=llama&type=chat&precision=float16&size=edge&hide=merged&scores=raw"
+                     "&average=shown&show=starter_bbh&col=license").text  # fmt: skip
+    for fragment in ('name="q" value="llama"', 'value="chat" checked', 'value="float16" checked',
+                     'value="edge" checked', 'value="merged" checked', 'value="raw" checked',
+                     'name="average" value="shown" checked', 'value="starter_bbh" checked',
+                     'value="license" checked'):  # fmt: skip
+        assert fragment in html
+
+
+def test_hostile_strings_are_escaped_in_html_and_defused_in_csv(context: Context) -> None:
+    add_finished(context.store, "evil/model", (1, 1, 1), license="<script>alert(1)</script>")
+    add_finished(context.store, "evil/formula", (2, 2, 2), license='=HYPERLINK("http://x")')
+    with TestClient(create_app(context.store, SUITES)) as http:
+        html = http.get("/?col=license").text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+        rows = {
+            r["Model"]: r for r in csv.DictReader(io.StringIO(http.get("/leaderboard.csv").text))
+        }
+        assert rows["evil/formula"]["Hub License"] == '\'=HYPERLINK("http://x")'
+        assert rows["evil/model"]["Hub License"] == "<script>alert(1)</script>"
