@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from openboard.cli import app
+from openboard.cli._context import Context
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
 from openboard.evaluation import STARTER, prepare_tasks
@@ -62,7 +64,7 @@ def _task_raws(env: dict[str, str], model: str) -> dict[str, float]:
 
 
 def test_submit_evaluate_and_show_matches_lm_eval(
-    env: dict[str, str], reference_scores: dict[str, float]
+    env: dict[str, str], reference_scores: dict[str, float], context: Context
 ) -> None:
     assert run(env, "init").exit_code == 0
     submitted = run(env, "submit", "demo/tiny", "--model-type", "pretrained", "--json")
@@ -101,6 +103,23 @@ def test_submit_evaluate_and_show_matches_lm_eval(
 
     csv_out = run(env, "leaderboard", "--csv").output.splitlines()
     assert csv_out[0].startswith("rank,model,") and csv_out[1].startswith("1,demo/tiny,")
+
+    # The sample browser reads the run's own samples: their right/wrong marks give lm-eval's score.
+    with TestClient(context.web_app()) as http:
+        page = http.get("/models/demo/tiny").text
+        assert "lm-eval --model hf" in page and "/models/demo/tiny/samples/1?task=" in page
+        metrics = {
+            t["task"]: t["metric"].split(",")[0]
+            for t in http.get("/api/models/demo/tiny").json()["evaluations"][0]["tasks"]
+        }
+        for task, raw in reference_scores.items():
+            samples = http.get(f"/api/models/demo/tiny/samples/1?task={task}").json()["samples"]
+            assert len(samples) == LIMIT and all(s["task"] == task for s in samples)
+            marks = [s["correct"] for s in samples]
+            if samples[0]["metric"] == metrics[task]:  # IFEval's score mixes two metrics
+                assert sum(marks) / LIMIT == pytest.approx(raw)
+            wrong = http.get(f"/api/models/demo/tiny/samples/1?task={task}&wrong=true").json()
+            assert len(wrong["samples"]) == marks.count(False)
 
 
 def test_evaluation_reads_the_pinned_commit_not_the_moving_branch(

@@ -1,8 +1,11 @@
 """Pages and their JSON twins, driven in-process through the ASGI app."""
 
+import gzip
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,3 +106,58 @@ def test_model_page_and_twin(client: TestClient) -> None:
 
 def test_static_css_is_served_locally(client: TestClient) -> None:
     assert client.get("/static/style.css").status_code == 200
+
+
+def _write_samples(folder: Path, records: list[dict[str, object]]) -> None:
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "samples.jsonl.gz", "wt", encoding="utf-8") as stream:
+        stream.writelines(json.dumps(r) + "\n" for r in records)
+
+
+def _choice_sample(task: str, doc_id: int, right: bool, text: str) -> dict[str, object]:
+    """A loglikelihood sample in lm-eval's logged format."""
+    return {
+        "task": task, "doc_id": doc_id, "target": 1,
+        "arguments": [[text, " no"], [text, " yes"]],
+        "filtered_resps": [[-1.0, False], [-2.0, False]] if not right else [[-2.0, False], [-1.0, False]],
+        "metrics": ["acc_norm"], "acc_norm": 1.0 if right else 0.0,
+    }  # fmt: skip
+
+
+def test_sample_browser_filters_pages_and_hides_gpqa(context: Context) -> None:
+    store = context.store
+    store.add_request(new_request(model="org/sampled"), actor="alice")
+    running = claim_next(store, "w1", T0)
+    assert running is not None
+    finish(store, running, actor="w1", at=T0, average=1.0, eval_seconds=1.0, co2_kg=0.0,
+           task_scores=[TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.5, 0.1, 2, 0.0, 30)],
+           benchmark_scores=[BenchmarkScore("starter_bbh", 0.5, 0.0)])  # fmt: skip
+    artifacts = context.settings.artifacts_dir
+    _write_samples(
+        artifacts / str(running.id),
+        [_choice_sample("starter_bbh_web_of_lies", n, n % 3 != 0, f"<script>q{n}</script>")
+         for n in range(30)]
+        + [_choice_sample("leaderboard_gpqa_main", 0, False, "GPQA-STAND-IN-QUESTION")],
+    )  # fmt: skip
+    base = f"/api/models/org/sampled/samples/{running.id}"
+    with TestClient(create_app(store, SUITES, artifacts=artifacts)) as http:
+        first = http.get(f"{base}?task=starter_bbh_web_of_lies").json()
+        assert [s["doc_id"] for s in first["samples"]] == list(range(20)) and first["has_more"]
+        second = http.get(f"{base}?task=starter_bbh_web_of_lies&page=2").json()
+        assert [s["doc_id"] for s in second["samples"]] == list(range(20, 30))
+        assert not second["has_more"]
+        sample = first["samples"][1]
+        assert sample["output"] == "yes" and sample["target"] == "yes" and sample["correct"]
+        wrong = http.get(f"{base}?task=starter_bbh_web_of_lies&wrong=true").json()["samples"]
+        assert [s["doc_id"] for s in wrong] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27]
+        assert all(s["output"] == "no" for s in wrong)
+
+        hidden = http.get(f"{base}?task=leaderboard_gpqa_main").json()["samples"][0]
+        assert hidden["hidden"] and hidden["prompt"] is None and hidden["correct"] is False
+        page = http.get(f"/models/org/sampled/samples/{running.id}?wrong=true&page=1")
+        assert "GPQA-STAND-IN-QUESTION" not in page.text and "text not shown" in page.text
+        assert "&lt;script&gt;q0&lt;/script&gt;" in page.text and "<script>q0" not in page.text
+        assert http.get(f"{base}?page=0").status_code == 400
+        assert http.get("/api/models/org/other/samples/1").status_code == 404
+        model = http.get("/api/models/org/sampled").json()["evaluations"][0]
+        assert model["tasks"][0]["samples_logged"] and model["benchmarks"][0]["raw"] == 0.5

@@ -78,4 +78,5 @@ class Context:
             submissions=self.submission(),
             default_suite=self.settings.suite,
             official=frozenset(self.settings.official_providers),
+            artifacts=self.settings.artifacts_dir,
         )

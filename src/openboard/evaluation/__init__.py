@@ -15,6 +15,14 @@ from openboard.evaluation._harness import (
 )
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
+from openboard.evaluation._samples import (
+    HIDDEN_TEXT_TASKS,
+    SAMPLES_FILE,
+    Sample,
+    SamplePage,
+    read_samples,
+    text_hidden,
+)
 from openboard.evaluation._scoring import (
     NonFiniteScoreError,
     ResultsFormatError,
@@ -33,7 +41,9 @@ from openboard.evaluation._v1 import V1
 from openboard.evaluation._v2 import V2
 
 __all__ = [
+    "HIDDEN_TEXT_TASKS",
     "OFFLINE_ENVIRONMENT",
+    "SAMPLES_FILE",
     "STARTER",
     "SUITES",
     "V1",
@@ -47,6 +57,8 @@ __all__ = [
     "ModelLoadError",
     "NonFiniteScoreError",
     "ResultsFormatError",
+    "Sample",
+    "SamplePage",
     "Suite",
     "SuiteFileError",
     "UnknownSuiteError",
@@ -64,7 +76,9 @@ __all__ = [
     "normalize",
     "parse_task_scores",
     "prepare_tasks",
+    "read_samples",
     "run_evaluation",
     "score_suite",
+    "text_hidden",
     "write_starter_tasks",
 ]

@@ -447,6 +447,18 @@ class Store:
         with self.engine.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]
 
+    def scores_by_benchmark(self, request_id: int) -> list[BenchmarkScore]:
+        query = (
+            select(benchmark_scores)
+            .where(benchmark_scores.c.request_id == request_id)
+            .order_by(benchmark_scores.c.benchmark)
+        )
+        with self.engine.connect() as conn:
+            return [
+                BenchmarkScore(row["benchmark"], raw=row["raw"], normalized=row["normalized"])
+                for row in conn.execute(query).mappings()
+            ]
+
     def board(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """A page of the leaderboard (filtered, searched and sorted in the database), and the
         pinned models' rows, which stay on top whatever the filters."""

@@ -2,13 +2,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from openboard import __version__
-from openboard.domain import InvalidModelIdError, ModelId, ModelType, Precision
+from openboard.domain import ModelType, Precision
 from openboard.evaluation import Suite
 from openboard.store import Store
 from openboard.submission import SubmissionService
@@ -23,8 +23,9 @@ from openboard.web._board import (
 )
 from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
+from openboard.web._model import NotFoundError, model_payload, samples_payload
 from openboard.web._submissions import submissions_router
-from openboard.web._views import queue_payload, request_record
+from openboard.web._views import queue_payload
 
 _HERE = Path(__file__).parent
 
@@ -35,6 +36,7 @@ def create_app(
     submissions: SubmissionService | None = None,
     default_suite: str = "starter",
     official: frozenset[str] = frozenset(),
+    artifacts: Path | None = None,
 ) -> FastAPI:
     """The ASGI app. It reads the store and, given `submissions`, takes submissions; evaluations
     run in workers."""
@@ -96,43 +98,45 @@ def create_app(
     def queue_api() -> dict[str, Any]:
         return queue_payload(store)
 
-    def model_payload(org: str, name: str) -> dict[str, Any]:
+    def model_of(org: str, name: str) -> dict[str, Any]:
         try:
-            model_id = ModelId.parse(f"{org}/{name}")
-        except InvalidModelIdError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-        requests = store.list_requests(model=str(model_id))
-        if not requests:
-            raise HTTPException(status_code=404, detail=f"no evaluation of {model_id}")
-        return {
-            "model": str(model_id),
-            "evaluations": [
-                {
-                    **request_record(r),
-                    "average": r.average,
-                    "tasks": [
-                        {
-                            "benchmark": t.benchmark,
-                            "task": t.task,
-                            "metric": t.metric,
-                            "raw": t.raw,
-                            "stderr": t.stderr,
-                            "normalized": t.normalized,
-                            "samples": t.samples,
-                        }
-                        for t in store.task_scores(r.id)
-                    ],
-                }
-                for r in requests
-            ],
-        }
+            return model_payload(store, suites, artifacts, org, name)
+        except NotFoundError as exc:
+            raise HTTPException(status_code=404, detail=f"{exc.message} ({exc.hint})") from exc
 
     @app.get("/models/{org}/{name}", response_class=HTMLResponse)
     def model_page(request: Request, org: str, name: str) -> HTMLResponse:
-        return page(request, "model.html", model=model_payload(org, name))
+        return page(request, "model.html", model=model_of(org, name))
 
     @app.get("/api/models/{org}/{name}")
     def model_api(org: str, name: str) -> dict[str, Any]:
-        return model_payload(org, name)
+        return model_of(org, name)
+
+    def samples_of(
+        org: str, name: str, request_id: int, task: str | None, wrong: bool, page_number: int
+    ) -> dict[str, Any]:
+        if page_number < 1:
+            raise HTTPException(status_code=400, detail="page must be 1 or more")
+        try:
+            return samples_payload(
+                store, artifacts, org, name, request_id, task or None, wrong, page_number
+            )
+        except NotFoundError as exc:
+            raise HTTPException(status_code=404, detail=f"{exc.message} ({exc.hint})") from exc
+
+    @app.get("/models/{org}/{name}/samples/{request_id}", response_class=HTMLResponse)
+    def samples_page(
+        request: Request, org: str, name: str, request_id: int, task: str | None = None,
+        wrong: bool = False, page_number: int = Query(1, alias="page"),
+    ) -> HTMLResponse:  # fmt: skip
+        samples = samples_of(org, name, request_id, task, wrong, page_number)
+        return page(request, "samples.html", samples=samples, query=request.url.query)
+
+    @app.get("/api/models/{org}/{name}/samples/{request_id}")
+    def samples_api(
+        org: str, name: str, request_id: int, task: str | None = None, wrong: bool = False,
+        page_number: int = Query(1, alias="page"),
+    ) -> dict[str, Any]:  # fmt: skip
+        return samples_of(org, name, request_id, task, wrong, page_number)
 
     return app

@@ -1,0 +1,137 @@
+"""The model page: every evaluation of a model, its scores, its reproducibility record and samples."""
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openboard.domain import InvalidModelIdError, ModelId, OpenboardError
+from openboard.evaluation import SAMPLES_FILE, Suite, read_samples, text_hidden
+from openboard.store import EvalRequest, Store
+from openboard.web._views import request_record
+
+SAMPLES_PER_PAGE = 20
+
+
+class NotFoundError(OpenboardError):
+    pass
+
+
+def _model_id(org: str, name: str) -> ModelId:
+    try:
+        return ModelId.parse(f"{org}/{name}")
+    except InvalidModelIdError as exc:
+        raise NotFoundError(str(exc), "check the model id: org/name") from exc
+
+
+def _reproducibility(folder: Path) -> dict[str, Any] | None:
+    path = folder / "reproducibility.json"
+    if not path.is_file():
+        return None
+    record: dict[str, Any] = json.loads(path.read_text())
+    return record
+
+
+def _display_names(suites: Mapping[str, Suite], suite: str) -> dict[str, str]:
+    known = suites.get(suite)
+    return {b.name: b.display_name for b in known.benchmarks} if known else {}
+
+
+def _evaluation(
+    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, request: EvalRequest
+) -> dict[str, Any]:
+    # Without an artifacts folder (a read-only mirror of the database) scores are all there is.
+    folder = artifacts / str(request.id) if artifacts is not None else None
+    names = _display_names(suites, request.suite)
+    logged = folder is not None and (folder / SAMPLES_FILE).is_file()
+    return {
+        **request_record(request),
+        "suite": request.suite,
+        "average": request.average,
+        "co2_kg": request.co2_kg,
+        "eval_seconds": request.eval_seconds,
+        "failure_reason": request.failure_reason,
+        "benchmarks": [
+            {
+                "name": b.benchmark,
+                "display_name": names.get(b.benchmark, b.benchmark),
+                "raw": b.raw,
+                "normalized": b.normalized,
+            }
+            for b in store.scores_by_benchmark(request.id)
+        ],
+        "tasks": [
+            {
+                "benchmark": t.benchmark,
+                "task": t.task,
+                "metric": t.metric,
+                "raw": t.raw,
+                "stderr": t.stderr,
+                "normalized": t.normalized,
+                "samples": t.samples,
+                "samples_logged": logged,
+                "text_hidden": text_hidden(t.task),
+            }
+            for t in store.task_scores(request.id)
+        ],
+        "reproducibility": _reproducibility(folder) if folder is not None else None,
+    }
+
+
+def model_payload(
+    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str
+) -> dict[str, Any]:
+    model_id = _model_id(org, name)
+    requests = store.list_requests(model=str(model_id))
+    if not requests:
+        raise NotFoundError(f"no evaluation of {model_id}", "submit it at /submit")
+    return {
+        "schema_version": 1,
+        "model": str(model_id),
+        "evaluations": [_evaluation(store, suites, artifacts, r) for r in requests],
+    }
+
+
+def samples_payload(
+    store: Store, artifacts: Path | None, org: str, name: str, request_id: int, task: str | None,
+    wrong_only: bool, page: int,
+) -> dict[str, Any]:  # fmt: skip
+    model_id = _model_id(org, name)
+    request = store.get_request(request_id)
+    if request is None or request.model != str(model_id):
+        raise NotFoundError(
+            f"{model_id} has no evaluation #{request_id}", f"see /models/{model_id}"
+        )
+    if artifacts is None:
+        raise NotFoundError(
+            "this server has no artifacts folder", "serve openboard with its data folder"
+        )
+    result = read_samples(
+        artifacts / str(request.id), task, wrong_only, (page - 1) * SAMPLES_PER_PAGE,
+        SAMPLES_PER_PAGE,
+    )  # fmt: skip
+    return {
+        "schema_version": 1,
+        "model": str(model_id),
+        "request_id": request.id,
+        "tasks": sorted({t.task for t in store.task_scores(request.id)}),
+        "task": task,
+        "wrong_only": wrong_only,
+        "page": page,
+        "has_more": result.has_more,
+        "samples": [
+            {
+                "task": s.task,
+                "doc_id": s.doc_id,
+                "prompt": s.prompt,
+                "output": s.output,
+                "target": s.target,
+                "choices": list(s.choices) if s.choices else None,
+                "metric": s.metric,
+                "value": s.value,
+                "correct": s.correct,
+                "hidden": s.hidden,
+            }
+            for s in result.samples
+        ],
+    }
