@@ -188,3 +188,63 @@ def test_api_refuses_malformed_bodies_naming_the_field(
     answer = api.post("/api/validate", content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 422
     assert [f["check"] for f in answer.json()["findings"]] == [check]
+
+
+def test_submit_form_checks_then_submits(api: TestClient, context: Context) -> None:
+    page = api.get("/submit")
+    assert page.status_code == 200
+    for field in ("model", "revision", "precision", "weight_type", "base_model", "model_type",
+                  "use_chat_template", "sender"):  # fmt: skip
+        assert f'name="{field}"' in page.text
+    assert "💬" in page.text and "/static/submit.js" in page.text
+
+    form = {"model": "demo/tiny", "model_type": "pretrained", "sender": "alice",
+            "precision": "bfloat16", "weight_type": "Original", "revision": "main"}  # fmt: skip
+    checked = api.post("/submit", data={**form, "action": "check"})
+    assert checked.status_code == 200 and "Every check passed" in checked.text
+    assert context.store.list_requests() == []  # a check queues nothing
+    assert 'value="demo/tiny"' in checked.text  # the form keeps what was typed
+
+    submitted = api.post("/submit", data={**form, "action": "submit"})
+    assert submitted.status_code == 201 and "Queued as request #1" in submitted.text
+    (queued,) = context.store.list_requests()
+    assert queued.model == "demo/tiny" and queued.use_chat_template is False
+
+    again = api.post("/submit", data={**form, "action": "submit"})
+    assert again.status_code == 422 and 'data-check="duplicate"' in again.text
+
+
+@pytest.mark.parametrize(
+    ("form", "check", "field_before"),
+    [
+        ({"model": "../etc/passwd", "model_type": "pretrained", "sender": "a"}, "model_id",
+         'name="model"'),
+        ({"model": "demo/tiny", "sender": "a"}, "model_type", "Model type"),
+        ({"model": "demo/tiny", "model_type": "pretrained", "sender": "a",
+          "weight_type": "Adapter"}, "adapter", 'name="weight_type"'),
+        ({"model": "demo/tiny", "model_type": "pretrained", "sender": "a",
+          "use_chat_template": "on", "precision": "bfloat16"}, None, None),
+    ],
+)  # fmt: skip
+def test_submit_form_puts_each_finding_next_to_its_field(
+    api: TestClient, form: dict[str, str], check: str | None, field_before: str | None
+) -> None:
+    answer = api.post("/submit", data={**form, "action": "check"})
+    if check is None:
+        assert answer.status_code == 200, answer.text
+        return
+    assert answer.status_code == 422
+    text = answer.text
+    marker = f'data-check="{check}"'
+    assert marker in text and field_before is not None
+    # The finding sits after its field's input and before the next field's.
+    assert text.index(field_before, text.index('id="submit-form"')) < text.index(marker)
+
+
+def test_submit_form_escapes_what_was_typed_and_limits_size(api: TestClient) -> None:
+    hostile = {"model": "demo/tiny", "model_type": "pretrained",
+               "sender": '"><script>alert(1)</script>', "action": "check"}  # fmt: skip
+    answer = api.post("/submit", data=hostile)
+    assert "<script>alert(1)" not in answer.text and "&lt;script&gt;" in answer.text
+    huge = api.post("/submit", data={"model": "a/b", "sender": "x" * 20000})
+    assert huge.status_code == 413 and "over 16384 bytes" in huge.text

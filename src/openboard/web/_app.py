@@ -25,6 +25,7 @@ from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
 from openboard.web._model import NotFoundError, model_payload, samples_payload
 from openboard.web._submissions import submissions_router
+from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_payload
 
 _HERE = Path(__file__).parent
@@ -47,8 +48,14 @@ def create_app(
     templates.env.globals.update(link=link, toggle=toggle)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 
-    def page(request: Request, template: str, **context: Any) -> HTMLResponse:
-        return templates.TemplateResponse(request, template, {"version": __version__, **context})
+    def page(
+        request: Request, template: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, template, {"version": __version__, **context}, status_code=status_code
+        )
+
+    app.include_router(submit_form_router(submissions, page))
 
     def view_of(request: Request) -> BoardView:
         try:
