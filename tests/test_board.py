@@ -21,8 +21,9 @@ from openboard.domain import (
 )
 from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
-from openboard.store import Store
+from openboard.store import BoardPoint, Store
 from openboard.web import create_app
+from openboard.web._plots import best_over_time, pareto_front
 
 from .test_store import new_request
 
@@ -292,3 +293,59 @@ def test_hostile_strings_are_escaped_in_html_and_defused_in_csv(context: Context
         }
         assert rows["evil/formula"]["Hub License"] == '\'=HYPERLINK("http://x")'
         assert rows["evil/model"]["Hub License"] == "<script>alert(1)</script>"
+
+
+def _point(n: int, params_b: float | None, average: float, day: int,
+           model_type: ModelType = ModelType.PRETRAINED) -> BoardPoint:  # fmt: skip
+    params = int(params_b * 1e9) if params_b is not None else None
+    return BoardPoint(n, f"o/m{n}", model_type, params, average, T0 + timedelta(days=day))
+
+
+def test_pareto_front_keeps_only_unbeaten_sizes() -> None:
+    points = [_point(1, 7, 50, 0), _point(2, 3, 40, 0), _point(3, 70, 45, 0),
+              _point(4, 70, 60, 0), _point(5, 1, 10, 0), _point(6, None, 99, 0),
+              _point(7, 3, 35, 0)]  # fmt: skip
+    assert [p.request_id for p in pareto_front(points)] == [5, 2, 1, 4]
+
+
+def test_best_over_time_steps_up_per_type() -> None:
+    chat = ModelType.CHAT
+    points = [_point(1, 1, 10, 0), _point(2, 1, 5, 1), _point(3, 1, 20, 2), _point(4, 1, 30, 1, chat),
+              _point(5, 1, 25, 3, chat)]  # fmt: skip
+    lines = best_over_time(points)
+    assert [p.request_id for p in lines[ModelType.PRETRAINED]] == [1, 3]
+    assert [p.request_id for p in lines[chat]] == [4]
+
+
+def test_plots_follow_the_leaderboard_filters(board: TestClient) -> None:
+    everything = board.get("/api/plots").json()
+    assert everything["total"] == 5 and len(everything["scatter"]) == 5
+    assert [p["model"] for p in everything["pareto_front"]] == [
+        "tiny/edge-1b",
+        "meta/llama-7b",
+        "mistral/mistral-7b",
+        "meta/llama-70b",
+    ]
+    assert set(everything["best_over_time"]) == {"pretrained", "chat", "merge", "fine-tuned"}
+    llamas = board.get("/api/plots?q=llama").json()
+    assert llamas["total"] == 2 and board.get("/plots?format=json").json() == everything
+    html = board.get("/plots?q=llama").text
+    assert 'data-src="/api/plots?q=llama"' in html and "/vendor/plotly.min.js" in html
+    assert html.count('<a href="/models/') == 2  # the front as a table, for readers without JS
+    js = board.get("/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000]
+    assert board.get("/static/plots.js").status_code == 200
+
+
+def test_compare_takes_each_models_best_evaluation(board: TestClient, context: Context) -> None:
+    add_finished(context.store, "meta/llama-7b", (70, 70, 70), precision=Precision.FLOAT16)
+    payload = board.get("/api/compare?models=meta/llama-7b,tiny/edge-1b,nobody/none").json()
+    assert [m["model"] for m in payload["models"]] == ["meta/llama-7b", "tiny/edge-1b"]
+    assert payload["models"][0]["average"] == pytest.approx(70.0)
+    assert payload["models"][0]["precision"] == "float16"
+    assert payload["missing"] == ["nobody/none"]
+    html = board.get("/compare?models=meta/llama-7b,tiny/edge-1b").text
+    assert 'id="plot-compare"' in html and "70.00" in html
+    too_many = ",".join(f"o/m{n}" for n in range(11))
+    assert board.get(f"/api/compare?models={too_many}").status_code == 400
+    assert "Give up to 10" in board.get("/compare").text

@@ -1,6 +1,6 @@
 """The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
 
-from openboard.store._board import SORT_COLUMNS, BoardQuery, BoardRow
+from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
@@ -26,6 +26,7 @@ __all__ = [
     "AdmissionError",
     "BlockedModelError",
     "BlocklistEntry",
+    "BoardPoint",
     "BoardQuery",
     "BoardResult",
     "BoardRow",

@@ -1,6 +1,7 @@
 """The leaderboard table as one query: filters, search, sort and a page, all in the database."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -17,9 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.expression import nulls_last
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
 from openboard.store._tables import benchmark_scores, requests
+from openboard.store._time import as_utc
 
 SORT_COLUMNS = ("average", "model", "params", "submitted", "precision", "type")
 
@@ -100,17 +103,12 @@ def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def board_page(
-    conn: Connection, query: BoardQuery, models: tuple[str, ...] = ()
-) -> tuple[list[BoardRow], int]:
-    """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
-    dialect = conn.dialect.name
-    where = _filters(query, dialect)
-    if models:
-        where.append(requests.c.model.in_(models))
-    total = conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
-    score = "raw" if query.raw else "normalized"
-    joined = {}
+def _scored(
+    query: BoardQuery,
+) -> tuple[FromClause, dict[str, NamedFromClause], ColumnElement[Any] | None]:
+    """Requests joined to the benchmark scores the sort or the average needs, and that average
+    (None: the stored one)."""
+    joined: dict[str, NamedFromClause] = {}
     wanted = set(query.average_over or ()) | ({query.sort} & set(query.benchmarks))
     source: FromClause = requests
     for n, name in enumerate(b for b in query.benchmarks if b in wanted):
@@ -129,6 +127,51 @@ def board_page(
             for part in parts[1:]:
                 total_score = total_score + part
             average = total_score / len(parts)
+    return source, joined, average
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPoint:
+    """One evaluation as a point of the plots."""
+
+    request_id: int
+    model: str
+    model_type: ModelType
+    params: int | None
+    average: float
+    submitted_time: datetime
+
+
+def board_points(conn: Connection, query: BoardQuery) -> list[BoardPoint]:
+    """Every evaluation the filters let through, with an average, oldest first (no page: the plots
+    summarize them all)."""
+    source, _, average = _scored(query)
+    avg = average if average is not None else requests.c.average
+    rows = conn.execute(
+        select(requests.c.id, requests.c.model, requests.c.model_type, requests.c.params,
+               requests.c.submitted_time, avg.label("avg"))
+        .select_from(source)
+        .where(*_filters(query, conn.dialect.name), avg.isnot(None))
+        .order_by(requests.c.submitted_time, requests.c.id)
+    ).all()  # fmt: skip
+    return [
+        BoardPoint(int(r.id), r.model, ModelType(r.model_type), r.params, float(r.avg),
+                   as_utc(r.submitted_time))
+        for r in rows
+    ]  # fmt: skip
+
+
+def board_page(
+    conn: Connection, query: BoardQuery, models: tuple[str, ...] = ()
+) -> tuple[list[BoardRow], int]:
+    """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
+    dialect = conn.dialect.name
+    where = _filters(query, dialect)
+    if models:
+        where.append(requests.c.model.in_(models))
+    total = conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
+    score = "raw" if query.raw else "normalized"
+    source, joined, average = _scored(query)
     sort_by: ColumnElement[Any]
     if query.sort in joined:
         sort_by = joined[query.sort].c[score]

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from openboard.domain import (
     TaskScore,
     WeightType,
 )
-from openboard.store._board import BoardQuery, BoardRow, board_page
+from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
 from openboard.store._engine import create_store_engine
 from openboard.store._errors import (
     AdmissionError,
@@ -57,6 +57,7 @@ from openboard.store._tables import (
     requests,
     task_results,
 )
+from openboard.store._time import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,7 @@ class Store:
                     pattern=row["pattern"],
                     reason=row["reason"],
                     added_by=row["added_by"],
-                    added_at=_utc(row["added_at"]),
+                    added_at=as_utc(row["added_at"]),
                 )
                 for row in rows
             ]
@@ -428,7 +429,7 @@ class Store:
             return [
                 Event(
                     request_id=row["request_id"],
-                    at=_utc(row["at"]),
+                    at=as_utc(row["at"]),
                     actor=row["actor"],
                     kind=row["kind"],
                     from_status=Status(row["from_status"]) if row["from_status"] else None,
@@ -482,6 +483,11 @@ class Store:
             pinned=[(found[r.request_id], r) for r in pinned_rows],
             total=total,
         )
+
+    def board_points(self, query: BoardQuery) -> list[BoardPoint]:
+        """Every evaluation the view's filters let through, for the plots."""
+        with self.engine.connect() as conn:
+            return board_points(conn, query)
 
     def leaderboard(self) -> list[LeaderboardRow]:
         """Finished evaluations with their benchmark scores, best average first."""
@@ -572,7 +578,7 @@ def _admission_errors(
         ).one()
         count, oldest = int(recent[0]), recent[1]
         if count >= admission.limit:
-            retry_at = _utc(oldest) + timedelta(days=admission.window_days)
+            retry_at = as_utc(oldest) + timedelta(days=admission.window_days)
             errors.append(
                 RateLimitError(
                     new.namespace, count, admission.limit, admission.window_days, retry_at
@@ -581,14 +587,9 @@ def _admission_errors(
     return errors
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _request(row: RowMapping) -> EvalRequest:
     optional_time = {
-        key: _utc(row[key]) if row[key] is not None else None
+        key: as_utc(row[key]) if row[key] is not None else None
         for key in ("job_start_time", "finished_time", "lease_expires_at", "heartbeat_at")
     }
     return EvalRequest(
@@ -607,7 +608,7 @@ def _request(row: RowMapping) -> EvalRequest:
         architectures=list(row["architectures"] or []),
         status=Status(row["status"]),
         sender=row["sender"],
-        submitted_time=_utc(row["submitted_time"]),
+        submitted_time=as_utc(row["submitted_time"]),
         suite=row["suite"],
         job_id=row["job_id"],
         attempts=row["attempts"],

@@ -2,8 +2,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import plotly
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -24,11 +25,13 @@ from openboard.web._board import (
 from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
 from openboard.web._model import NotFoundError, model_payload, samples_payload
+from openboard.web._plots import MAX_COMPARED, compare_payload, plots_payload
 from openboard.web._submissions import submissions_router
 from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_payload
 
 _HERE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def create_app(
@@ -95,6 +98,51 @@ def create_app(
         return Response(
             to_parquet(records, view.suite), media_type="application/vnd.apache.parquet",
             headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.parquet"'},
+        )  # fmt: skip
+
+    @app.get("/plots", response_model=None)
+    def plots_page(request: Request) -> HTMLResponse | JSONResponse:
+        view = view_of(request)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(plots_payload(store, view))
+        # The page draws from its JSON twin; the Pareto front is also a table for readers without JS.
+        return page(request, "plots.html", plots=plots_payload(store, view), view=view,
+                    query=request.url.query)  # fmt: skip
+
+    @app.get("/api/plots")
+    def plots_api(request: Request) -> dict[str, Any]:
+        return plots_payload(store, view_of(request))
+
+    def compared(request: Request) -> dict[str, Any]:
+        names = tuple(
+            dict.fromkeys(m.strip() for m in request.query_params.get("models", "").split(",")
+                          if m.strip())
+        )  # fmt: skip
+        if len(names) > MAX_COMPARED:
+            raise HTTPException(
+                status_code=400,
+                detail=f"{len(names)} models asked; compare at most {MAX_COMPARED} at once",
+            )
+        return compare_payload(store, view_of(request), names)
+
+    @app.get("/compare", response_model=None)
+    def compare_page(request: Request) -> HTMLResponse | JSONResponse:
+        payload = compared(request)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(payload)
+        return page(request, "compare.html", compare=payload, query=request.url.query,
+                    models=request.query_params.get("models", ""))  # fmt: skip
+
+    @app.get("/api/compare")
+    def compare_api(request: Request) -> dict[str, Any]:
+        return compared(request)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # plotly's own bundle from its PyPI package: no CDN, and the version pip installed.
+        return FileResponse(
+            PLOTLY_JS, media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=604800"},
         )  # fmt: skip
 
     @app.get("/queue", response_class=HTMLResponse)
