@@ -161,3 +161,18 @@ def test_sample_browser_filters_pages_and_hides_gpqa(context: Context) -> None:
         assert http.get("/api/models/org/other/samples/1").status_code == 404
         model = http.get("/api/models/org/sampled").json()["evaluations"][0]
         assert model["tasks"][0]["samples_logged"] and model["benchmarks"][0]["raw"] == 0.5
+
+
+def test_about_page_and_twin_follow_the_code(client: TestClient) -> None:
+    about = client.get("/api/about").json()
+    assert [t["symbol"] for t in about["model_types"]] == [t.symbol for t in ModelType]
+    example = about["normalization"]["example"]
+    assert [round(s["normalized"], 2) for s in example] == [20.0, 0.0, 15.0]
+    assert about["normalization"]["example_benchmark"] == pytest.approx(35 / 3)
+    v2 = next(s for s in about["suites"] if s["name"] == "v2")
+    assert len(v2["benchmarks"]) == 6
+    html = client.get("/about").text
+    for anchor in ('id="submit"', 'id="model-types"', 'id="benchmarks"', 'id="normalization"',
+                   'id="reproduce"', 'id="faq"'):  # fmt: skip
+        assert anchor in html
+    assert "11.67" in html and client.get("/about?format=json").json() == about

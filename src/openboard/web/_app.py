@@ -13,6 +13,7 @@ from openboard.domain import ModelType, Precision
 from openboard.evaluation import Suite
 from openboard.store import Store
 from openboard.submission import SubmissionService
+from openboard.web._about import about_payload
 from openboard.web._board import (
     OPTIONAL_COLUMNS,
     SIZE_PRESETS,
@@ -144,6 +145,17 @@ def create_app(
             PLOTLY_JS, media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=604800"},
         )  # fmt: skip
+
+    @app.get("/about", response_model=None)
+    def about_page(request: Request) -> HTMLResponse | JSONResponse:
+        about = about_payload(suites, default_suite)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(about)
+        return page(request, "about.html", about=about)
+
+    @app.get("/api/about")
+    def about_api() -> dict[str, Any]:
+        return about_payload(suites, default_suite)
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request) -> HTMLResponse:
