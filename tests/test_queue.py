@@ -208,7 +208,9 @@ def test_cancel_kills_the_real_evaluation_process_within_seconds(context: Contex
     assert time.monotonic() - cancelled_at < 10
     children = subprocess.run(["pgrep", "-f", f"openboard.worker._child .*\\.{request.id}\\.attempt"],
                               capture_output=True, text=True)  # fmt: skip
-    assert children.stdout == ""
+    left = subprocess.run(["ps", "-o", "pid,stat,args", "-p", ",".join(children.stdout.split()) or "0"],
+                          capture_output=True, text=True).stdout  # fmt: skip
+    assert children.stdout == "", left
     final = store.get_request(request.id)
     assert final is not None and final.status is Status.CANCELLED and final.average is None
 

@@ -14,7 +14,7 @@ from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, TaskScore
 from openboard.evaluation import STARTER, SUITES
 from openboard.queue import claim_next, fail, finish
-from openboard.web import create_app
+from openboard.web import create_app, queue_payload
 
 from .test_store import new_request
 
@@ -176,3 +176,29 @@ def test_about_page_and_twin_follow_the_code(client: TestClient) -> None:
                    'id="reproduce"', 'id="faq"'):  # fmt: skip
         assert anchor in html
     assert "11.67" in html and client.get("/about?format=json").json() == about
+
+
+def test_queue_pages_its_history_but_shows_every_active_request(context: Context) -> None:
+    store = context.store
+    for n in range(5):
+        store.add_request(new_request(model=f"org/ended-{n}"), actor="alice")
+        ended = claim_next(store, "w1", T0)
+        assert ended is not None
+        fail(store, ended, actor="w1", at=T0, reason=f"model load: case {n}")
+    for n in range(3):
+        store.add_request(new_request(model=f"org/waiting-{n}"), actor="alice")
+    with TestClient(create_app(store, SUITES)) as http:
+        first = http.get("/api/queue").json()
+        assert first["counts"]["FAILED"] == 5 and first["counts"]["PENDING"] == 3
+        small = queue_payload(store, history_page=2, history_per_page=2)
+        assert [r["model"] for r in small["requests"]] == [
+            "org/waiting-0",
+            "org/waiting-1",
+            "org/waiting-2",
+            "org/ended-2",
+            "org/ended-1",
+        ]
+        assert small["history"] == {"page": 2, "per_page": 2, "pages": 3}
+        assert http.get("/api/queue?page=0").status_code == 422
+        assert http.get("/queue?format=json").json()["counts"] == first["counts"]
+        assert 'id="request-1"' in http.get("/queue").text

@@ -228,6 +228,29 @@ class Store:
         with self.engine.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
+    def requests_with_status(
+        self, statuses: frozenset[Status], offset: int = 0, limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[EvalRequest]:  # fmt: skip
+        """Requests in these states by submission time (a page of them with `limit`)."""
+        order = (requests.c.submitted_time.desc(), requests.c.id.desc()) if newest_first else (
+            requests.c.submitted_time, requests.c.id)  # fmt: skip
+        query = (
+            select(requests)
+            .where(requests.c.status.in_(sorted(s.value for s in statuses)))
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_request(row) for row in conn.execute(query).mappings()]
+
+    def status_counts(self) -> dict[Status, int]:
+        query = select(requests.c.status, func.count()).group_by(requests.c.status)
+        with self.engine.connect() as conn:
+            found = {Status(status): int(n) for status, n in conn.execute(query)}
+        return {status: found.get(status, 0) for status in Status}
+
     def pending_in_order(self, limit: int | None = None) -> list[int]:
         """PENDING request ids in the order workers take them: admin priority first, then fair
         share (each namespace's next request takes its turn, counting what it already has

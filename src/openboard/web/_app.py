@@ -157,13 +157,18 @@ def create_app(
     def about_api() -> dict[str, Any]:
         return about_payload(suites, default_suite)
 
-    @app.get("/queue", response_class=HTMLResponse)
-    def queue_page(request: Request) -> HTMLResponse:
-        return page(request, "queue.html", queue=queue_payload(store))
+    @app.get("/queue", response_model=None)
+    def queue_page(
+        request: Request, history_page: int = Query(1, alias="page", ge=1)
+    ) -> HTMLResponse | JSONResponse:
+        queue = queue_payload(store, history_page=history_page)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(queue)
+        return page(request, "queue.html", queue=queue, query=request.url.query)
 
     @app.get("/api/queue")
-    def queue_api() -> dict[str, Any]:
-        return queue_payload(store)
+    def queue_api(history_page: int = Query(1, alias="page", ge=1)) -> dict[str, Any]:
+        return queue_payload(store, history_page=history_page)
 
     def model_of(org: str, name: str) -> dict[str, Any]:
         try:

@@ -99,11 +99,24 @@ def leaderboard_payload(store: Store, suites: Mapping[str, Suite]) -> dict[str, 
     }
 
 
-def queue_payload(store: Store, now: datetime | None = None) -> dict[str, Any]:
-    """Every request; pending ones with their position in the order workers take them and an
-    estimated start from recent run times (median) and how many run at once."""
+ACTIVE = frozenset({Status.PENDING, Status.RUNNING})
+ENDED = frozenset({Status.FINISHED, Status.FAILED, Status.CANCELLED})
+
+
+def queue_payload(
+    store: Store, now: datetime | None = None, history_page: int = 1, history_per_page: int = 100
+) -> dict[str, Any]:
+    """Every pending and running request, then a page of ended ones, newest first; pending ones
+    with their position in the order workers take them and an estimated start from recent run
+    times (median) and how many run at once."""
     now = now or datetime.now(UTC)
-    requests = store.list_requests()
+    active = store.requests_with_status(ACTIVE)
+    ended = store.requests_with_status(
+        ENDED, (history_page - 1) * history_per_page, history_per_page, newest_first=True
+    )
+    requests = active + ended
+    counts = store.status_counts()
+    ended_total = sum(counts[s] for s in ENDED)
     positions = {rid: n for n, rid in enumerate(store.pending_in_order(), start=1)}
     running = [r for r in requests if r.status is Status.RUNNING]
     recent = store.recent_eval_seconds()
@@ -120,13 +133,21 @@ def queue_payload(store: Store, now: datetime | None = None) -> dict[str, Any]:
 
     return {
         "schema_version": LEADERBOARD_SCHEMA_VERSION,
-        "counts": {s.value: sum(1 for r in requests if r.status is s) for s in Status},
+        "counts": {s.value: n for s, n in counts.items()},
         "typical_eval_seconds": typical,
+        "history": {
+            "page": history_page,
+            "per_page": history_per_page,
+            "pages": max(1, -(-ended_total // history_per_page)),
+        },
         "requests": [
             {
                 **request_record(r),
                 "position": positions.get(r.id),
                 "estimated_start": estimated_start(r.id),
+                "elapsed_seconds": (now - r.job_start_time).total_seconds()
+                if r.status is Status.RUNNING and r.job_start_time is not None
+                else None,
             }
             for r in requests
         ],

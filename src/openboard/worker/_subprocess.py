@@ -106,12 +106,11 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + _GRACE_SECONDS
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            return
+    while time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.1)
+    # Also when the child left in time: processes it forked (same group) may outlive it.
     try:
         os.killpg(child.pid, signal.SIGKILL)
     except ProcessLookupError:
-        return
+        pass  # the whole group is gone: nothing left to stop
     child.wait()
