@@ -33,8 +33,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# tests/test_browser.py drives a real headless Chromium: scripts/chromium.sh installs Debian's chromium
+# and prints its path (an assignment of its own, so a failed install stops here instead of skipping).
+# The PostgreSQL pass below skips the browser tests: the pages are the same over either database.
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	chromium="$$(scripts/chromium.sh)" && OPENBOARD_TEST_CHROMIUM="$$chromium" $(BIN)/pytest $(PYTEST_ARGS)
 
 # The whole suite again on PostgreSQL: scripts/postgres.sh installs (Debian's postgresql) and
 # starts a throwaway server on 127.0.0.1:54329; each test gets its own database.

@@ -29,6 +29,7 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "co2": "CO₂ cost (kg)",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
+_ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
 
 
@@ -171,7 +172,10 @@ def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> di
             for b in view.suite.benchmarks
             if b.name in view.shown
         ],
-        "columns": [{"name": c, "title": OPTIONAL_COLUMNS[c]} for c in view.columns],
+        "columns": [
+            {"name": c, "title": OPTIONAL_COLUMNS[c], "key": _ROW_KEYS.get(c, c)}
+            for c in view.columns
+        ],
         "total": result.total,
         "page": view.page,
         "pages": max(1, -(-result.total // view.per_page)),
