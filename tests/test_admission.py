@@ -17,6 +17,7 @@ from openboard.validation import ValidationPolicy
 from openboard.web import create_app
 
 from .test_store import new_request
+from .web_helpers import add_user, csrf, sign_in
 
 T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
@@ -148,7 +149,19 @@ def test_blocklist_cli(cli_env: dict[str, str]) -> None:
 
 @pytest.fixture
 def api(context: Context) -> TestClient:
-    return TestClient(create_app(context.store, SUITES, submissions=service(context, Clock())))
+    """The app with alice signed in (session cookie) and her API token on every request."""
+    token = add_user(context.store, "alice")
+    http = TestClient(create_app(context.store, SUITES, submissions=service(context, Clock())))
+    sign_in(http, "alice")
+    http.headers["Authorization"] = f"Bearer {token}"
+    return http
+
+
+@pytest.fixture
+def browser(api: TestClient) -> TestClient:
+    """The same client without the token: the session cookie alone, as a web browser."""
+    del api.headers["Authorization"]
+    return api
 
 
 def test_api_validate_is_a_dry_run(api: TestClient, context: Context) -> None:
@@ -190,46 +203,62 @@ def test_api_refuses_malformed_bodies_naming_the_field(
     assert [f["check"] for f in answer.json()["findings"]] == [check]
 
 
-def test_submit_form_checks_then_submits(api: TestClient, context: Context) -> None:
-    page = api.get("/submit")
+def test_submit_form_checks_then_submits(browser: TestClient, context: Context) -> None:
+    page = browser.get("/submit")
     assert page.status_code == 200
     for field in ("model", "revision", "precision", "weight_type", "base_model", "model_type",
-                  "use_chat_template", "sender"):  # fmt: skip
+                  "use_chat_template", "csrf_token"):  # fmt: skip
         assert f'name="{field}"' in page.text
-    assert "💬" in page.text and "/static/submit.js" in page.text
+    assert (
+        "💬" in page.text
+        and "/static/submit.js" in page.text
+        and "<strong>alice</strong>" in page.text
+    )
 
-    form = {"model": "demo/tiny", "model_type": "pretrained", "sender": "alice",
-            "precision": "bfloat16", "weight_type": "Original", "revision": "main"}  # fmt: skip
-    checked = api.post("/submit", data={**form, "action": "check"})
+    form = {"model": "demo/tiny", "model_type": "pretrained", "precision": "bfloat16",
+            "weight_type": "Original", "revision": "main", "csrf_token": csrf(browser, "/submit")}  # fmt: skip
+    checked = browser.post("/submit", data={**form, "action": "check"})
     assert checked.status_code == 200 and "Every check passed" in checked.text
     assert context.store.list_requests() == []  # a check queues nothing
     assert 'value="demo/tiny"' in checked.text  # the form keeps what was typed
 
-    submitted = api.post("/submit", data={**form, "action": "submit"})
+    submitted = browser.post("/submit", data={**form, "action": "submit"})
     assert submitted.status_code == 201 and "Queued as request #1" in submitted.text
     (queued,) = context.store.list_requests()
     assert queued.model == "demo/tiny" and queued.use_chat_template is False
+    assert queued.sender == "alice"  # the signed-in user, whatever the form says
 
-    again = api.post("/submit", data={**form, "action": "submit"})
+    again = browser.post("/submit", data={**form, "action": "submit"})
     assert again.status_code == 422 and 'data-check="duplicate"' in again.text
+
+
+def test_submit_form_needs_a_user_and_a_csrf_token(browser: TestClient, context: Context) -> None:
+    form = {"model": "demo/tiny", "model_type": "pretrained", "action": "submit"}
+    forged = browser.post("/submit", data={**form, "csrf_token": "forged"})
+    assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
+    assert browser.post("/submit", data=form).status_code == 403
+    browser.post("/logout", data={"csrf_token": csrf(browser, "/")})
+    anonymous = browser.get("/submit", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/submit"
+    assert context.store.list_requests() == []
 
 
 @pytest.mark.parametrize(
     ("form", "check", "field_before"),
     [
-        ({"model": "../etc/passwd", "model_type": "pretrained", "sender": "a"}, "model_id",
-         'name="model"'),
-        ({"model": "demo/tiny", "sender": "a"}, "model_type", "Model type"),
-        ({"model": "demo/tiny", "model_type": "pretrained", "sender": "a",
-          "weight_type": "Adapter"}, "adapter", 'name="weight_type"'),
-        ({"model": "demo/tiny", "model_type": "pretrained", "sender": "a",
-          "use_chat_template": "on", "precision": "bfloat16"}, None, None),
+        ({"model": "../etc/passwd", "model_type": "pretrained"}, "model_id", 'name="model"'),
+        ({"model": "demo/tiny"}, "model_type", "Model type"),
+        ({"model": "demo/tiny", "model_type": "pretrained", "weight_type": "Adapter"}, "adapter",
+         'name="weight_type"'),
+        ({"model": "demo/tiny", "model_type": "pretrained", "use_chat_template": "on",
+          "precision": "bfloat16"}, None, None),
     ],
 )  # fmt: skip
 def test_submit_form_puts_each_finding_next_to_its_field(
-    api: TestClient, form: dict[str, str], check: str | None, field_before: str | None
+    browser: TestClient, form: dict[str, str], check: str | None, field_before: str | None
 ) -> None:
-    answer = api.post("/submit", data={**form, "action": "check"})
+    token = csrf(browser, "/submit")
+    answer = browser.post("/submit", data={**form, "action": "check", "csrf_token": token})
     if check is None:
         assert answer.status_code == 200, answer.text
         return
@@ -241,10 +270,11 @@ def test_submit_form_puts_each_finding_next_to_its_field(
     assert text.index(field_before, text.index('id="submit-form"')) < text.index(marker)
 
 
-def test_submit_form_escapes_what_was_typed_and_limits_size(api: TestClient) -> None:
-    hostile = {"model": "demo/tiny", "model_type": "pretrained",
-               "sender": '"><script>alert(1)</script>', "action": "check"}  # fmt: skip
-    answer = api.post("/submit", data=hostile)
+def test_submit_form_escapes_what_was_typed_and_limits_size(browser: TestClient) -> None:
+    token = csrf(browser, "/submit")
+    hostile = {"model": '"><script>alert(1)</script>', "model_type": "pretrained",
+               "action": "check", "csrf_token": token}  # fmt: skip
+    answer = browser.post("/submit", data=hostile)
     assert "<script>alert(1)" not in answer.text and "&lt;script&gt;" in answer.text
-    huge = api.post("/submit", data={"model": "a/b", "sender": "x" * 20000})
+    huge = browser.post("/submit", data={"model": "a/b", "base_model": "x" * 20000})
     assert huge.status_code == 413 and "over 16384 bytes" in huge.text

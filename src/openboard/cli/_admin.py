@@ -1,11 +1,9 @@
-import getpass
-import os
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from openboard.cli._context import Context, utc_now
+from openboard.cli._context import Context, operator, utc_now
 from openboard.domain import OpenboardError
 from openboard.queue import cancel, requeue
 from openboard.store import EvalRequest
@@ -14,10 +12,6 @@ admin_app = typer.Typer(help="Operator actions on the queue.", no_args_is_help=T
 
 RequestId = Annotated[int, typer.Argument(help="the request number (openboard queue)")]
 Reason = Annotated[str, typer.Option(help="why; recorded in the request's events")]
-
-
-def _operator() -> str:
-    return os.environ.get("OPENBOARD_USER") or getpass.getuser()
 
 
 def _get(context: Context, request_id: int) -> EvalRequest:
@@ -38,7 +32,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         """Cancel a pending or running request (a running evaluation stops within seconds)."""
         context = open_context(ctx)
         request = _get(context, request_id)
-        if not cancel(context.store, request, actor=_operator(), at=utc_now(), reason=reason):
+        if not cancel(context.store, request, actor=operator(), at=utc_now(), reason=reason):
             raise OpenboardError(
                 f"request #{request_id} changed meanwhile", "look again, then retry"
             )
@@ -52,7 +46,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         """Put a failed or cancelled request back in the queue."""
         context = open_context(ctx)
         request = _get(context, request_id)
-        if not requeue(context.store, request, actor=_operator(), at=utc_now(), reason=reason):
+        if not requeue(context.store, request, actor=operator(), at=utc_now(), reason=reason):
             raise OpenboardError(
                 f"request #{request_id} changed meanwhile", "look again, then retry"
             )
@@ -68,7 +62,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         """Move a request up (or down) the queue, ahead of fair share."""
         context = open_context(ctx)
         _get(context, request_id)
-        context.store.set_priority(request_id, priority, _operator(), utc_now())
+        context.store.set_priority(request_id, priority, operator(), utc_now())
         typer.echo(f"#{request_id} priority {priority}")
 
     app.add_typer(admin_app, name="admin")

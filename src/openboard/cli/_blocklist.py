@@ -1,11 +1,9 @@
-import getpass
-import os
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from openboard.cli._context import Context, utc_now
+from openboard.cli._context import Context, operator, utc_now
 from openboard.cli._output import friendly_errors, print_json
 from openboard.domain import parse_model_pattern
 
@@ -15,10 +13,6 @@ blocklist_app = typer.Typer(
 )
 
 Pattern = Annotated[str, typer.Argument(help="org/name, or org/* for a whole namespace")]
-
-
-def _operator() -> str:
-    return os.environ.get("OPENBOARD_USER") or getpass.getuser()
 
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
@@ -33,7 +27,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if not reason.strip():
             raise typer.BadParameter("give a reason; submitters see it", param_hint="--reason")
         entry = open_context(ctx).store.block(
-            parse_model_pattern(pattern), reason.strip(), _operator(), utc_now()
+            parse_model_pattern(pattern), reason.strip(), operator(), utc_now()
         )
         typer.echo(f"blocked {entry.pattern}: {entry.reason}")
 
@@ -42,7 +36,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     def remove(ctx: typer.Context, pattern: Pattern) -> None:
         """Accept submissions of a model or namespace again."""
         normalized = parse_model_pattern(pattern)
-        if not open_context(ctx).store.unblock(normalized, _operator(), utc_now()):
+        if not open_context(ctx).store.unblock(normalized, operator(), utc_now()):
             typer.echo(f"{normalized} is not on the blocklist", err=True)
             raise typer.Exit(1)
         typer.echo(f"unblocked {normalized}")

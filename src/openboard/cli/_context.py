@@ -1,9 +1,13 @@
 """Builds the real services from settings; every command goes through here."""
 
+import getpass
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from openboard.accounts import AccountService
 from openboard.config import Settings
 from openboard.domain import Precision
 from openboard.evaluation import get_suite
@@ -19,6 +23,11 @@ if TYPE_CHECKING:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def operator() -> str:
+    """Who runs an operator command, for the audit log: $OPENBOARD_USER or the login name."""
+    return os.environ.get("OPENBOARD_USER") or getpass.getuser()
 
 
 def build_policy(settings: Settings) -> ValidationPolicy:
@@ -63,6 +72,9 @@ class Context:
             suite=self.settings.suite,
         )
 
+    def accounts(self) -> AccountService:
+        return AccountService(self.store, utc_now)
+
     def worker(self, gpus: str | None = None) -> Worker:
         evaluation = SubprocessEvaluation(self.settings, gpus=gpus, clock=utc_now)
         return Worker(self.settings, self.store, evaluation, utc_now)
@@ -70,8 +82,9 @@ class Context:
     def web_app(self) -> "FastAPI":
         # Imported here: the web stack is only needed by the commands that serve it.
         from openboard.evaluation import all_suites
-        from openboard.web import create_app
+        from openboard.web import Limits, create_app
 
+        settings = self.settings
         return create_app(
             self.store,
             all_suites(self.settings.suites_dir),
@@ -79,4 +92,24 @@ class Context:
             default_suite=self.settings.suite,
             official=frozenset(self.settings.official_providers),
             artifacts=self.settings.artifacts_dir,
+            secret_key=self.secret_key(),
+            limits=Limits(
+                max_body_bytes=settings.max_body_kib * 1024,
+                api_per_minute=settings.api_requests_per_minute,
+                logins_per_minute=settings.login_attempts_per_minute,
+            ),
+            cookie_secure=settings.cookie_secure,
+            session_days=settings.session_days,
         )
+
+    def secret_key(self) -> str:
+        """The session-signing key: from the settings, or made once and kept in <home>/secret_key
+        (readable by its owner only) so that sign-ins survive a restart."""
+        if self.settings.secret_key is not None:
+            return self.settings.secret_key.get_secret_value()
+        path = self.settings.home / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as stream:
+                stream.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

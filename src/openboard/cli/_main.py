@@ -4,7 +4,17 @@ from typing import Annotated
 
 import typer
 
-from openboard.cli import _admin, _blocklist, _board, _datasets, _demo, _queue, _results, _submit
+from openboard.cli import (
+    _admin,
+    _blocklist,
+    _board,
+    _datasets,
+    _demo,
+    _queue,
+    _results,
+    _submit,
+    _users,
+)
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors
 from openboard.config import Settings, load_settings
@@ -93,6 +103,7 @@ _datasets.register(app, open_context)
 _results.register(app, open_context)
 _blocklist.register(app, open_context)
 _admin.register(app, open_context)
+_users.register(app, open_context)
 
 
 def main() -> None:

@@ -102,6 +102,25 @@ class Settings(BaseSettings):
         description='extra sbatch options, e.g. ["--account=lab", "--qos=high"]',
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs session cookies; default: a random key kept in <home>/secret_key",
+    )
+    cookie_secure: bool = Field(
+        default=False, description="send the session cookie over HTTPS only (set behind TLS)"
+    )
+    session_days: float = Field(default=14, description="how long a web login lasts")
+    max_body_kib: int = Field(default=64, description="largest request body the server reads")
+    api_requests_per_minute: int = Field(
+        default=120, description="API requests per token (or per address without one) per minute"
+    )
+    login_attempts_per_minute: int = Field(
+        default=10, description="sign-in attempts per address per minute"
+    )
+    eval_memory_gib: float = Field(
+        default=0, description="address-space limit of a CPU evaluation process (0: none)"
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         self.home = self.home.expanduser().resolve()

@@ -95,3 +95,10 @@ class FailureKind(StrEnum):
     WORKER_LOST = "worker lost"
     TIMEOUT = "timeout"
     CLUSTER = "cluster"  # the batch system ended the job (cancelled, node failure, ...)
+
+
+class Role(StrEnum):
+    """What an account may do: submit models, or also moderate and run the queue."""
+
+    SUBMITTER = "submitter"
+    ADMIN = "admin"

@@ -29,8 +29,10 @@ def transition(
     fields: dict[str, Any] | None = None,
     task_scores: list[TaskScore] | None = None,
     benchmark_scores: list[BenchmarkScore] | None = None,
+    audit_action: str | None = None,
 ) -> bool:
-    """Move `request` from its current status to `new`, with an event; False if another actor moved it first."""
+    """Move `request` from its current status to `new`, with an event (and an audit record for an
+    operator's action); False if another actor moved it first."""
     if new not in ALLOWED_TRANSITIONS[request.status]:
         raise IllegalTransitionError(
             f"request #{request.id} cannot go from {request.status} to {new}",
@@ -47,6 +49,7 @@ def transition(
         fields=dict(fields or {}),
         task_scores=list(task_scores or []),
         benchmark_scores=list(benchmark_scores or []),
+        audit_action=audit_action,
     )
     return store.apply_status_change(change)
 
@@ -134,6 +137,7 @@ def cancel(store: Store, request: EvalRequest, *, actor: str, at: datetime, reas
         at=at,
         message=reason,
         fields={"finished_time": at, "failure_reason": reason},
+        audit_action="request.cancel",
     )
 
 
@@ -142,6 +146,7 @@ def requeue(store: Store, request: EvalRequest, *, actor: str, at: datetime, rea
     return transition(
         store, request, Status.PENDING, actor=actor, at=at, message=reason,
         fields={"finished_time": None, "lease_expires_at": None, "worker": None},
+        audit_action="request.requeue",
     )  # fmt: skip
 
 

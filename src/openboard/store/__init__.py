@@ -1,5 +1,6 @@
 """The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
 
+from openboard.store._accounts import AccountStore, DuplicateUserError
 from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
 from openboard.store._errors import (
     AdmissionError,
@@ -9,21 +10,29 @@ from openboard.store._errors import (
     StoreError,
 )
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
+from openboard.store._moderation import ModerationStore
 from openboard.store._records import (
     Admission,
+    ApiToken,
+    AuditEntry,
     BlocklistEntry,
     EvalRequest,
     Event,
+    Flag,
     LeaderboardRow,
     NewRequest,
+    User,
 )
 from openboard.store._store import BoardResult, StatusChange, Store
 
 __all__ = [
     "HEAD_REVISION",
     "SORT_COLUMNS",
+    "AccountStore",
     "Admission",
     "AdmissionError",
+    "ApiToken",
+    "AuditEntry",
     "BlockedModelError",
     "BlocklistEntry",
     "BoardPoint",
@@ -31,14 +40,18 @@ __all__ = [
     "BoardResult",
     "BoardRow",
     "DuplicateRequestError",
+    "DuplicateUserError",
     "EvalRequest",
     "Event",
+    "Flag",
     "LeaderboardRow",
+    "ModerationStore",
     "NewRequest",
     "RateLimitError",
     "StatusChange",
     "Store",
     "StoreError",
+    "User",
     "current_revision",
     "migrate",
 ]

@@ -21,7 +21,7 @@ from sqlalchemy.sql.expression import nulls_last
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
-from openboard.store._tables import benchmark_scores, requests
+from openboard.store._tables import benchmark_scores, flags, requests
 from openboard.store._time import as_utc
 
 SORT_COLUMNS = ("average", "model", "params", "submitted", "precision", "type")
@@ -40,6 +40,7 @@ class BoardQuery:
     params_max_b: float | None = None
     hide_merged: bool = False
     hide_moe: bool = False
+    hide_flagged: bool = True  # flagged by a moderator: off the board unless asked for
     official_only: bool = False
     official: frozenset[str] = frozenset()  # namespaces of official providers
     sort: str = "average"  # a SORT_COLUMNS name or a benchmark name
@@ -81,7 +82,7 @@ def _matches(group: SearchGroup, dialect: str) -> ColumnElement[bool]:
 
 def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
     r = requests.c
-    where: list[ColumnElement[bool]] = [r.status == Status.FINISHED.value]
+    where: list[ColumnElement[bool]] = [r.status == Status.FINISHED.value, r.hidden == false()]
     if query.suite is not None:
         where.append(r.suite == query.suite)
     if query.types:
@@ -96,6 +97,8 @@ def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(r.merged == false())
     if query.hide_moe:
         where.append(r.moe == false())
+    if query.hide_flagged:
+        where.append(r.model.not_in(select(flags.c.model)))
     if query.official_only:
         where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
     if query.search:

@@ -7,6 +7,7 @@ from openboard.domain import (
     ModelType,
     PinKind,
     Precision,
+    Role,
     Status,
     TaskScore,
     WeightType,
@@ -98,6 +99,7 @@ class EvalRequest:
     lease_expires_at: datetime | None = None
     heartbeat_at: datetime | None = None
     priority: int = 0
+    hidden: bool = False
 
     @property
     def namespace(self) -> str:
@@ -120,3 +122,52 @@ class LeaderboardRow:
     request: EvalRequest
     scores: dict[str, BenchmarkScore] = field(default_factory=dict)
     tasks: list[TaskScore] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    has_password: bool
+    external_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A token's public face; the secret itself is never stored, only its hash."""
+
+    id: int
+    user: str
+    prefix: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    model: str
+    reason: str
+    link: str | None
+    flagged_by: str
+    flagged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One moderator's or operator's action: who, when, what, on what, and why."""
+
+    actor: str
+    action: str
+    target: str
+    reason: str
+    at: datetime
+    details: dict[str, object] = field(default_factory=dict)
+    id: int | None = None  # set once stored

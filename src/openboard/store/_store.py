@@ -32,6 +32,8 @@ from openboard.domain import (
     TaskScore,
     WeightType,
 )
+from openboard.store._accounts import AccountStore
+from openboard.store._audit import record
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
 from openboard.store._engine import create_store_engine
 from openboard.store._errors import (
@@ -41,8 +43,10 @@ from openboard.store._errors import (
     RateLimitError,
 )
 from openboard.store._migrate import migrate
+from openboard.store._moderation import ModerationStore
 from openboard.store._records import (
     Admission,
+    AuditEntry,
     BlocklistEntry,
     EvalRequest,
     Event,
@@ -74,6 +78,7 @@ class StatusChange:
     fields: dict[str, Any] = field(default_factory=dict)
     task_scores: list[TaskScore] = field(default_factory=list)
     benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
+    audit_action: str | None = None  # set for an operator's move (cancel, requeue): audited
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,14 @@ class Store:
     @classmethod
     def open(cls, url: str) -> "Store":
         return cls(create_store_engine(url))
+
+    @property
+    def accounts(self) -> AccountStore:
+        return AccountStore(self.engine)
+
+    @property
+    def moderation(self) -> ModerationStore:
+        return ModerationStore(self.engine)
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -187,9 +200,10 @@ class Store:
                     message=f"{pattern}: {reason}",
                 )
             )
+            record(conn, AuditEntry(actor, "blocklist.add", f"pattern {pattern}", reason, at))
         return BlocklistEntry(pattern=pattern, reason=reason, added_by=actor, added_at=at)
 
-    def unblock(self, pattern: str, actor: str, at: datetime) -> bool:
+    def unblock(self, pattern: str, actor: str, at: datetime, reason: str = "") -> bool:
         with self.engine.begin() as conn:
             removed = conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern)).rowcount
             if removed:
@@ -198,6 +212,8 @@ class Store:
                         request_id=None, at=at, actor=actor, kind="unblocked", message=pattern
                     )
                 )
+                record(conn, AuditEntry(actor, "blocklist.remove", f"pattern {pattern}", reason,
+                                        at))  # fmt: skip
         return bool(removed)
 
     def blocklist(self) -> list[BlocklistEntry]:
@@ -371,7 +387,9 @@ class Store:
         with self.engine.connect() as conn:
             return [float(row[0]) for row in conn.execute(query)]
 
-    def set_priority(self, request_id: int, priority: int, actor: str, at: datetime) -> bool:
+    def set_priority(
+        self, request_id: int, priority: int, actor: str, at: datetime, reason: str = ""
+    ) -> bool:
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(requests).where(requests.c.id == request_id).values(priority=priority)
@@ -386,6 +404,8 @@ class Store:
                         message=f"priority set to {priority}",
                     )
                 )
+                record(conn, AuditEntry(actor, "request.priority", f"request {request_id}",
+                                        reason, at, {"priority": priority}))  # fmt: skip
         return bool(changed)
 
     def apply_status_change(self, change: StatusChange) -> bool:
@@ -432,6 +452,12 @@ class Store:
                     message=change.message,
                 )
             )
+            if change.audit_action is not None:
+                record(conn, AuditEntry(
+                    change.actor, change.audit_action, f"request {change.request_id}",
+                    change.message, change.at,
+                    {"from": change.expected.value, "to": change.new.value},
+                ))  # fmt: skip
         return True
 
     def set_progress(self, request_id: int, attempt: int, done: int, total: int) -> None:
@@ -492,7 +518,7 @@ class Store:
             if pinned:
                 pin_query = replace(
                     query, search=(), types=frozenset(), precisions=frozenset(),
-                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False,
+                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False,
                     official_only=False, offset=0, limit=100,
                 )  # fmt: skip
                 pinned_rows, _ = board_page(conn, pin_query, models=pinned)
@@ -648,6 +674,7 @@ def _request(row: RowMapping) -> EvalRequest:
         merged=bool(row["merged"]),
         moe=bool(row["moe"]),
         priority=row["priority"],
+        hidden=bool(row["hidden"]),
         **optional_time,
     )
 

@@ -61,6 +61,7 @@ requests = Table(
     Column("lease_expires_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("priority", Integer, nullable=False, default=0),
+    Column("hidden", Boolean, nullable=False, default=False),  # by a moderator: off the board
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),
@@ -129,4 +130,59 @@ benchmark_scores = Table(
     Column("raw", Float, nullable=False),
     Column("normalized", Float, nullable=False),
     Index("ix_benchmark_scores_benchmark_normalized", "benchmark", "normalized"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255)),  # argon2; None: signs in only through OpenID Connect
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("external_id", String(255), unique=True),  # issuer + subject of an OpenID Connect login
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256: the token is random
+    Column("prefix", String(16), nullable=False),  # shown in listings to tell tokens apart
+    Column("label", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+flags = Table(
+    "flags",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("link", String(500)),
+    Column("flagged_by", String(200), nullable=False),
+    Column("flagged_at", DateTime(timezone=True), nullable=False),
+)
+
+official_providers = Table(
+    "official_providers",
+    metadata,
+    Column("namespace", String(100), primary_key=True),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# Append-only: triggers (migration 0009) refuse UPDATE and DELETE.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(300), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=False),
 )

@@ -60,7 +60,10 @@ class SubmissionService:
         return SubmissionOutcome(verdict=verdict, request=queued)
 
     def _admission(self, new: NewRequest) -> Admission | None:
-        if self._policy.is_official(new.namespace):
+        official = new.namespace.lower() in {
+            n.lower() for n in self._store.moderation.official_namespaces()
+        }
+        if official or self._policy.is_official(new.namespace):
             return None
         days = self._policy.rate_limit_days
         return Admission(

@@ -1,4 +1,6 @@
+import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -7,13 +9,18 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 
 from openboard import __version__
+from openboard.accounts import AccountService
 from openboard.domain import ModelType, Precision
 from openboard.evaluation import Suite
+from openboard.moderation import ModerationService
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.web._about import about_payload
+from openboard.web._admin import admin_router
+from openboard.web._auth import Auth, auth_router, csrf_token
 from openboard.web._board import (
     OPTIONAL_COLUMNS,
     SIZE_PRESETS,
@@ -21,17 +28,20 @@ from openboard.web._board import (
     BoardView,
     all_rows,
     board_payload,
+    official_namespaces,
     parse_view,
 )
 from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
 from openboard.web._model import NotFoundError, model_payload, samples_payload
 from openboard.web._plots import MAX_COMPARED, compare_payload, plots_payload
+from openboard.web._security import Limits, SecurityMiddleware
 from openboard.web._submissions import submissions_router
 from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_payload
 
 _HERE = Path(__file__).parent
+DEFAULT_LIMITS = Limits(max_body_bytes=64 * 1024, api_per_minute=120, logins_per_minute=10)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -42,12 +52,25 @@ def create_app(
     default_suite: str = "starter",
     official: frozenset[str] = frozenset(),
     artifacts: Path | None = None,
+    secret_key: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    cookie_secure: bool = False,
+    session_days: float = 14,
 ) -> FastAPI:
-    """The ASGI app. It reads the store and, given `submissions`, takes submissions; evaluations
-    run in workers."""
+    """The ASGI app. It reads the store and, given `submissions`, takes submissions from signed-in
+    users; evaluations run in workers. Without `secret_key`, sessions last as long as the process."""
     app = FastAPI(title="openboard", version=__version__)
+    auth = Auth(AccountService(store, lambda: datetime.now(UTC)))
+    moderation = ModerationService(store, lambda: datetime.now(UTC))
+    # Added last runs first: the security layer sees every request, sessions are inside it.
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
+        session_cookie="openboard_session", max_age=int(session_days * 86400),
+        same_site="lax", https_only=cookie_secure,
+    )  # fmt: skip
+    app.add_middleware(SecurityMiddleware, limits=limits)
     if submissions is not None:
-        app.include_router(submissions_router(submissions))
+        app.include_router(submissions_router(submissions, auth))
     templates = Jinja2Templates(directory=_HERE / "templates")  # autoescapes every variable
     templates.env.globals.update(link=link, toggle=toggle)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
@@ -55,22 +78,28 @@ def create_app(
     def page(
         request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        common = {"version": __version__, "current_user": auth.user(request),
+                  "csrf": csrf_token(request)}  # fmt: skip
         return templates.TemplateResponse(
-            request, template, {"version": __version__, **context}, status_code=status_code
+            request, template, {**common, **context}, status_code=status_code
         )
 
-    app.include_router(submit_form_router(submissions, page))
+    app.include_router(auth_router(auth, page))
+    app.include_router(submit_form_router(submissions, auth, page))
+    app.include_router(admin_router(store, moderation, auth, page))
 
     def view_of(request: Request) -> BoardView:
         try:
-            return parse_view(request.query_params, suites, default_suite, official)
+            return parse_view(
+                request.query_params, suites, default_suite, official_namespaces(store, official)
+            )
         except BadViewError as exc:
             raise HTTPException(status_code=400, detail=f"{exc.message} ({exc.hint})") from exc
 
     @app.get("/", response_model=None)
     def leaderboard_page(request: Request) -> HTMLResponse | JSONResponse:
         view = view_of(request)
-        board = board_payload(store, view, official)
+        board = board_payload(store, view, view.query.official)
         if request.query_params.get("format") == "json":
             return JSONResponse(board)
         return page(
@@ -81,12 +110,13 @@ def create_app(
 
     @app.get("/api/leaderboard")
     def leaderboard_api(request: Request) -> dict[str, Any]:
-        return board_payload(store, view_of(request), official)
+        view = view_of(request)
+        return board_payload(store, view, view.query.official)
 
     @app.get("/leaderboard.csv")
     def leaderboard_csv(request: Request) -> Response:
         view = view_of(request)
-        records = contents_records(all_rows(store, view, official), view.suite)
+        records = contents_records(all_rows(store, view, view.query.official), view.suite)
         return Response(
             to_csv(records, view.suite), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.csv"'},
@@ -95,7 +125,7 @@ def create_app(
     @app.get("/leaderboard.parquet")
     def leaderboard_parquet(request: Request) -> Response:
         view = view_of(request)
-        records = contents_records(all_rows(store, view, official), view.suite)
+        records = contents_records(all_rows(store, view, view.query.official), view.suite)
         return Response(
             to_parquet(records, view.suite), media_type="application/vnd.apache.parquet",
             headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.parquet"'},

@@ -14,7 +14,7 @@ from openboard.domain import (
     parse_search,
 )
 from openboard.evaluation import Suite
-from openboard.store import SORT_COLUMNS, BoardQuery, EvalRequest, Store
+from openboard.store import SORT_COLUMNS, BoardQuery, EvalRequest, Flag, Store
 from openboard.store import BoardRow as StoredRow
 
 # The public site's parameter presets, billions of parameters.
@@ -26,7 +26,7 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "precision": "Precision", "merged": "Merged", "moe": "MoE", "license": "License",
     "params": "#Params (B)", "sha": "Model sha", "submitted": "Submission date",
     "chat_template": "Chat template", "official": "Official provider", "base_model": "Base model",
-    "co2": "CO₂ cost (kg)",
+    "co2": "CO₂ cost (kg)", "flagged": "Flagged",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
 _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
@@ -90,6 +90,8 @@ def parse_view(
         params.getlist("precision"), tuple(p.value for p in Precision), "precision"
     )
     hide = _one_of(params.getlist("hide"), ("merged", "moe"), "hide option")
+    flagged = params.get("flagged", "hide")
+    _one_of([flagged], ("hide", "show"), "flagged option")
     size = params.get("size", "")
     low, high = SIZE_PRESETS.get(size, (None, None))
     if size and size not in SIZE_PRESETS:
@@ -115,6 +117,7 @@ def parse_view(
         params_max_b=_number(params, "params_max", high),
         hide_merged="merged" in hide,
         hide_moe="moe" in hide,
+        hide_flagged=flagged == "hide",
         official_only=params.get("official") == "1",
         official=official,
         sort=sort,
@@ -131,7 +134,8 @@ def parse_view(
 
 
 def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | None,
-         official: frozenset[str]) -> dict[str, Any]:  # fmt: skip
+         official: frozenset[str], flags: Mapping[str, Flag]) -> dict[str, Any]:  # fmt: skip
+    flag = flags.get(request.model)
     kind = "raw" if view.query.raw else "normalized"
     return {
         "rank": rank,
@@ -158,11 +162,19 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "base_model": request.base_model,
         "co2": request.co2_kg,
         "pinned": request.model in view.pinned,
+        "flagged": flag.reason if flag else None,
+        "flag_link": flag.link if flag else None,
     }
+
+
+def official_namespaces(store: Store, configured: frozenset[str]) -> frozenset[str]:
+    """The settings' official providers and those moderators added."""
+    return configured | store.moderation.official_namespaces()
 
 
 def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> dict[str, Any]:
     result = store.board(view.query, view.pinned)
+    flags = store.moderation.flags_of([r.model for r, _ in [*result.pinned, *result.rows]])
     start = view.query.offset
     return {
         "schema_version": 2,
@@ -180,9 +192,10 @@ def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> di
         "page": view.page,
         "pages": max(1, -(-result.total // view.per_page)),
         "per_page": view.per_page,
-        "pinned": [_row(r, s, view, None, official) for r, s in result.pinned],
+        "pinned": [_row(r, s, view, None, official, flags) for r, s in result.pinned],
         "rows": [
-            _row(r, s, view, start + n, official) for n, (r, s) in enumerate(result.rows, start=1)
+            _row(r, s, view, start + n, official, flags)
+            for n, (r, s) in enumerate(result.rows, start=1)
         ],
     }
 
@@ -194,7 +207,8 @@ def all_rows(store: Store, view: BoardView, official: frozenset[str]) -> list[di
     while True:
         page_view = replace(view, query=replace(view.query, offset=offset, limit=1000), pinned=())
         result = store.board(page_view.query)
-        rows += [_row(r, s, page_view, offset + n, official)
+        flags = store.moderation.flags_of([r.model for r, _ in result.rows])
+        rows += [_row(r, s, page_view, offset + n, official, flags)
                  for n, (r, s) in enumerate(result.rows, start=1)]  # fmt: skip
         offset += 1000
         if offset >= result.total:

@@ -9,14 +9,16 @@ from starlette.concurrency import run_in_threadpool  # validation reads files: o
 
 from openboard.domain import Finding, Severity, SubmissionRequest, Verdict
 from openboard.submission import SubmissionService, parse_submission
+from openboard.web._auth import Auth
 
 
-def submissions_router(service: SubmissionService) -> APIRouter:
+def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
     router = APIRouter()
 
     @router.post("/api/validate")
     async def validate_api(request: Request) -> JSONResponse:
-        parsed = await _parse(request)
+        user = auth.require(request)
+        parsed = await _parse(request, user.name)
         if isinstance(parsed, Verdict):
             return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
         verdict = await run_in_threadpool(service.check, parsed)
@@ -24,7 +26,8 @@ def submissions_router(service: SubmissionService) -> APIRouter:
 
     @router.post("/api/submissions")
     async def submit_api(request: Request) -> JSONResponse:
-        parsed = await _parse(request)
+        user = auth.require(request)
+        parsed = await _parse(request, user.name)
         if isinstance(parsed, Verdict):
             return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
         outcome = await run_in_threadpool(service.submit, parsed)
@@ -41,15 +44,15 @@ def submissions_router(service: SubmissionService) -> APIRouter:
     return router
 
 
-async def _parse(request: Request) -> SubmissionRequest | Verdict:
-    """The body as a request. Until accounts exist (see the accounts issue) `sender` comes from the body."""
+async def _parse(request: Request, sender: str) -> SubmissionRequest | Verdict:
+    """The body as a request, submitted by the signed-in user (a `sender` in the body is ignored)."""
     try:
         body = json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _refusal(f"the body is not JSON: {exc}")
     if not isinstance(body, dict):
         return _refusal("the body is not a JSON object")
-    return parse_submission(body)
+    return parse_submission({**body, "sender": sender})
 
 
 def _refusal(message: str) -> Verdict:
@@ -57,6 +60,6 @@ def _refusal(message: str) -> Verdict:
         check="request",
         severity=Severity.ERROR,
         message=message,
-        hint='send {"model": "org/name", "model_type": "pretrained", "sender": "you", ...}',
+        hint='send {"model": "org/name", "model_type": "pretrained", ...}',
     )
     return Verdict(model="", findings=[finding])

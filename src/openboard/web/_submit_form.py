@@ -6,17 +6,17 @@ verdict's findings are shown next to the field they are about.
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool  # validation reads files: off the event loop
 
 from openboard.domain import ModelType, Precision, Severity, Verdict, WeightType
 from openboard.submission import SubmissionService, parse_submission
+from openboard.web._auth import CSRF_FIELD, Auth, check_csrf, form_fields, login_redirect
 
 FORM_FIELDS = ("model", "revision", "precision", "weight_type", "base_model", "model_type",
-               "use_chat_template", "sender")  # fmt: skip
+               "use_chat_template")  # fmt: skip
 MAX_FORM_BYTES = 16 * 1024
 # Which field of the form each check is about; the others are shown above the form.
 _CHECK_FIELD = {
@@ -26,7 +26,6 @@ _CHECK_FIELD = {
     "duplicate": "model", "rate_limit": "model", "size": "precision", "precision": "precision",
     "weight_type": "weight_type", "adapter": "weight_type", "delta": "weight_type",
     "base_model": "base_model", "model_type": "model_type", "chat_template": "use_chat_template",
-    "sender": "sender",
 }  # fmt: skip
 
 Page = Callable[..., HTMLResponse]
@@ -44,21 +43,26 @@ def _by_field(verdict: Verdict) -> dict[str, list[dict[str, str]]]:
     return fields
 
 
-def submit_form_router(service: SubmissionService | None, page: Page) -> APIRouter:
+def submit_form_router(service: SubmissionService | None, auth: Auth, page: Page) -> APIRouter:
     router = APIRouter()
     choices: dict[str, Any] = {
         "precisions": list(Precision), "weight_types": list(WeightType),
         "model_types": list(ModelType), "accepting": service is not None,
     }  # fmt: skip
 
-    @router.get("/submit", response_class=HTMLResponse)
-    def submit_page(request: Request) -> HTMLResponse:
+    @router.get("/submit", response_model=None)
+    def submit_page(request: Request) -> Response:
+        if auth.user(request) is None:
+            return login_redirect(request)
         values = {"revision": "main", "precision": Precision.BFLOAT16.value,
                   "weight_type": WeightType.ORIGINAL.value}  # fmt: skip
         return page(request, "submit.html", values=values, outcome=None, **choices)
 
-    @router.post("/submit", response_class=HTMLResponse)
-    async def submit_post(request: Request) -> HTMLResponse:
+    @router.post("/submit", response_model=None)
+    async def submit_post(request: Request) -> Response:
+        user = auth.user(request)
+        if user is None:
+            return login_redirect(request)
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
             return page(request, "submit.html", values={}, status_code=413, outcome={
@@ -67,9 +71,11 @@ def submit_form_router(service: SubmissionService | None, page: Page) -> APIRout
                                  "message": f"the form is over {MAX_FORM_BYTES} bytes",
                                  "hint": "send shorter values"}]},
             }, **choices)  # fmt: skip
-        pairs = dict(parse_qsl(body.decode("utf-8", errors="replace")))
+        pairs = form_fields(body)
+        check_csrf(request, pairs.get(CSRF_FIELD, ""))
         values = {k: pairs.get(k, "").strip() for k in FORM_FIELDS}
         fields: dict[str, Any] = {k: v for k, v in values.items() if v}
+        fields["sender"] = user.name
         fields["use_chat_template"] = values["use_chat_template"] == "on"
         checked_only = pairs.get("action") != "submit"
         parsed = parse_submission(fields)

@@ -1,5 +1,6 @@
 """The real evaluation: lm-eval in a child process that the worker watches, and stops when told."""
 
+import contextlib
 import json
 import os
 import signal
@@ -109,8 +110,6 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.1)
     # Also when the child left in time: processes it forked (same group) may outlive it.
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone: nothing to stop
         os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # the whole group is gone: nothing left to stop
     child.wait()

@@ -1,0 +1,105 @@
+"""Accounts: creating users, checking passwords and tokens, issuing and revoking tokens."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from openboard.accounts._tokens import display_prefix, new_token, token_hash
+from openboard.domain import OpenboardError, Role
+from openboard.store import ApiToken, Store, User
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; a cap keeps a huge body from costing CPU
+
+
+class AccountError(OpenboardError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    secret: str  # shown once, never stored
+    token: ApiToken
+
+
+class AccountService:
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self._accounts = store.accounts
+        self._clock = clock
+        self._hasher = PasswordHasher()
+        # Checked when the user does not exist, so that a wrong name costs as long as a wrong
+        # password and timing does not tell which names exist.
+        self._dummy = self._hasher.hash("not a password of anyone")
+
+    def add_user(self, name: str, password: str | None, role: Role, actor: str) -> User:
+        if not _NAME.match(name):
+            raise AccountError(
+                f"{name!r} is not a valid user name",
+                "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            )
+        hashed = self._hash(password) if password is not None else None
+        return self._accounts.add_user(name, hashed, role, actor, self._clock())
+
+    def set_password(self, name: str, password: str, actor: str) -> None:
+        if not self._accounts.set_password_hash(name, self._hash(password), actor, self._clock()):
+            raise AccountError(f"there is no user {name!r}", "see `openboard users list`")
+
+    def _hash(self, password: str) -> str:
+        if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+            raise AccountError(
+                f"a password must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters",
+                "choose a longer passphrase",
+            )
+        return self._hasher.hash(password)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        if len(password) > MAX_PASSWORD_CHARS:
+            return None
+        stored = self._accounts.password_hash(name) if _NAME.match(name) else None
+        try:
+            self._hasher.verify(stored or self._dummy, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if stored is None:
+            return None
+        if self._hasher.check_needs_rehash(stored):  # parameters raised since it was hashed
+            self._accounts.set_password_hash(name, self._hasher.hash(password), name, self._clock())
+        return self._accounts.user(name)
+
+    def issue_token(self, user: str, label: str, actor: str) -> IssuedToken:
+        if self._accounts.user(user) is None:
+            raise AccountError(f"there is no user {user!r}", "add it with `openboard users add`")
+        secret = new_token()
+        stored = self._accounts.add_token(
+            user, token_hash(secret), display_prefix(secret), label[:100], actor, self._clock()
+        )
+        return IssuedToken(secret=secret, token=stored)
+
+    def user_for_token(self, secret: str) -> User | None:
+        if len(secret) > 200:
+            return None
+        return self._accounts.user_for_token(token_hash(secret), self._clock())
+
+    def revoke_token(self, token_id: int, actor: str, reason: str) -> None:
+        if not self._accounts.revoke_token(token_id, actor, self._clock(), reason):
+            raise AccountError(
+                f"there is no live token #{token_id}", "see `openboard users tokens`"
+            )
+
+    def set_role(self, name: str, role: Role, actor: str, reason: str) -> None:
+        if not self._accounts.set_role(name, role, actor, self._clock(), reason):
+            raise AccountError(f"there is no user {name!r}", "see `openboard users list`")
+
+    def users(self) -> list[User]:
+        return self._accounts.users()
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        return self._accounts.tokens(user)
+
+    def user(self, name: str) -> User | None:
+        return self._accounts.user(name)

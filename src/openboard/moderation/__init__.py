@@ -1,0 +1,6 @@
+"""Moderators' actions (flags, hidden and deleted results, model types, the queue, the blocklist,
+official providers), checked and audited; the web, the API and the CLI all call this."""
+
+from openboard.moderation._service import Action, ModerationError, ModerationService
+
+__all__ = ["Action", "ModerationError", "ModerationService"]

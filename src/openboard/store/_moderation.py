@@ -1,0 +1,138 @@
+"""Moderators' actions on models and results; each one writes its audit record in its own
+transaction, so an action and its record stand or fall together."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from openboard.domain import ModelType
+from openboard.store._audit import entries, record
+from openboard.store._records import AuditEntry, Flag
+from openboard.store._tables import flags, official_providers, requests
+from openboard.store._time import as_utc
+
+
+def _flag(row: Any) -> Flag:
+    return Flag(
+        model=row["model"], reason=row["reason"], link=row["link"],
+        flagged_by=row["flagged_by"], flagged_at=as_utc(row["flagged_at"]),
+    )  # fmt: skip
+
+
+class ModerationStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def flag(self, model: str, reason: str, link: str | None, actor: str, at: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(flags).where(flags.c.model == model))
+            conn.execute(
+                insert(flags).values(
+                    model=model, reason=reason, link=link, flagged_by=actor, flagged_at=at
+                )
+            )
+            record(conn, AuditEntry(actor, "model.flag", f"model {model}", reason, at,
+                                    {"link": link}))  # fmt: skip
+
+    def unflag(self, model: str, actor: str, at: datetime, reason: str) -> bool:
+        with self._engine.begin() as conn:
+            removed = conn.execute(delete(flags).where(flags.c.model == model)).rowcount
+            if removed:
+                record(conn, AuditEntry(actor, "model.unflag", f"model {model}", reason, at))
+        return bool(removed)
+
+    def flags(self) -> list[Flag]:
+        with self._engine.connect() as conn:
+            return [
+                _flag(r) for r in conn.execute(select(flags).order_by(flags.c.model)).mappings()
+            ]
+
+    def flags_of(self, models: list[str]) -> dict[str, Flag]:
+        if not models:
+            return {}
+        query = select(flags).where(flags.c.model.in_(models))
+        with self._engine.connect() as conn:
+            return {r["model"]: _flag(r) for r in conn.execute(query).mappings()}
+
+    def set_hidden(
+        self, request_id: int, hidden: bool, actor: str, at: datetime, reason: str
+    ) -> bool:
+        with self._engine.begin() as conn:
+            changed = conn.execute(
+                update(requests).where(requests.c.id == request_id).values(hidden=hidden)
+            ).rowcount
+            if changed:
+                action = "result.hide" if hidden else "result.unhide"
+                record(conn, AuditEntry(actor, action, f"request {request_id}", reason, at))
+        return bool(changed)
+
+    def delete_request(self, request_id: int, actor: str, at: datetime, reason: str) -> bool:
+        """Remove a request with its scores; the audit record keeps what it was."""
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(requests.c.model, requests.c.revision, requests.c.precision,
+                       requests.c.status, requests.c.average, requests.c.sender)
+                .where(requests.c.id == request_id)
+            ).mappings().first()  # fmt: skip
+            if row is None:
+                return False
+            conn.execute(delete(requests).where(requests.c.id == request_id))
+            record(conn, AuditEntry(actor, "result.delete", f"request {request_id}", reason, at,
+                                    dict(row)))  # fmt: skip
+        return True
+
+    def set_model_type(
+        self, request_id: int, model_type: ModelType, actor: str, at: datetime, reason: str
+    ) -> bool:
+        with self._engine.begin() as conn:
+            before = conn.execute(
+                select(requests.c.model_type).where(requests.c.id == request_id)
+            ).scalar_one_or_none()
+            if before is None:
+                return False
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == request_id)
+                .values(model_type=model_type.value)
+            )
+            record(conn, AuditEntry(actor, "request.model_type", f"request {request_id}", reason,
+                                    at, {"from": before, "to": model_type.value}))  # fmt: skip
+        return True
+
+    def add_official(self, namespace: str, actor: str, at: datetime, reason: str) -> bool:
+        with self._engine.begin() as conn:
+            exists = conn.execute(
+                select(official_providers.c.namespace).where(
+                    official_providers.c.namespace == namespace
+                )
+            ).first()
+            if exists:
+                return False
+            conn.execute(
+                insert(official_providers).values(namespace=namespace, added_by=actor, added_at=at)
+            )
+            record(conn, AuditEntry(actor, "official.add", f"namespace {namespace}", reason, at))
+        return True
+
+    def remove_official(self, namespace: str, actor: str, at: datetime, reason: str) -> bool:
+        with self._engine.begin() as conn:
+            removed = conn.execute(
+                delete(official_providers).where(official_providers.c.namespace == namespace)
+            ).rowcount
+            if removed:
+                record(conn, AuditEntry(actor, "official.remove", f"namespace {namespace}",
+                                        reason, at))  # fmt: skip
+        return bool(removed)
+
+    def official_namespaces(self) -> frozenset[str]:
+        with self._engine.connect() as conn:
+            return frozenset(
+                str(r[0]) for r in conn.execute(select(official_providers.c.namespace))
+            )
+
+    def audit_log(
+        self, offset: int = 0, limit: int = 100, target: str | None = None
+    ) -> list[AuditEntry]:
+        with self._engine.connect() as conn:
+            return entries(conn, offset, limit, target)

@@ -1,0 +1,164 @@
+"""Who is asking: a session cookie (web) or a bearer token (API, CLI); CSRF tokens for forms.
+
+The session cookie is signed (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax) and holds
+only the user name and the CSRF token; the role is read from the database on every request, so a
+demotion takes effect at once. Requests with a bearer token carry no ambient authority and need
+no CSRF token; requests with a session cookie need one on every change.
+"""
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool  # argon2 is slow on purpose
+
+from openboard.accounts import AccountService
+from openboard.domain import OpenboardError, Role
+from openboard.store import User
+
+Page = Callable[..., HTMLResponse]
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class Auth:
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+
+    def user(self, request: Request) -> User | None:
+        """The signed-in user; a bearer token that is unknown or revoked is refused outright."""
+        header = request.headers.get("authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            user = (
+                self.accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+            )
+            if user is None:
+                raise HTTPException(
+                    status_code=401,
+                    detail="the API token is unknown or revoked: ask an admin for a new one "
+                    "(openboard users token NAME) and send 'Authorization: Bearer <token>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            return user
+        name = request.session.get("user")
+        return self.accounts.user(name) if isinstance(name, str) else None
+
+    def require(self, request: Request, role: Role = Role.SUBMITTER) -> User:
+        """For the JSON API: 401 without a user, 403 without the role, 403 without CSRF (cookies)."""
+        user = self.user(request)
+        if user is None:
+            raise HTTPException(
+                status_code=401,
+                detail="sign in at /login, or send an API token as 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if role is Role.ADMIN and user.role is not Role.ADMIN:
+            raise HTTPException(status_code=403, detail=f"{user.name} is not an admin")
+        if "authorization" not in request.headers and request.method not in ("GET", "HEAD"):
+            check_csrf(request, request.headers.get(CSRF_HEADER, ""))
+        return user
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not secrets.compare_digest(expected, submitted):
+        raise HTTPException(
+            status_code=403,
+            detail="the form's CSRF token is missing or stale: reload the page and try again",
+        )
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: an open redirect would lend openboard's name to phishing."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
+
+
+def auth_router(auth: Auth, page: Page) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        return page(request, "login.html", next=safe_next(next), error=None)
+
+    @router.post("/login", response_model=None)
+    async def login(request: Request) -> Response:
+        fields = form_fields(await request.body())
+        check_csrf(request, fields.get(CSRF_FIELD, ""))
+        user = await run_in_threadpool(
+            auth.accounts.authenticate, fields.get("name", ""), fields.get("password", "")
+        )
+        target = safe_next(fields.get("next", "/"))
+        if user is None:
+            return page(request, "login.html", next=target, status_code=401,
+                        error="wrong user name or password")  # fmt: skip
+        request.session.clear()  # a fresh session (and CSRF token) at every sign-in
+        request.session["user"] = user.name
+        return RedirectResponse(target, status_code=303)
+
+    @router.post("/logout")
+    async def logout(request: Request) -> RedirectResponse:
+        check_csrf(request, form_fields(await request.body()).get(CSRF_FIELD, ""))
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
+
+    @router.get("/account", response_model=None)
+    def account_page(request: Request) -> Response:
+        user = auth.user(request)
+        if user is None:
+            return login_redirect(request)
+        return page(request, "account.html", account=user,
+                    tokens=auth.accounts.tokens(user.name), issued=None)  # fmt: skip
+
+    @router.post("/account/tokens", response_model=None)
+    async def account_tokens(request: Request) -> Response:
+        user = auth.user(request)
+        if user is None:
+            return login_redirect(request)
+        fields = form_fields(await request.body())
+        check_csrf(request, fields.get(CSRF_FIELD, ""))
+        issued: Any = None
+        if fields.get("action") == "revoke":
+            owned = {t.id for t in auth.accounts.tokens(user.name)}
+            token_id = int(fields.get("token_id", "0") or 0)
+            if token_id not in owned:
+                raise HTTPException(status_code=404, detail=f"you have no token #{token_id}")
+            try:
+                auth.accounts.revoke_token(token_id, user.name, "revoked by its owner")
+            except OpenboardError as exc:
+                raise HTTPException(status_code=409, detail=exc.message) from exc
+        else:
+            issued = auth.accounts.issue_token(
+                user.name, fields.get("label", "").strip() or "web", user.name
+            )
+        return page(request, "account.html", account=user,
+                    tokens=auth.accounts.tokens(user.name), issued=issued)  # fmt: skip
+
+    @router.get("/api/me")
+    def me(request: Request) -> dict[str, Any]:
+        user = auth.require(request)
+        return {"name": user.name, "role": user.role.value}
+
+    return router
