@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -71,13 +71,19 @@ class AccountService:
             self._accounts.set_password_hash(name, self._hasher.hash(password), name, self._clock())
         return self._accounts.user(name)
 
-    def issue_token(self, user: str, label: str, actor: str) -> IssuedToken:
+    def issue_token(
+        self, user: str, label: str, actor: str, days: float | None = None
+    ) -> IssuedToken:
         if self._accounts.user(user) is None:
             raise AccountError(f"there is no user {user!r}", "add it with `openboard users add`")
+        if days is not None and days <= 0:
+            raise AccountError("a token must live more than 0 days", "give --days > 0, or none")
+        now = self._clock()
         secret = new_token()
         stored = self._accounts.add_token(
-            user, token_hash(secret), display_prefix(secret), label[:100], actor, self._clock()
-        )
+            user, token_hash(secret), display_prefix(secret), label[:100], actor, now,
+            now + timedelta(days=days) if days is not None else None,
+        )  # fmt: skip
         return IssuedToken(secret=secret, token=stored)
 
     def user_for_token(self, secret: str) -> User | None:

@@ -71,9 +71,12 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         ctx: typer.Context,
         name: Name,
         label: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+        days: Annotated[
+            float | None, typer.Option(help="expires after this many days (default: never)")
+        ] = None,
     ) -> None:
         """Issue an API token for a user. It is printed once: store it now."""
-        issued = open_context(ctx).accounts().issue_token(name, label, operator())
+        issued = open_context(ctx).accounts().issue_token(name, label, operator(), days)
         typer.echo(issued.secret)
         typer.echo(
             f"token #{issued.token.id} ({issued.token.prefix}…) for {name}: shown once, "
@@ -86,7 +89,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     def tokens(ctx: typer.Context, name: Annotated[str | None, typer.Argument()] = None) -> None:
         """API tokens (their prefixes, never the secrets), live and revoked."""
         for t in open_context(ctx).accounts().tokens(name):
-            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else (
+                f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "live")  # fmt: skip
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
             typer.echo(f"#{t.id}\t{t.user}\t{t.prefix}…\t{t.label}\t{state}\t{used}")
 

@@ -4,7 +4,7 @@ their sha256: neither secret is ever stored."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import Role
@@ -33,6 +33,7 @@ def _token(row: Any) -> ApiToken:
         created_at=as_utc(row["created_at"]),
         last_used_at=as_utc(row["last_used_at"]) if row["last_used_at"] else None,
         revoked_at=as_utc(row["revoked_at"]) if row["revoked_at"] else None,
+        expires_at=as_utc(row["expires_at"]) if row["expires_at"] else None,
     )  # fmt: skip
 
 
@@ -103,14 +104,15 @@ class AccountStore:
         return bool(changed)
 
     def add_token(
-        self, user: str, token_hash: str, prefix: str, label: str, actor: str, at: datetime
-    ) -> ApiToken:
+        self, user: str, token_hash: str, prefix: str, label: str, actor: str, at: datetime,
+        expires_at: datetime | None = None,
+    ) -> ApiToken:  # fmt: skip
         with self._engine.begin() as conn:
             user_id = conn.execute(select(users.c.id).where(users.c.name == user)).scalar_one()
             inserted = conn.execute(
                 insert(api_tokens).values(
                     user_id=user_id, token_hash=token_hash, prefix=prefix, label=label,
-                    created_at=at,
+                    created_at=at, expires_at=expires_at,
                 )
             ).inserted_primary_key  # fmt: skip
             assert inserted is not None  # a single-row insert has its key
@@ -120,11 +122,15 @@ class AccountStore:
         return next(t for t in self.tokens(user) if t.id == token_id)
 
     def user_for_token(self, token_hash: str, at: datetime) -> User | None:
-        """The owner of a live (not revoked) token, noting its use."""
+        """The owner of a live (not revoked, not expired) token, noting its use."""
         query = (
             select(users, api_tokens.c.id.label("token_id"))
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+            .where(
+                api_tokens.c.token_hash == token_hash,
+                api_tokens.c.revoked_at.is_(None),
+                or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > at),
+            )
         )
         with self._engine.begin() as conn:
             row = conn.execute(query).mappings().first()

@@ -149,6 +149,7 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

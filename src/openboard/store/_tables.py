@@ -154,6 +154,7 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),  # None: until revoked
 )
 
 flags = Table(
