@@ -137,6 +137,20 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.home / 'openboard.db'}"
         return self
 
+    def split_secrets(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """These settings for another process: the plain ones as JSON (they may be written to a
+        file), and the secrets (database URL, tokens, keys) as environment variables, which are
+        never written to disk."""
+        plain = self.model_dump(mode="json", exclude=set(_SECRET_ENV))
+        env = {}
+        for name, variable in _SECRET_ENV.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value:
+                env[variable] = str(value)
+        return plain, env
+
     @property
     def model_root(self) -> Path:
         assert self.models is not None  # set by _derive_paths
@@ -204,3 +218,11 @@ def load_settings(**overrides: Any) -> Settings:
             "create the TOML file or unset OPENBOARD_CONFIG",
         )
     return Settings(**overrides)
+
+
+# Settings that hold secrets, and the environment variable that carries each to a child process.
+_SECRET_ENV = {
+    "database_url": "OPENBOARD_DATABASE_URL",
+    "hub_token": "OPENBOARD_HUB_TOKEN",
+    "secret_key": "OPENBOARD_SECRET_KEY",
+}

@@ -36,6 +36,7 @@ class NewRequest:
     license: str | None = None
     merged: bool = False
     moe: bool = False
+    model_card: str | None = None  # Markdown as submitted; untrusted
 
     @property
     def namespace(self) -> str:

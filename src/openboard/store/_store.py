@@ -55,9 +55,11 @@ from openboard.store._records import (
 )
 from openboard.store._tables import (
     ACTIVE_STATUSES,
+    MAX_CARD_CHARS,
     benchmark_scores,
     blocklist,
     events,
+    model_cards,
     requests,
     task_results,
 )
@@ -167,6 +169,12 @@ class Store:
                         message=f"{new.model}@{new.requested_revision} → {new.revision}",
                     )
                 )
+                if new.model_card:
+                    conn.execute(
+                        insert(model_cards).values(
+                            request_id=request_id, text=new.model_card[:MAX_CARD_CHARS]
+                        )
+                    )
         except IntegrityError as exc:
             existing = self.find_active(new.model, new.revision, new.precision)
             if existing is None:  # the conflict was something else; never hide it
@@ -496,6 +504,13 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]
+
+    def model_card(self, request_id: int) -> str | None:
+        """The model card as submitted (Markdown, untrusted: render it through a sanitizer)."""
+        query = select(model_cards.c.text).where(model_cards.c.request_id == request_id)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return str(value) if value is not None else None
 
     def scores_by_benchmark(self, request_id: int) -> list[BenchmarkScore]:
         query = (

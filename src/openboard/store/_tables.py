@@ -187,3 +187,13 @@ audit_log = Table(
     Column("reason", Text, nullable=False),
     Column("details", JSON, nullable=False),
 )
+
+MAX_CARD_CHARS = 100_000
+
+# The model card at submission, kept apart from `requests` so that board queries never read it.
+model_cards = Table(
+    "model_cards",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("text", Text, nullable=False),
+)

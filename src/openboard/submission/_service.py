@@ -101,6 +101,7 @@ class SubmissionService:
             license=verdict.license,
             merged=verdict.merged,
             moe=verdict.moe,
+            model_card=snapshot.card,
         )
         for error in self._store.admission_errors(new, self._admission(new)):
             verdict = _with(verdict, _admission_finding(error))

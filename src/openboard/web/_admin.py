@@ -13,6 +13,16 @@ from openboard.store import Store, User
 from openboard.web._auth import CSRF_FIELD, Auth, Page, check_csrf, form_fields, login_redirect
 
 AUDIT_PAGE = 100
+_ACTION_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["action", "reason"],
+    "properties": {
+        "action": {"type": "string", "enum": [a.value for a in Action]},
+        "reason": {"type": "string"}, "request_id": {"type": "integer"},
+        "model": {"type": "string"}, "link": {"type": "string"},
+        "model_type": {"type": "string"}, "priority": {"type": "integer"},
+        "pattern": {"type": "string"}, "namespace": {"type": "string"},
+    },
+}}}}}  # fmt: skip
 
 
 def _admin_payload(store: Store, audit_page: int) -> dict[str, Any]:
@@ -80,7 +90,7 @@ def admin_router(store: Store, moderation: ModerationService, auth: Auth, page: 
         auth.require(request, Role.ADMIN)
         return _admin_payload(store, audit_page)
 
-    @router.post("/api/admin/actions")
+    @router.post("/api/admin/actions", openapi_extra=_ACTION_BODY)
     async def admin_action_api(request: Request) -> JSONResponse:
         user = auth.require(request, Role.ADMIN)
         try:

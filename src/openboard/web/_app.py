@@ -27,12 +27,14 @@ from openboard.web._board import (
     BadViewError,
     BoardView,
     all_rows,
+    board_parameters,
     board_payload,
     official_namespaces,
     parse_view,
 )
 from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
+from openboard.web._markdown import render_card
 from openboard.web._model import NotFoundError, model_payload, samples_payload
 from openboard.web._plots import MAX_COMPARED, compare_payload, plots_payload
 from openboard.web._security import Limits, SecurityMiddleware
@@ -72,7 +74,7 @@ def create_app(
     if submissions is not None:
         app.include_router(submissions_router(submissions, auth))
     templates = Jinja2Templates(directory=_HERE / "templates")  # autoescapes every variable
-    templates.env.globals.update(link=link, toggle=toggle)
+    templates.env.globals.update(link=link, toggle=toggle, render_card=render_card)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 
     def page(
@@ -108,7 +110,7 @@ def create_app(
             precisions=list(Precision), query=request.url.query,
         )  # fmt: skip
 
-    @app.get("/api/leaderboard")
+    @app.get("/api/leaderboard", openapi_extra=board_parameters())
     def leaderboard_api(request: Request) -> dict[str, Any]:
         view = view_of(request)
         return board_payload(store, view, view.query.official)
@@ -140,7 +142,7 @@ def create_app(
         return page(request, "plots.html", plots=plots_payload(store, view), view=view,
                     query=request.url.query)  # fmt: skip
 
-    @app.get("/api/plots")
+    @app.get("/api/plots", openapi_extra=board_parameters())
     def plots_api(request: Request) -> dict[str, Any]:
         return plots_payload(store, view_of(request))
 

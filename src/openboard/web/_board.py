@@ -33,6 +33,35 @@ _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its 
 PAGE_SIZES = (25, 50, 100, 200)
 
 
+def _param(name: str, schema: dict[str, Any], many: bool = False) -> dict[str, Any]:
+    if many:
+        schema = {"type": "array", "items": schema}
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            **({"style": "form", "explode": True} if many else {})}  # fmt: skip
+
+
+def board_parameters() -> dict[str, Any]:
+    """The view's URL parameters for the OpenAPI document (they are parsed by `parse_view`)."""
+    return {"parameters": [
+        _param("suite", {"type": "string"}), _param("q", {"type": "string"}),
+        _param("type", {"type": "string", "enum": [t.value for t in ModelType]}, many=True),
+        _param("precision", {"type": "string", "enum": [p.value for p in Precision]}, many=True),
+        _param("size", {"type": "string", "enum": list(SIZE_PRESETS)}),
+        _param("params_min", {"type": "number"}), _param("params_max", {"type": "number"}),
+        _param("hide", {"type": "string", "enum": ["merged", "moe"]}, many=True),
+        _param("flagged", {"type": "string", "enum": ["hide", "show"]}),
+        _param("official", {"type": "string", "enum": ["1"]}),
+        _param("sort", {"type": "string"}), _param("dir", {"type": "string", "enum": ["asc", "desc"]}),
+        _param("scores", {"type": "string", "enum": ["normalized", "raw"]}),
+        _param("average", {"type": "string", "enum": ["shown"]}),
+        _param("show", {"type": "string"}, many=True),
+        _param("col", {"type": "string", "enum": list(OPTIONAL_COLUMNS)}, many=True),
+        _param("pin", {"type": "string"}, many=True),
+        _param("page", {"type": "integer", "minimum": 1}),
+        _param("per_page", {"type": "integer", "enum": list(PAGE_SIZES)}),
+    ]}  # fmt: skip
+
+
 class BadViewError(OpenboardError):
     pass
 

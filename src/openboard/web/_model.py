@@ -85,9 +85,11 @@ def model_payload(
     requests = store.list_requests(model=str(model_id))
     if not requests:
         raise NotFoundError(f"no evaluation of {model_id}", "submit it at /submit")
+    cards = (store.model_card(r.id) for r in reversed(requests))
     return {
         "schema_version": 1,
         "model": str(model_id),
+        "model_card": next((c for c in cards if c), None),  # the latest submission's
         "evaluations": [_evaluation(store, suites, artifacts, r) for r in requests],
     }
 

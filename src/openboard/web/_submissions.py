@@ -12,10 +12,20 @@ from openboard.submission import SubmissionService, parse_submission
 from openboard.web._auth import Auth
 
 
+def _body_schema() -> dict[str, Any]:
+    """SubmissionRequest's fields, for the OpenAPI document (the sender is the signed-in user)."""
+    schema = SubmissionRequest.model_json_schema()
+    schema["properties"].pop("sender", None)
+    schema["required"] = [r for r in schema.get("required", []) if r != "sender"]
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}  # fmt: skip
+
+
 def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
     router = APIRouter()
+    body = _body_schema()
 
-    @router.post("/api/validate")
+    @router.post("/api/validate", openapi_extra=body)
     async def validate_api(request: Request) -> JSONResponse:
         user = auth.require(request)
         parsed = await _parse(request, user.name)
@@ -24,7 +34,7 @@ def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
         verdict = await run_in_threadpool(service.check, parsed)
         return JSONResponse(verdict.model_dump(mode="json"))
 
-    @router.post("/api/submissions")
+    @router.post("/api/submissions", openapi_extra=body)
     async def submit_api(request: Request) -> JSONResponse:
         user = auth.require(request)
         parsed = await _parse(request, user.name)

@@ -10,6 +10,7 @@ import ctypes
 import json
 import logging
 import os
+import resource
 import signal
 import sys
 from pathlib import Path
@@ -27,6 +28,15 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _limit_memory(gib: float, device: str) -> None:
+    """Cap this process's address space, so a model too big for the machine fails here with
+    MemoryError (out of memory) instead of swapping the server to a halt. CPU only: CUDA reserves
+    far more address space than it uses."""
+    if gib > 0 and device == "cpu":
+        limit = int(gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(workdir: Path) -> int:
     job = json.loads((workdir / JOB_FILE).read_text())
     _die_with_parent(int(job["parent_pid"]))
@@ -38,6 +48,7 @@ def main(workdir: Path) -> int:
     from openboard.worker._logcapture import capture_log
 
     settings = Settings(**job["settings"])
+    _limit_memory(settings.eval_memory_gib, settings.eval_device)
     store = Store.open(settings.database_url)
     request_id, attempt = int(job["request_id"]), int(job["attempt"])
     request = store.get_request(request_id)

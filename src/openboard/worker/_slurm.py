@@ -10,6 +10,7 @@ MinJobAge seconds).
 
 import json
 import logging
+import os
 import shlex
 import subprocess
 import sys
@@ -127,9 +128,8 @@ class SlurmDispatcher:
         settings_file = (
             settings.artifacts_dir / f".slurm-{request.id}-attempt-{request.attempts}.json"
         )
-        settings_file.write_text(
-            json.dumps(settings.model_dump(mode="json", exclude={"hub_token"}))
-        )
+        plain, secrets = settings.split_secrets()
+        settings_file.write_text(json.dumps(plain))
         command = [
             sys.executable, "-m", "openboard", "worker",
             "--request", str(request.id), "--attempt", str(request.attempts),
@@ -145,7 +145,10 @@ class SlurmDispatcher:
             *settings.slurm_extra_args,
             "--wrap", shlex.join(command),
         ]  # fmt: skip
-        answer = subprocess.run(sbatch, capture_output=True, text=True)
+        # sbatch hands its environment to the job (--export=ALL): the secrets travel there.
+        answer = subprocess.run(
+            sbatch, capture_output=True, text=True, env={**os.environ, **secrets}
+        )
         if answer.returncode != 0:
             fail(self._store, request, actor=self.name, at=self._clock(), kind=FailureKind.CLUSTER,
                  reason=f"sbatch refused the job: {answer.stderr.strip()}")  # fmt: skip

@@ -35,7 +35,7 @@ class SubprocessEvaluation:
 
     def run(self, job: EvaluationJob, control: JobControl) -> Outcome:
         job.workdir.mkdir(parents=True, exist_ok=True)
-        settings = self._settings.model_dump(mode="json", exclude={"hub_token"})
+        settings, secrets = self._settings.split_secrets()
         (job.workdir / JOB_FILE).write_text(
             json.dumps(
                 {
@@ -46,11 +46,9 @@ class SubprocessEvaluation:
                 }
             )
         )
-        env = dict(os.environ)
+        env = {**os.environ, **secrets}  # secrets by environment, never in the job file
         if self._gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = self._gpus
-        if self._settings.hub_token:  # by environment, never written to the job file
-            env["OPENBOARD_HUB_TOKEN"] = self._settings.hub_token.get_secret_value()
         with (job.workdir / LOG_FILE).open("ab") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", "openboard.worker._child", str(job.workdir)],
@@ -76,6 +74,17 @@ class SubprocessEvaluation:
             return Failed(FailureKind(failure["kind"]), str(failure["reason"]))
         if returncode < 0:
             name = signal.Signals(-returncode).name
+            limit = self._settings.eval_memory_gib
+            if (
+                limit
+                and name == "SIGABRT"
+                and b"bad_alloc" in (job.workdir / LOG_FILE).read_bytes()
+            ):
+                return Failed(
+                    FailureKind.OUT_OF_MEMORY,
+                    f"ran out of memory: the evaluation reached its {limit:g} GiB limit "
+                    "(eval_memory_gib); evaluate in a lower precision or raise the limit",
+                )
             hint = " (the kernel's out-of-memory killer sends SIGKILL)" if name == "SIGKILL" else ""
             return Failed(FailureKind.HARNESS, f"the evaluation process was killed by {name}{hint}")
         return Failed(

@@ -1,5 +1,5 @@
-"""Accounts (users, API tokens), moderation (flags, hidden results, official providers) and the
-append-only audit log.
+"""Accounts (users, API tokens), moderation (flags, hidden results, official providers), model
+cards, and the append-only audit log.
 
 Revision ID: 0009
 Revises: 0008
@@ -64,6 +64,14 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("details", sa.JSON, nullable=False),
     )
+    op.create_table(
+        "model_cards",
+        sa.Column(
+            "request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("text", sa.Text, nullable=False),
+    )  # fmt: skip
     with op.batch_alter_table("requests") as batch:
         batch.add_column(sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()))
     # The database itself refuses to change or remove an audit record, whatever the caller.
