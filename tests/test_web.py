@@ -157,7 +157,7 @@ def test_sample_browser_filters_pages_and_hides_gpqa(context: Context) -> None:
         page = http.get(f"/models/org/sampled/samples/{running.id}?wrong=true&page=1")
         assert "GPQA-STAND-IN-QUESTION" not in page.text and "text not shown" in page.text
         assert "&lt;script&gt;q0&lt;/script&gt;" in page.text and "<script>q0" not in page.text
-        assert http.get(f"{base}?page=0").status_code == 400
+        assert http.get(f"{base}?page=0").status_code == 422
         assert http.get("/api/models/org/other/samples/1").status_code == 404
         model = http.get("/api/models/org/sampled").json()["evaluations"][0]
         assert model["tasks"][0]["samples_logged"] and model["benchmarks"][0]["raw"] == 0.5

@@ -37,7 +37,7 @@ class AccountService:
         self._dummy = self._hasher.hash("not a password of anyone")
 
     def add_user(self, name: str, password: str | None, role: Role, actor: str) -> User:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise AccountError(
                 f"{name!r} is not a valid user name",
                 "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
@@ -60,7 +60,7 @@ class AccountService:
     def authenticate(self, name: str, password: str) -> User | None:
         if len(password) > MAX_PASSWORD_CHARS:
             return None
-        stored = self._accounts.password_hash(name) if _NAME.match(name) else None
+        stored = self._accounts.password_hash(name) if _NAME.fullmatch(name) else None
         try:
             self._hasher.verify(stored or self._dummy, password)
         except (VerificationError, InvalidHashError):

@@ -7,6 +7,7 @@ import typer
 
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json, print_verdict, verdict_payload
+from openboard.cli._remote import submit_remotely
 from openboard.domain import ModelType, Precision, SubmissionRequest, Verdict, WeightType
 from openboard.submission import parse_submission
 
@@ -19,6 +20,10 @@ Sender = Annotated[
     str | None, typer.Option(help="who submits (default: $OPENBOARD_USER or your login)")
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print the verdict as JSON")]
+Server = Annotated[
+    str | None,
+    typer.Option(help="an openboard server's URL: submit through its API with $OPENBOARD_TOKEN"),
+]
 
 
 def _request(
@@ -69,6 +74,7 @@ def _command(open_context: Callable[[typer.Context], Context], queue: bool) -> C
         chat_template: ChatTemplate = None,
         sender: Sender = None,
         as_json: JsonOut = False,
+        server: Server = None,
     ) -> None:
         request = _request(
             model_id,
@@ -82,6 +88,9 @@ def _command(open_context: Callable[[typer.Context], Context], queue: bool) -> C
         )
         if isinstance(request, Verdict):
             _finish(request, None, as_json)
+        if server is not None:
+            verdict, request_id = submit_remotely(server, request, queue)
+            _finish(verdict, request_id, as_json)
         service = open_context(ctx).submission()
         if not queue:
             _finish(service.check(request), None, as_json)

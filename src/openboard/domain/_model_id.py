@@ -27,7 +27,7 @@ class ModelId:
         if len(parts) != 2:
             raise InvalidModelIdError(f"model id {text!r} must have exactly one '/'", hint)
         for part in parts:
-            if len(part) > _MAX_PART or not _PART.match(part) or ".." in part or "--" in part:
+            if len(part) > _MAX_PART or not _PART.fullmatch(part) or ".." in part or "--" in part:
                 raise InvalidModelIdError(
                     f"model id part {part!r} is not allowed",
                     "parts use letters, digits, '-', '_' and '.', at most 96 characters, "

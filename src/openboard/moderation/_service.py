@@ -14,6 +14,7 @@ from openboard.store import EvalRequest, Store
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _LINK = re.compile(r"^https?://[^\s<>\"']{1,490}$")
 MAX_REASON_CHARS = 2000
+MAX_NUMBER = 2**31 - 1  # request ids and priorities fit every database's INTEGER
 
 
 class ModerationError(OpenboardError):
@@ -65,7 +66,7 @@ class ModerationService:
 
     def flag(self, model: str, reason: str, link: str | None, actor: str) -> None:
         model_id = str(ModelId.parse(model))
-        if link and not _LINK.match(link):
+        if link and not _LINK.fullmatch(link):
             raise ModerationError(f"{link!r} is not a web address", "give an http(s) link, or none")
         self._store.moderation.flag(model_id, _reason(reason), link or None, actor, self._clock())
 
@@ -130,7 +131,7 @@ class ModerationService:
         )
 
     def _namespace(self, namespace: str) -> str:
-        if not _NAMESPACE.match(namespace):
+        if not _NAMESPACE.fullmatch(namespace):
             raise ModerationError(
                 f"{namespace!r} is not a namespace", "give the org part of org/name"
             )
@@ -158,9 +159,14 @@ class ModerationService:
 
         def number(name: str) -> int:
             try:
-                return int(str(fields.get(name, "")))
+                value = int(str(fields.get(name, "")))
             except ValueError as exc:
                 raise ModerationError(f"{name} must be a whole number", f"give {name}") from exc
+            if not -MAX_NUMBER <= value <= MAX_NUMBER:
+                raise ModerationError(
+                    f"{name} is out of range", f"give {name} within ±{MAX_NUMBER}"
+                )
+            return value
 
         match action:
             case Action.FLAG:

@@ -36,7 +36,7 @@ def _run(repo: Path, *args: str) -> bytes:
 
 def resolve_revision(repo: Path, revision: str) -> str:
     """A branch, tag, short or full sha → the full commit sha."""
-    if not _REVISION.match(revision) or ".." in revision:
+    if not _REVISION.fullmatch(revision) or ".." in revision:
         raise RevisionNotFoundError(
             f"revision {revision!r} is not a valid branch, tag or commit name",
             "use a branch (main), a tag, or a commit sha",
@@ -47,7 +47,7 @@ def resolve_revision(repo: Path, revision: str) -> str:
         check=False,
     )
     sha = proc.stdout.decode().strip()
-    if proc.returncode != 0 or not FULL_SHA.match(sha):
+    if proc.returncode != 0 or not FULL_SHA.fullmatch(sha):
         raise RevisionNotFoundError(
             f"revision {revision!r} does not exist in {repo.parent.name}/{repo.name}",
             "push the branch or tag first, or give the full commit sha",

@@ -34,15 +34,15 @@ class HfCacheModelSource:
     def resolve(self, model_id: ModelId, revision: str) -> tuple[str, PinKind]:
         folder = self.repo_folder(model_id)
         snapshots = sorted(p.name for p in (folder / "snapshots").iterdir() if p.is_dir())
-        if _FULL_SHA.match(revision) and revision in snapshots:
+        if _FULL_SHA.fullmatch(revision) and revision in snapshots:
             return revision, PinKind.GIT_COMMIT
-        if _REF.match(revision) and ".." not in revision:
+        if _REF.fullmatch(revision) and ".." not in revision:
             ref = folder / "refs" / revision
             if ref.is_file():
                 sha = ref.read_text(encoding="utf-8").strip()
-                if _FULL_SHA.match(sha) and sha in snapshots:
+                if _FULL_SHA.fullmatch(sha) and sha in snapshots:
                     return sha, PinKind.GIT_COMMIT
-        if _SHORT_SHA.match(revision):
+        if _SHORT_SHA.fullmatch(revision):
             matches = [s for s in snapshots if s.startswith(revision)]
             if len(matches) == 1:
                 return matches[0], PinKind.GIT_COMMIT

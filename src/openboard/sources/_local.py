@@ -74,7 +74,7 @@ class LocalModelSource:
                     "submit the model again, or keep models in git repositories so old revisions stay readable",
                 )
             return folder
-        if not _git.FULL_SHA.match(revision):
+        if not _git.FULL_SHA.fullmatch(revision):
             raise RevisionNotFoundError(
                 f"{revision!r} is not a pinned commit sha", "resubmit the model"
             )

@@ -11,6 +11,7 @@ from openboard.domain import ModelType, OpenboardError, Role
 from openboard.moderation import Action, ModerationService
 from openboard.store import Store, User
 from openboard.web._auth import CSRF_FIELD, Auth, Page, check_csrf, form_fields, login_redirect
+from openboard.web._board import MAX_PAGE
 
 AUDIT_PAGE = 100
 _ACTION_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -65,7 +66,9 @@ def admin_router(store: Store, moderation: ModerationService, auth: Auth, page: 
                     model_types=list(ModelType), status_code=status, **extra)  # fmt: skip
 
     @router.get("/admin", response_model=None)
-    def admin_page(request: Request, audit_page: int = Query(1, alias="page", ge=1)) -> Response:
+    def admin_page(
+        request: Request, audit_page: int = Query(1, alias="page", ge=1, le=MAX_PAGE)
+    ) -> Response:
         if admin_or_none(request) is None:
             return login_redirect(request)
         return render(request, audit_page, done=request.query_params.get("done"), error=None)
@@ -85,7 +88,7 @@ def admin_router(store: Store, moderation: ModerationService, auth: Auth, page: 
 
     @router.get("/api/admin")
     def admin_api(
-        request: Request, audit_page: int = Query(1, alias="page", ge=1)
+        request: Request, audit_page: int = Query(1, alias="page", ge=1, le=MAX_PAGE)
     ) -> dict[str, Any]:
         auth.require(request, Role.ADMIN)
         return _admin_payload(store, audit_page)

@@ -2,10 +2,11 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import plotly
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,6 +23,7 @@ from openboard.web._about import about_payload
 from openboard.web._admin import admin_router
 from openboard.web._auth import Auth, auth_router, csrf_token
 from openboard.web._board import (
+    MAX_PAGE,
     OPTIONAL_COLUMNS,
     SIZE_PRESETS,
     BadViewError,
@@ -43,6 +45,7 @@ from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_payload
 
 _HERE = Path(__file__).parent
+MAX_ID = 2**31 - 1
 DEFAULT_LIMITS = Limits(max_body_bytes=64 * 1024, api_per_minute=120, logins_per_minute=10)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -191,7 +194,7 @@ def create_app(
 
     @app.get("/queue", response_model=None)
     def queue_page(
-        request: Request, history_page: int = Query(1, alias="page", ge=1)
+        request: Request, history_page: int = Query(1, alias="page", ge=1, le=MAX_PAGE)
     ) -> HTMLResponse | JSONResponse:
         queue = queue_payload(store, history_page=history_page)
         if request.query_params.get("format") == "json":
@@ -199,7 +202,7 @@ def create_app(
         return page(request, "queue.html", queue=queue, query=request.url.query)
 
     @app.get("/api/queue")
-    def queue_api(history_page: int = Query(1, alias="page", ge=1)) -> dict[str, Any]:
+    def queue_api(history_page: int = Query(1, alias="page", ge=1, le=MAX_PAGE)) -> dict[str, Any]:
         return queue_payload(store, history_page=history_page)
 
     def model_of(org: str, name: str) -> dict[str, Any]:
@@ -219,8 +222,6 @@ def create_app(
     def samples_of(
         org: str, name: str, request_id: int, task: str | None, wrong: bool, page_number: int
     ) -> dict[str, Any]:
-        if page_number < 1:
-            raise HTTPException(status_code=400, detail="page must be 1 or more")
         try:
             return samples_payload(
                 store, artifacts, org, name, request_id, task or None, wrong, page_number
@@ -230,16 +231,18 @@ def create_app(
 
     @app.get("/models/{org}/{name}/samples/{request_id}", response_class=HTMLResponse)
     def samples_page(
-        request: Request, org: str, name: str, request_id: int, task: str | None = None,
-        wrong: bool = False, page_number: int = Query(1, alias="page"),
+        request: Request, org: str, name: str, request_id: Annotated[int, FastAPIPath(ge=1, le=MAX_ID)],
+        task: str | None = None,
+        wrong: bool = False, page_number: int = Query(1, alias="page", ge=1, le=MAX_PAGE),
     ) -> HTMLResponse:  # fmt: skip
         samples = samples_of(org, name, request_id, task, wrong, page_number)
         return page(request, "samples.html", samples=samples, query=request.url.query)
 
     @app.get("/api/models/{org}/{name}/samples/{request_id}")
     def samples_api(
-        org: str, name: str, request_id: int, task: str | None = None, wrong: bool = False,
-        page_number: int = Query(1, alias="page"),
+        org: str, name: str, request_id: Annotated[int, FastAPIPath(ge=1, le=MAX_ID)],
+        task: str | None = None, wrong: bool = False,
+        page_number: int = Query(1, alias="page", ge=1, le=MAX_PAGE),
     ) -> dict[str, Any]:  # fmt: skip
         return samples_of(org, name, request_id, task, wrong, page_number)
 

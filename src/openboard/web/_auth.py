@@ -141,10 +141,10 @@ def auth_router(auth: Auth, page: Page) -> APIRouter:
         check_csrf(request, fields.get(CSRF_FIELD, ""))
         issued: Any = None
         if fields.get("action") == "revoke":
-            owned = {t.id for t in auth.accounts.tokens(user.name)}
-            token_id = int(fields.get("token_id", "0") or 0)
-            if token_id not in owned:
-                raise HTTPException(status_code=404, detail=f"you have no token #{token_id}")
+            owned = {str(t.id): t.id for t in auth.accounts.tokens(user.name)}
+            token_id = owned.get(fields.get("token_id", ""))
+            if token_id is None:
+                raise HTTPException(status_code=404, detail="you have no such token")
             try:
                 auth.accounts.revoke_token(token_id, user.name, "revoked by its owner")
             except OpenboardError as exc:

@@ -31,6 +31,7 @@ OPTIONAL_COLUMNS: dict[str, str] = {
 DEFAULT_COLUMNS = ("precision", "params")
 _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
+MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
 
 
 def _param(name: str, schema: dict[str, Any], many: bool = False) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def board_parameters() -> dict[str, Any]:
         _param("show", {"type": "string"}, many=True),
         _param("col", {"type": "string", "enum": list(OPTIONAL_COLUMNS)}, many=True),
         _param("pin", {"type": "string"}, many=True),
-        _param("page", {"type": "integer", "minimum": 1}),
+        _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         _param("per_page", {"type": "integer", "enum": list(PAGE_SIZES)}),
     ]}  # fmt: skip
 
@@ -130,9 +131,9 @@ def parse_view(
     _one_of([sort], (*SORT_COLUMNS, *names), "sort column")
     page = int(_number(params, "page", 1) or 0)
     per_page = int(_number(params, "per_page", 50) or 0)
-    if page < 1 or per_page not in PAGE_SIZES:
+    if not 1 <= page <= MAX_PAGE or per_page not in PAGE_SIZES:
         raise BadViewError(
-            "page must be 1 or more and per_page one of " + ", ".join(map(str, PAGE_SIZES)),
+            f"page must be 1 to {MAX_PAGE} and per_page one of " + ", ".join(map(str, PAGE_SIZES)),
             "fix the page or per_page parameter",
         )
     columns = tuple(_one_of(params.getlist("col"), OPTIONAL_COLUMNS, "column")) or DEFAULT_COLUMNS
