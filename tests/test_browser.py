@@ -23,12 +23,13 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from openboard.cli._context import Context
-from openboard.domain import ModelType, Precision
+from openboard.domain import ModelType, Precision, Role
 from openboard.evaluation import SUITES
 from openboard.web import create_app
 
 from .test_board import add_finished
 from .test_store import new_request
+from .web_helpers import PASSWORD, add_user
 
 CHROMIUM = os.environ.get("OPENBOARD_TEST_CHROMIUM", "")
 ARTIFACTS = Path(
@@ -73,6 +74,8 @@ def server(context: Context) -> Iterator[str]:
         model_type=ModelType.FINE_TUNED, license="mit", day=2,
     )  # fmt: skip
     store.add_request(new_request(model="queued/waiting"), actor="carol")  # for the /queue page
+    add_user(store, "alice")
+    add_user(store, "root", Role.ADMIN)
 
     app = create_app(
         store, SUITES, submissions=context.submission(), official=frozenset({"meta"}),
@@ -379,3 +382,77 @@ def test_optional_columns_show_their_values(page: Page) -> None:
     assert headers[-2:] == ["License", "#Params (B)"]
     cells = page.locator("table.board tbody tr").first.locator("td").all_inner_texts()
     assert cells[-2:] == ["mit", "1.1"]
+
+
+def sign_in(page: Page, name: str) -> None:
+    page.goto("/login")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_plots_draw_under_the_content_security_policy(page: Page) -> None:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    page.goto("/plots")
+    page.locator('#plot-size[data-drawn="true"]').wait_for()
+    page.locator('#plot-time[data-drawn="true"]').wait_for()
+    assert page.locator("#plot-size .scatterlayer .point").count() >= 5
+    legend = page.locator("#plot-time .legendtext").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    assert any("chat" in t for t in legend) and any("pretrained" in t for t in legend)
+    screenshot(page, "plots")
+    page.goto("/compare?models=meta/llama-70b,tiny/edge-1b")
+    page.locator('#plot-compare[data-drawn="true"]').wait_for()
+    assert page.locator("#plot-compare .bars .point").count() == 6  # 2 models x 3 benchmarks
+    assert problems == []  # no script error and no CSP violation
+
+
+def test_submit_form_in_the_browser(page: Page) -> None:
+    page.goto("/submit")
+    assert "/login" in page.url  # submitting needs an account
+    sign_in(page, "alice")
+    page.goto("/submit")
+    base = page.locator("p.base-model")
+    assert not base.is_visible()  # Original weights: no base model to give
+    page.select_option("#weight-type", "Adapter")
+    assert base.is_visible()
+    page.select_option("#weight-type", "Original")
+    page.locator('input[name="model_type"][value="chat"]').check()
+    assert page.locator("#chat-template").is_checked()  # ticked for chat models
+    page.locator('input[name="model_type"][value="pretrained"]').check()
+    assert not page.locator("#chat-template").is_checked()
+    page.locator('input[name="model"]').fill("demo/tiny")
+    page.get_by_role("button", name="Check").click()
+    page.locator("#verdict").wait_for()
+    assert "Every check passed" in page.locator("#verdict").inner_text()
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.wait_for_function("document.querySelector('#verdict').innerText.includes('Queued')")
+    assert "Queued as request #7" in page.locator("#verdict").inner_text()
+    screenshot(page, "submit")
+
+
+def test_an_admin_flags_a_model_and_the_board_hides_it(page: Page) -> None:
+    sign_in(page, "root")
+    page.goto("/admin")
+    flag = page.locator('form.admin-action:has(input[name="action"][value="flag"])')
+    flag.locator('input[name="model"]').fill("meta/llama-7b")
+    flag.locator('input[name="link"]').fill("https://example.org/report")
+    flag.locator('input[name="reason"]').fill("contaminated")
+    flag.get_by_role("button", name="Flag").click()
+    page.wait_for_url("**/admin?done=flag")
+    assert "model.flag" in page.locator("table.audit").inner_text()
+    page.goto("/")
+    assert "meta/llama-7b" not in rows(page)
+    page.locator('input[name="flagged"]').check()
+    apply(page)
+    assert "meta/llama-7b" in rows(page)
+    assert page.locator('tr[data-model="meta/llama-7b"] .flag').get_attribute("title") == (
+        "flagged: contaminated"
+    )

@@ -11,7 +11,7 @@
     var traces = Object.keys(byType).map(function (type) {
       var pts = byType[type];
       return {
-        type: "scattergl", mode: "markers", name: pts[0].symbol + " " + type,
+        type: "scatter", mode: "markers", name: pts[0].symbol + " " + type,
         x: pts.map(function (p) { return p.params_b; }),
         y: pts.map(function (p) { return p.average; }),
         text: pts.map(function (p) { return p.model; }),
