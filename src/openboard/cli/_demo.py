@@ -126,6 +126,10 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             import uvicorn
 
             typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
+            if not context.store.accounts.users():
+                typer.echo(
+                    "to submit from the web, add an account: openboard users add NAME --role admin"
+                )
             uvicorn.run(
                 context.web_app(),
                 host=host,
