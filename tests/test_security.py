@@ -391,3 +391,11 @@ def test_cli_submits_to_a_server_as_the_token_owner(
     )
     revoked = submit(site.tokens["alice"])
     assert revoked.exit_code == 1 and "unknown or revoked" in revoked.output
+
+
+def test_the_queue_highlights_the_signed_in_submitters_requests(site: Site) -> None:
+    alice = site.client("alice", token=True)
+    assert alice.post("/api/submissions", json=SUBMISSION).status_code == 201
+    mine = site.client("alice", token=False).get("/queue").text
+    theirs = site.client("bob", token=False).get("/queue").text
+    assert mine.count(' mine"') == 1 and theirs.count(' mine"') == 0
