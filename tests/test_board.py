@@ -158,8 +158,9 @@ def test_bad_search_names_the_problem(text: str, names: str) -> None:
                                 "mistral/mistral-7b", "tiny/edge-1b"]),
         ("sort=params&dir=asc", ["tiny/edge-1b", "meta/llama-7b", "mistral/mistral-7b",
                                  "merger/frankenmoe", "meta/llama-70b"]),
+        # ties (same day) broken by id in the sort's direction: newest first
         ("sort=submitted", ["meta/llama-70b", "tiny/edge-1b", "mistral/mistral-7b",
-                            "meta/llama-7b", "merger/frankenmoe"]),
+                            "merger/frankenmoe", "meta/llama-7b"]),
         ("sort=starter_bbh", ["merger/frankenmoe", "meta/llama-70b", "meta/llama-7b",
                               "mistral/mistral-7b", "tiny/edge-1b"]),
         ("sort=starter_bbh_generative&dir=asc&scores=raw",
@@ -349,3 +350,16 @@ def test_compare_takes_each_models_best_evaluation(board: TestClient, context: C
     too_many = ",".join(f"o/m{n}" for n in range(11))
     assert board.get(f"/api/compare?models={too_many}").status_code == 400
     assert "Give up to 10" in board.get("/compare").text
+
+
+def test_a_search_stops_counting_at_the_cap(
+    board: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("openboard.store._board.MAX_COUNTED", 2)
+    searched = board.get("/api/leaderboard?q=m").json()
+    assert searched["total"] == 2 and searched["total_at_least"] is True
+    assert len(searched["rows"]) == 4  # the page itself is whole (four ids have an "m")
+    assert "2+ evaluations" in board.get("/?q=m").text
+    assert len(board.get("/leaderboard.csv?q=m").text.splitlines()) == 5  # exports are whole too
+    unsearched = board.get("/api/leaderboard").json()
+    assert unsearched["total"] == 5 and unsearched["total_at_least"] is False

@@ -349,7 +349,8 @@ def test_no_secret_reaches_job_files_or_error_pages(context: Context, tmp_path: 
     assert "hunter2" not in json.dumps(plain) and env["OPENBOARD_DATABASE_URL"] == secret_url
     result = CliRunner().invoke(cli, ["queue"], env={"OPENBOARD_DATABASE_URL": secret_url,
                                                      "OPENBOARD_HOME": str(tmp_path)})  # fmt: skip
-    assert result.exit_code != 0 and "hunter2" not in result.output
+    assert result.exit_code == 1 and "hunter2" not in result.output
+    assert "cannot use the database" in result.output
 
 
 @pytest.fixture

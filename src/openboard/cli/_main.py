@@ -1,8 +1,10 @@
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from openboard.cli import (
     _admin,
@@ -70,7 +72,8 @@ def init(ctx: typer.Context) -> None:
         if before is None
         else ("up to date" if before == HEAD_REVISION else f"upgraded from {before}")
     )
-    typer.echo(f"database {action} at schema {HEAD_REVISION}: {context.settings.database_url}")
+    shown = make_url(context.settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"database {action} at schema {HEAD_REVISION}: {shown}")
     typer.echo(f"models are read from {context.settings.model_root}/<org>/<name>")
 
 
@@ -80,12 +83,24 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="server processes (one per core; rate limits count per process)")
+    ] = 1,
 ) -> None:
     """Serve the web leaderboard."""
     import uvicorn
 
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
+    if workers > 1:
+        # Each process builds its app from the same settings: hand them over by environment.
+        os.environ["OPENBOARD_HOME"] = str(context.settings.home)
+        context.secret_key()  # made once, before the processes race to make it
+        uvicorn.run(
+            "openboard.cli._serve:app_from_environment", factory=True, workers=workers,
+            host=host, port=port, log_level="warning",
+        )  # fmt: skip
+        return
     uvicorn.run(
         context.web_app(),
         host=host,

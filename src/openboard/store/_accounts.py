@@ -1,7 +1,7 @@
 """Users and API tokens. Passwords arrive hashed (argon2, by `openboard.accounts`) and tokens as
 their sha256: neither secret is ever stored."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import Role
 from openboard.store._audit import record
+from openboard.store._engine import reader_of
 from openboard.store._errors import StoreError
 from openboard.store._records import ApiToken, AuditEntry, User
 from openboard.store._tables import api_tokens, users
@@ -40,6 +41,7 @@ def _token(row: Any) -> ApiToken:
 class AccountStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reader = reader_of(engine)
 
     def add_user(
         self, name: str, password_hash: str | None, role: Role, actor: str, at: datetime,
@@ -64,19 +66,19 @@ class AccountStore:
         return found
 
     def user(self, name: str) -> User | None:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         return _user(row) if row else None
 
     def user_by_external_id(self, external_id: str) -> User | None:
         query = select(users).where(users.c.external_id == external_id)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(query).mappings().first()
         return _user(row) if row else None
 
     def password_hash(self, name: str) -> str | None:
         query = select(users.c.password_hash).where(users.c.name == name)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         return str(value) if value is not None else None
 
@@ -90,7 +92,7 @@ class AccountStore:
         return bool(changed)
 
     def users(self) -> list[User]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_user(r) for r in conn.execute(select(users).order_by(users.c.name)).mappings()]
 
     def set_role(self, name: str, role: Role, actor: str, at: datetime, reason: str) -> bool:
@@ -124,7 +126,7 @@ class AccountStore:
     def user_for_token(self, token_hash: str, at: datetime) -> User | None:
         """The owner of a live (not revoked, not expired) token, noting its use."""
         query = (
-            select(users, api_tokens.c.id.label("token_id"))
+            select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
             .where(
                 api_tokens.c.token_hash == token_hash,
@@ -132,13 +134,24 @@ class AccountStore:
                 or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > at),
             )
         )
-        with self._engine.begin() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(query).mappings().first()
-            if row is None:
-                return None
+        if row is None:
+            return None
+        # Noted at most once a minute per token: an API call should not always take the write lock.
+        last = row["last_used_at"]
+        if last is not None and as_utc(last) > at - timedelta(minutes=1):
+            return _user(row)
+        with self._engine.begin() as conn:
             conn.execute(
-                update(api_tokens).where(api_tokens.c.id == row["token_id"]).values(last_used_at=at)
-            )
+                update(api_tokens)
+                .where(
+                    api_tokens.c.id == row["token_id"],
+                    or_(api_tokens.c.last_used_at.is_(None),
+                        api_tokens.c.last_used_at < at - timedelta(minutes=1)),
+                )
+                .values(last_used_at=at)
+            )  # fmt: skip
         return _user(row)
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:
@@ -149,7 +162,7 @@ class AccountStore:
         )
         if user is not None:
             query = query.where(users.c.name == user)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_token(r) for r in conn.execute(query).mappings()]
 
     def revoke_token(self, token_id: int, actor: str, at: datetime, reason: str) -> bool:

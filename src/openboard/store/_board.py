@@ -80,6 +80,10 @@ def _matches(group: SearchGroup, dialect: str) -> ColumnElement[bool]:
     return and_(true(), *terms)
 
 
+def _parameters(billions: float) -> int:
+    return int(max(-(2**62), min(2**62, billions * 1e9)))
+
+
 def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
     r = requests.c
     where: list[ColumnElement[bool]] = [r.status == Status.FINISHED.value, r.hidden == false()]
@@ -89,10 +93,11 @@ def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(r.model_type.in_(sorted(t.value for t in query.types)))
     if query.precisions:
         where.append(r.precision.in_(sorted(p.value for p in query.precisions)))
+    # Bound as integers: a float would make PostgreSQL cast the column and skip its index.
     if query.params_min_b is not None:
-        where.append(r.params >= query.params_min_b * 1e9)
+        where.append(r.params >= _parameters(query.params_min_b))
     if query.params_max_b is not None:
-        where.append(r.params <= query.params_max_b * 1e9)
+        where.append(r.params <= _parameters(query.params_max_b))
     if query.hide_merged:
         where.append(r.merged == false())
     if query.hide_moe:
@@ -164,15 +169,29 @@ def board_points(conn: Connection, query: BoardQuery) -> list[BoardPoint]:
     ]  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class BoardCount:
+    rows: int
+    at_least: bool  # a search stopped counting at MAX_COUNTED: there are `rows` or more
+
+
+MAX_COUNTED = 10_000  # a regular expression is a function call per row on SQLite: stop early
+
+
 def board_page(
     conn: Connection, query: BoardQuery, models: tuple[str, ...] = ()
-) -> tuple[list[BoardRow], int]:
+) -> tuple[list[BoardRow], BoardCount]:
     """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
     dialect = conn.dialect.name
     where = _filters(query, dialect)
     if models:
         where.append(requests.c.model.in_(models))
-    total = conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
+    counted = select(requests.c.id).where(*where)
+    if query.search:
+        counted = counted.limit(MAX_COUNTED + 1)
+    total = int(conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
+    capped = bool(query.search) and total > MAX_COUNTED
+    count = BoardCount(MAX_COUNTED if capped else total, at_least=capped)
     score = "raw" if query.raw else "normalized"
     source, joined, average = _scored(query)
     sort_by: ColumnElement[Any]
@@ -188,12 +207,22 @@ def board_page(
             "precision": requests.c.precision,
             "type": requests.c.model_type,
         }.get(query.sort, requests.c.average)
-    order = nulls_last(sort_by.desc() if query.descending else sort_by.asc())
+
+    def directed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return column.desc() if query.descending else column.asc()
+
+    # Ties broken by id in the same direction, so that the order is one index walk either way;
+    # finished rows always have a stored average, so its order needs no NULLS LAST (which would
+    # keep PostgreSQL from walking the index backwards).
+    order = [
+        directed(sort_by) if sort_by is requests.c.average else nulls_last(directed(sort_by)),
+        directed(requests.c.id),
+    ]
     page_query = (
         select(requests.c.id, (average if average is not None else requests.c.average).label("avg"))
         .select_from(source)
         .where(*where)
-        .order_by(order, requests.c.id)
+        .order_by(*order)
         .offset(query.offset)
         .limit(query.limit)
     )
@@ -208,4 +237,4 @@ def board_page(
                 benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
             )
     rows = [BoardRow(int(row.id), row.avg, scores[int(row.id)]) for row in page]
-    return rows, int(total)
+    return rows, count

@@ -4,6 +4,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+READ_ONLY = "openboard_read_only"
+
 
 def create_store_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so workers can share it."""
@@ -26,7 +28,14 @@ def create_store_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        # Writers take the lock up front; readers (WAL) never wait for it, nor for each other.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def reader_of(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (no write lock on SQLite)."""
+    return engine.execution_options(**{READ_ONLY: True})

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from openboard.domain import ModelType
 from openboard.store._audit import entries, record
+from openboard.store._engine import reader_of
 from openboard.store._records import AuditEntry, Flag
 from openboard.store._tables import flags, official_providers, requests
 from openboard.store._time import as_utc
@@ -23,6 +24,7 @@ def _flag(row: Any) -> Flag:
 class ModerationStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reader = reader_of(engine)
 
     def flag(self, model: str, reason: str, link: str | None, actor: str, at: datetime) -> None:
         with self._engine.begin() as conn:
@@ -43,7 +45,7 @@ class ModerationStore:
         return bool(removed)
 
     def flags(self) -> list[Flag]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [
                 _flag(r) for r in conn.execute(select(flags).order_by(flags.c.model)).mappings()
             ]
@@ -52,7 +54,7 @@ class ModerationStore:
         if not models:
             return {}
         query = select(flags).where(flags.c.model.in_(models))
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return {r["model"]: _flag(r) for r in conn.execute(query).mappings()}
 
     def set_hidden(
@@ -126,7 +128,7 @@ class ModerationStore:
         return bool(removed)
 
     def official_namespaces(self) -> frozenset[str]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return frozenset(
                 str(r[0]) for r in conn.execute(select(official_providers.c.namespace))
             )
@@ -134,5 +136,5 @@ class ModerationStore:
     def audit_log(
         self, offset: int = 0, limit: int = 100, target: str | None = None
     ) -> list[AuditEntry]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return entries(conn, offset, limit, target)

@@ -35,7 +35,7 @@ from openboard.domain import (
 from openboard.store._accounts import AccountStore
 from openboard.store._audit import record
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
-from openboard.store._engine import create_store_engine
+from openboard.store._engine import create_store_engine, reader_of
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
@@ -88,11 +88,13 @@ class BoardResult:
     rows: list[tuple[EvalRequest, BoardRow]]
     pinned: list[tuple[EvalRequest, BoardRow]]
     total: int
+    total_at_least: bool = False  # a search stopped counting: `total` or more rows match
 
 
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reader_of(engine)  # for reads: no write lock on SQLite
 
     @classmethod
     def open(cls, url: str) -> "Store":
@@ -113,7 +115,7 @@ class Store:
         self, new: NewRequest, admission: Admission | None
     ) -> list[AdmissionError]:
         """Every admission rule `new` breaks now: blocklist, duplicate, rate limit (a dry run)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return _admission_errors(conn, new, admission)
 
     def add_request(
@@ -187,7 +189,7 @@ class Store:
         return found
 
     def find_active(self, model: str, revision: str, precision: Precision) -> EvalRequest | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return _find_active(conn, model, revision, precision)
 
     def block(self, pattern: str, reason: str, actor: str, at: datetime) -> BlocklistEntry:
@@ -225,7 +227,7 @@ class Store:
         return bool(removed)
 
     def blocklist(self) -> list[BlocklistEntry]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(blocklist).order_by(blocklist.c.pattern)).mappings()
             return [
                 BlocklistEntry(
@@ -238,7 +240,7 @@ class Store:
             ]
 
     def get_request(self, request_id: int) -> EvalRequest | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = (
                 conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
             )
@@ -249,7 +251,7 @@ class Store:
         query = select(requests).order_by(requests.c.submitted_time, requests.c.id)
         if model is not None:
             query = query.where(requests.c.model == model)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
     def requests_with_status(
@@ -266,12 +268,12 @@ class Store:
             .offset(offset)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
     def status_counts(self) -> dict[Status, int]:
         query = select(requests.c.status, func.count()).group_by(requests.c.status)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = {Status(status): int(n) for status, n in conn.execute(query)}
         return {status: found.get(status, 0) for status in Status}
 
@@ -279,7 +281,7 @@ class Store:
         """PENDING request ids in the order workers take them: admin priority first, then fair
         share (each namespace's next request takes its turn, counting what it already has
         running), then submission time."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [int(row[0]) for row in conn.execute(_queue_order(limit))]
 
     def claim(
@@ -368,21 +370,21 @@ class Store:
             requests.c.status == Status.RUNNING.value,
             requests.c.worker.startswith(worker_prefix, autoescape=True),
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
     def expired_leases(self, now: datetime) -> list[EvalRequest]:
         query = select(requests).where(
             requests.c.status == Status.RUNNING.value, requests.c.lease_expires_at < now
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
     def running_since(self, before: datetime) -> list[EvalRequest]:
         query = select(requests).where(
             requests.c.status == Status.RUNNING.value, requests.c.job_start_time < before
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_request(row) for row in conn.execute(query).mappings()]
 
     def recent_eval_seconds(self, limit: int = 20) -> list[float]:
@@ -392,7 +394,7 @@ class Store:
             .order_by(requests.c.finished_time.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [float(row[0]) for row in conn.execute(query)]
 
     def set_priority(
@@ -482,7 +484,7 @@ class Store:
 
     def events_for(self, request_id: int) -> list[Event]:
         query = select(events).where(events.c.request_id == request_id).order_by(events.c.id)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 Event(
                     request_id=row["request_id"],
@@ -502,13 +504,13 @@ class Store:
             .where(task_results.c.request_id == request_id)
             .order_by(task_results.c.benchmark, task_results.c.task)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]
 
     def model_card(self, request_id: int) -> str | None:
         """The model card as submitted (Markdown, untrusted: render it through a sanitizer)."""
         query = select(model_cards.c.text).where(model_cards.c.request_id == request_id)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         return str(value) if value is not None else None
 
@@ -518,7 +520,7 @@ class Store:
             .where(benchmark_scores.c.request_id == request_id)
             .order_by(benchmark_scores.c.benchmark)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [
                 BenchmarkScore(row["benchmark"], raw=row["raw"], normalized=row["normalized"])
                 for row in conn.execute(query).mappings()
@@ -527,8 +529,8 @@ class Store:
     def board(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """A page of the leaderboard (filtered, searched and sorted in the database), and the
         pinned models' rows, which stay on top whatever the filters."""
-        with self.engine.connect() as conn:
-            rows, total = board_page(conn, query)
+        with self.reader.connect() as conn:
+            rows, count = board_page(conn, query)
             pinned_rows: list[BoardRow] = []
             if pinned:
                 pin_query = replace(
@@ -545,12 +547,13 @@ class Store:
         return BoardResult(
             rows=[(found[r.request_id], r) for r in rows],
             pinned=[(found[r.request_id], r) for r in pinned_rows],
-            total=total,
+            total=count.rows,
+            total_at_least=count.at_least,
         )
 
     def board_points(self, query: BoardQuery) -> list[BoardPoint]:
         """Every evaluation the view's filters let through, for the plots."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return board_points(conn, query)
 
     def leaderboard(self) -> list[LeaderboardRow]:
@@ -560,7 +563,7 @@ class Store:
             .where(requests.c.status == Status.FINISHED.value)
             .order_by(requests.c.average.desc(), requests.c.id)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             finished = [_request(row) for row in conn.execute(query).mappings()]
             by_request: dict[int, dict[str, BenchmarkScore]] = defaultdict(dict)
             ids = [r.id for r in finished]

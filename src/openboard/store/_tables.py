@@ -68,6 +68,8 @@ requests = Table(
     Index("ix_requests_status_params", "status", "params"),
     Index("ix_requests_status_model", "status", "model"),
     Index("ix_requests_namespace_submitted", "namespace", "submitted_time"),
+    Index("ix_requests_board", "status", "suite", "hidden", "average", "id", "model"),
+    Index("ix_requests_model_submitted", "model", "submitted_time"),
 )
 
 # One active evaluation per (model, sha, precision): the database refuses duplicates even when
@@ -130,6 +132,7 @@ benchmark_scores = Table(
     Column("raw", Float, nullable=False),
     Column("normalized", Float, nullable=False),
     Index("ix_benchmark_scores_benchmark_normalized", "benchmark", "normalized"),
+    Index("ix_benchmark_scores_board", "benchmark", "normalized", "request_id"),
 )
 
 users = Table(

@@ -1,5 +1,6 @@
 """The leaderboard view: URL parameters → a typed query → rows for HTML, JSON, CSV and Parquet."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -98,9 +99,12 @@ def _number(params: QueryParams, name: str, default: float | None) -> float | No
     if value in (None, ""):
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError as exc:
         raise BadViewError(f"{name}={value!r} is not a number", f"give {name} as a number") from exc
+    if math.isnan(number):
+        raise BadViewError(f"{name}={value!r} is not a number", f"give {name} as a number")
+    return number
 
 
 def parse_view(
@@ -219,6 +223,7 @@ def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> di
             for c in view.columns
         ],
         "total": result.total,
+        "total_at_least": result.total_at_least,  # a search counts up to 10,000
         "page": view.page,
         "pages": max(1, -(-result.total // view.per_page)),
         "per_page": view.per_page,
@@ -241,5 +246,5 @@ def all_rows(store: Store, view: BoardView, official: frozenset[str]) -> list[di
         rows += [_row(r, s, page_view, offset + n, official, flags)
                  for n, (r, s) in enumerate(result.rows, start=1)]  # fmt: skip
         offset += 1000
-        if offset >= result.total:
+        if len(result.rows) < 1000:  # not the total: a search's count stops at 10,000
             return rows
