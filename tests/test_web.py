@@ -161,6 +161,10 @@ def test_sample_browser_filters_pages_and_hides_gpqa(context: Context) -> None:
         assert http.get("/api/models/org/other/samples/1").status_code == 404
         model = http.get("/api/models/org/sampled").json()["evaluations"][0]
         assert model["tasks"][0]["samples_logged"] and model["benchmarks"][0]["raw"] == 0.5
+    # An operator may decide otherwise (setting hidden_sample_tasks).
+    with TestClient(create_app(store, SUITES, artifacts=artifacts, hidden_sample_tasks=())) as http:
+        shown = http.get(f"{base}?task=leaderboard_gpqa_main").json()["samples"][0]
+        assert not shown["hidden"] and shown["prompt"] == "GPQA-STAND-IN-QUESTION"
 
 
 def test_about_page_and_twin_follow_the_code(client: TestClient) -> None:

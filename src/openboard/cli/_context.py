@@ -100,6 +100,7 @@ class Context:
             ),
             cookie_secure=settings.cookie_secure,
             session_days=settings.session_days,
+            hidden_sample_tasks=tuple(p.lower() for p in settings.hidden_sample_tasks),
         )
 
     def secret_key(self) -> str:

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=10, description="sign-in attempts per address per minute"
     )
+    hidden_sample_tasks: list[str] = Field(
+        default_factory=lambda: ["*gpqa*"],
+        description="lm-eval tasks (patterns) whose sample text the web never shows (GPQA's "
+        "authors ask that its questions stay out of plain text)",
+    )
     eval_memory_gib: float = Field(
         default=0, description="address-space limit of a CPU evaluation process (0: none)"
     )

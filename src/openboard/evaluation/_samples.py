@@ -39,15 +39,17 @@ class SamplePage:
     has_more: bool
 
 
-def text_hidden(task: str) -> bool:
-    return any(fnmatch(task.lower(), pattern) for pattern in HIDDEN_TEXT_TASKS)
+def text_hidden(task: str, patterns: tuple[str, ...] = HIDDEN_TEXT_TASKS) -> bool:
+    return any(fnmatch(task.lower(), pattern) for pattern in patterns)
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def parse_sample(record: dict[str, Any]) -> Sample:
+def parse_sample(
+    record: dict[str, Any], hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS
+) -> Sample:
     task = str(record.get("task", ""))
     arguments = record.get("arguments") or []
     if isinstance(arguments, dict):  # lm-eval versions that key arguments as gen_args_N / arg_N
@@ -73,7 +75,7 @@ def parse_sample(record: dict[str, Any]) -> Sample:
     raw_value = record.get(metric)
     value = float(raw_value) if isinstance(raw_value, int | float) else None
     correct = None if value is None or value not in (0.0, 1.0) else value == 1.0
-    hidden = text_hidden(task)
+    hidden = text_hidden(task, hidden_tasks)
     return Sample(
         task=task,
         doc_id=int(record.get("doc_id", -1)),
@@ -95,8 +97,9 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_samples(
-    folder: Path, task: str | None, wrong_only: bool, offset: int, limit: int
-) -> SamplePage:
+    folder: Path, task: str | None, wrong_only: bool, offset: int, limit: int,
+    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+) -> SamplePage:  # fmt: skip
     """One page of a run's samples, streamed (a v2 file holds tens of thousands)."""
     path = folder / SAMPLES_FILE
     if not path.is_file():
@@ -106,7 +109,7 @@ def read_samples(
     for record in _records(path):
         if task is not None and record.get("task") != task:
             continue
-        sample = parse_sample(record)
+        sample = parse_sample(record, hidden_tasks)
         if wrong_only and sample.correct is not False:
             continue
         if skipped < offset:

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from openboard import __version__
 from openboard.accounts import AccountService
 from openboard.domain import ModelType, Precision
-from openboard.evaluation import Suite
+from openboard.evaluation import HIDDEN_TEXT_TASKS, Suite
 from openboard.moderation import ModerationService
 from openboard.store import Store
 from openboard.submission import SubmissionService
@@ -61,6 +61,7 @@ def create_app(
     limits: Limits = DEFAULT_LIMITS,
     cookie_secure: bool = False,
     session_days: float = 14,
+    hidden_sample_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
 ) -> FastAPI:
     """The ASGI app. It reads the store and, given `submissions`, takes submissions from signed-in
     users; evaluations run in workers. Without `secret_key`, sessions last as long as the process."""
@@ -207,7 +208,7 @@ def create_app(
 
     def model_of(org: str, name: str) -> dict[str, Any]:
         try:
-            return model_payload(store, suites, artifacts, org, name)
+            return model_payload(store, suites, artifacts, org, name, hidden_sample_tasks)
         except NotFoundError as exc:
             raise HTTPException(status_code=404, detail=f"{exc.message} ({exc.hint})") from exc
 
@@ -224,8 +225,9 @@ def create_app(
     ) -> dict[str, Any]:
         try:
             return samples_payload(
-                store, artifacts, org, name, request_id, task or None, wrong, page_number
-            )
+                store, artifacts, org, name, request_id, task or None, wrong, page_number,
+                hidden_sample_tasks,
+            )  # fmt: skip
         except NotFoundError as exc:
             raise HTTPException(status_code=404, detail=f"{exc.message} ({exc.hint})") from exc
 

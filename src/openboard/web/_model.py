@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from openboard.domain import InvalidModelIdError, ModelId, OpenboardError
-from openboard.evaluation import SAMPLES_FILE, Suite, read_samples, text_hidden
+from openboard.evaluation import (
+    HIDDEN_TEXT_TASKS,
+    SAMPLES_FILE,
+    Suite,
+    read_samples,
+    text_hidden,
+)
 from openboard.store import EvalRequest, Store
 from openboard.web._views import request_record
 
@@ -38,8 +44,9 @@ def _display_names(suites: Mapping[str, Suite], suite: str) -> dict[str, str]:
 
 
 def _evaluation(
-    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, request: EvalRequest
-) -> dict[str, Any]:
+    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, request: EvalRequest,
+    hidden_tasks: tuple[str, ...],
+) -> dict[str, Any]:  # fmt: skip
     # Without an artifacts folder (a read-only mirror of the database) scores are all there is.
     folder = artifacts / str(request.id) if artifacts is not None else None
     names = _display_names(suites, request.suite)
@@ -70,7 +77,7 @@ def _evaluation(
                 "normalized": t.normalized,
                 "samples": t.samples,
                 "samples_logged": logged,
-                "text_hidden": text_hidden(t.task),
+                "text_hidden": text_hidden(t.task, hidden_tasks),
             }
             for t in store.task_scores(request.id)
         ],
@@ -79,8 +86,9 @@ def _evaluation(
 
 
 def model_payload(
-    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str
-) -> dict[str, Any]:
+    store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str,
+    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+) -> dict[str, Any]:  # fmt: skip
     model_id = _model_id(org, name)
     requests = store.list_requests(model=str(model_id))
     if not requests:
@@ -90,13 +98,13 @@ def model_payload(
         "schema_version": 1,
         "model": str(model_id),
         "model_card": next((c for c in cards if c), None),  # the latest submission's
-        "evaluations": [_evaluation(store, suites, artifacts, r) for r in requests],
+        "evaluations": [_evaluation(store, suites, artifacts, r, hidden_tasks) for r in requests],
     }
 
 
 def samples_payload(
     store: Store, artifacts: Path | None, org: str, name: str, request_id: int, task: str | None,
-    wrong_only: bool, page: int,
+    wrong_only: bool, page: int, hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
 ) -> dict[str, Any]:  # fmt: skip
     model_id = _model_id(org, name)
     request = store.get_request(request_id)
@@ -110,7 +118,7 @@ def samples_payload(
         )
     result = read_samples(
         artifacts / str(request.id), task, wrong_only, (page - 1) * SAMPLES_PER_PAGE,
-        SAMPLES_PER_PAGE,
+        SAMPLES_PER_PAGE, hidden_tasks,
     )  # fmt: skip
     return {
         "schema_version": 1,

@@ -1,0 +1,506 @@
+"""Web leaderboard latency at 100,000 results, against a 1,000-result baseline side by side.
+
+Run: .venv/bin/python bench/web_load.py [--rows 100000] [--baseline-rows 1000] [--clients 16]
+     [--requests 400] [--database-url postgresql+psycopg://postgres@127.0.0.1:54329/postgres]
+Without --database-url each board is a fresh SQLite file in a temporary folder; with it (a server URL,
+e.g. what `scripts/postgres.sh start` prints) each board is a fresh database on that server.
+
+Each board is filled with FINISHED "starter" evaluations in bulk (Core executemany on the migrated
+schema): realistic `org/name` ids over a few hundred namespaces, model types, precisions, 0.1-140 B
+parameters, two years of submission dates, licenses, merged and MoE flags, the task, benchmark and
+average scores a worker records. Then the real server (`openboard serve`, its own process) answers
+N concurrent clients on loopback for a fixed number of requests per scenario; p50/p95/p99 are
+per-request latencies under that load, `1-client` the median with one client (the service time).
+The baseline board takes the same scenarios; the ratio p99(rows)/p99(baseline) shows what grows
+with the number of rows. Targets: p99 under 100 ms for the table views, first page HTML under 100 KB.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from openboard.domain import (
+    BenchmarkScore,
+    ModelType,
+    PinKind,
+    Precision,
+    Status,
+    TaskScore,
+    WeightType,
+)
+from openboard.evaluation import STARTER, average, benchmark_score, co2_kg, normalize
+from openboard.store import BoardQuery, Store
+from openboard.store._tables import benchmark_scores, requests, task_results
+
+CHUNK = 5000  # rows per executemany
+TARGET_P99_MS = 100.0
+TARGET_HTML_BYTES = 100_000
+MODEL_PAGE = "meta-llama/Llama-3.1-8B-Instruct"  # always on the board: the model page scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str  # the headline's prefix
+    path: str
+    table_view: bool  # held to the p99 target
+
+
+SCENARIOS = (
+    Scenario("default_view", "/", True),
+    Scenario("search", "/?q=llama", True),
+    Scenario("regex_search", "/?q=%5Emeta-llama/.*8B", True),
+    Scenario("filter_sort", "/?type=chat&size=consumer&sort=starter_bbh&dir=asc", True),
+    Scenario("page50", "/?page=50", True),
+    Scenario("api_leaderboard", "/api/leaderboard", True),
+    Scenario("model_page", f"/models/{MODEL_PAGE}", False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    per_second: float
+    size_bytes: int  # the largest 200 response
+    one_client_ms: float
+    failures: int  # responses other than 200, and requests the server dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    owner: str
+    architecture: str
+    sizes: tuple[tuple[str, float], ...]  # name's size label, billions of parameters
+    license: str
+    moe: bool = False
+    multimodal: bool = False
+
+
+FAMILIES = (
+    Family("Llama-3.1", "meta-llama", "LlamaForCausalLM", (("8B", 8.03), ("70B", 70.6)), "llama3.1"),
+    Family("Llama-3.2", "meta-llama", "LlamaForCausalLM", (("1B", 1.24), ("3B", 3.21)), "llama3.2"),
+    Family("Meta-Llama-3", "meta-llama", "LlamaForCausalLM", (("8B", 8.03), ("70B", 70.6)), "llama3"),
+    Family("Llama-2", "meta-llama", "LlamaForCausalLM", (("7b", 6.74), ("13b", 13.0), ("70b", 69.0)), "llama2"),
+    Family("Qwen2.5", "Qwen", "Qwen2ForCausalLM", (("0.5B", 0.49), ("1.5B", 1.54), ("3B", 3.09), ("7B", 7.62), ("14B", 14.8), ("32B", 32.8), ("72B", 72.7)), "apache-2.0"),
+    Family("Qwen2", "Qwen", "Qwen2ForCausalLM", (("0.5B", 0.49), ("1.5B", 1.54), ("7B", 7.62), ("72B", 72.7)), "apache-2.0"),
+    Family("Qwen2-VL", "Qwen", "Qwen2VLForConditionalGeneration", (("2B", 2.21), ("7B", 8.29), ("72B", 73.4)), "apache-2.0", multimodal=True),
+    Family("Mistral", "mistralai", "MistralForCausalLM", (("7B-v0.1", 7.24), ("7B-v0.3", 7.25)), "apache-2.0"),
+    Family("Mistral-Nemo", "mistralai", "MistralForCausalLM", (("12B", 12.2),), "apache-2.0"),
+    Family("Mixtral", "mistralai", "MixtralForCausalLM", (("8x7B", 46.7), ("8x22B", 140.0)), "apache-2.0", moe=True),
+    Family("gemma-2", "google", "Gemma2ForCausalLM", (("2b", 2.61), ("9b", 9.24), ("27b", 27.2)), "gemma"),
+    Family("Phi-3", "microsoft", "Phi3ForCausalLM", (("mini-4k", 3.82), ("small-8k", 7.39), ("medium-4k", 14.0)), "mit"),
+    Family("Phi-3.5-MoE", "microsoft", "PhiMoEForCausalLM", (("42B", 41.9),), "mit", moe=True),
+    Family("falcon", "tiiuae", "FalconForCausalLM", (("7b", 7.22), ("40b", 41.8)), "apache-2.0"),
+    Family("SmolLM2", "HuggingFaceTB", "LlamaForCausalLM", (("135M", 0.135), ("360M", 0.362), ("1.7B", 1.71)), "apache-2.0"),
+    Family("OLMo-2-1124", "allenai", "Olmo2ForCausalLM", (("7B", 7.3), ("13B", 13.7)), "apache-2.0"),
+    Family("granite-3.0", "ibm-granite", "GraniteForCausalLM", (("2b", 2.63), ("8b", 8.17)), "apache-2.0"),
+    Family("Yi-1.5", "01-ai", "LlamaForCausalLM", (("6B", 6.06), ("9B", 8.83), ("34B", 34.4)), "apache-2.0"),
+    Family("deepseek-llm", "deepseek-ai", "LlamaForCausalLM", (("7b", 6.91), ("67b", 67.4)), "other"),
+    Family("DeepSeek-V2-Lite", "deepseek-ai", "DeepseekV2ForCausalLM", (("16B", 15.7),), "other", moe=True),
+    Family("internlm2_5", "internlm", "InternLM2ForCausalLM", (("1_8b", 1.89), ("7b", 7.74), ("20b", 19.9)), "other"),
+    Family("pythia", "EleutherAI", "GPTNeoXForCausalLM", (("160m", 0.162), ("410m", 0.405), ("1.4b", 1.41), ("2.8b", 2.78), ("6.9b", 6.86), ("12b", 11.8)), "apache-2.0"),
+    Family("c4ai-command-r", "CohereForAI", "CohereForCausalLM", (("v01", 35.0), ("plus", 104.0)), "cc-by-nc-4.0"),
+    Family("stablelm-2", "stabilityai", "StableLmForCausalLM", (("1_6b", 1.64), ("12b", 12.1)), "other"),
+    Family("bloom", "bigscience", "BloomForCausalLM", (("560m", 0.559), ("1b7", 1.72), ("7b1", 7.07)), "bigscience-bloom-rail-1.0"),
+)  # fmt: skip
+
+KNOWN_ORGS = (
+    "meta-llama", "mistralai", "Qwen", "google", "microsoft", "tiiuae", "01-ai", "deepseek-ai",
+    "allenai", "HuggingFaceTB", "ibm-granite", "internlm", "EleutherAI", "CohereForAI",
+    "stabilityai", "bigscience", "NousResearch", "teknium", "upstage", "openchat",
+    "cognitivecomputations", "mlabonne", "MaziyarPanahi", "bartowski", "TheBloke", "nvidia",
+    "databricks", "Salesforce", "lmsys", "WizardLMTeam", "CausalLM", "abacusai", "jondurbin",
+    "Undi95", "NeverSleep", "migtissera", "VAGOsolutions", "fblgit", "princeton-nlp", "arcee-ai",
+)  # fmt: skip
+HANDLE_PARTS = (
+    ("neural", "open", "deep", "tiny", "mega", "quantum", "bright", "silent", "rapid", "lunar",
+     "solar", "crimson", "hyper", "nano", "brave", "clever", "vector", "sparse", "dense", "rogue"),
+    ("labs", "ai", "ml", "forge", "works", "-research", "_dev", "hub", "mind", "bits"),
+)  # fmt: skip
+# suffix → model type; "" is the family's own base model.
+SUFFIXES: tuple[tuple[str, ModelType, float], ...] = (
+    ("", ModelType.PRETRAINED, 6), ("-Instruct", ModelType.CHAT, 14), ("-Chat", ModelType.CHAT, 4),
+    ("-it", ModelType.CHAT, 3), ("-DPO", ModelType.CHAT, 5), ("-ORPO", ModelType.CHAT, 3),
+    ("-SFT", ModelType.FINE_TUNED, 6), ("-math", ModelType.FINE_TUNED, 3),
+    ("-code", ModelType.FINE_TUNED, 3), ("-alpaca", ModelType.FINE_TUNED, 2),
+    ("-abliterated", ModelType.FINE_TUNED, 3), ("-slerp", ModelType.MERGE, 4),
+    ("-ties-merge", ModelType.MERGE, 3), ("-dare-ties", ModelType.MERGE, 2),
+    ("-cpt-de", ModelType.CONTINUOUSLY_PRETRAINED, 2),
+    ("-continued", ModelType.CONTINUOUSLY_PRETRAINED, 1),
+)  # fmt: skip
+PRECISIONS = (
+    (Precision.BFLOAT16, 60), (Precision.FLOAT16, 25), (Precision.INT8, 5), (Precision.INT4, 5),
+    (Precision.GPTQ, 5),
+)  # fmt: skip
+LICENSES = ("apache-2.0", "mit", "cc-by-nc-4.0", "cc-by-4.0", "other", "llama3.1", None)
+BENCHMARKS = tuple(b.name for b in STARTER.benchmarks)
+SAMPLES = {"starter_ifeval": 16}  # tasks not named: 250 documents
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def organisations(rng: random.Random, count: int = 300) -> list[str]:
+    orgs = list(KNOWN_ORGS)
+    while len(orgs) < count:
+        handle = rng.choice(HANDLE_PARTS[0]) + rng.choice(HANDLE_PARTS[1])
+        handle += str(rng.randint(1, 999)) if rng.random() < 0.6 else ""
+        if handle not in orgs:
+            orgs.append(handle)
+    return orgs
+
+
+def sha(rng: random.Random) -> str:
+    return f"{rng.getrandbits(160):040x}"
+
+
+def scores(rng: random.Random, params_b: float, kind: ModelType) -> list[TaskScore]:
+    """Task scores that grow with size, chat models a little better at IFEval, plus noise."""
+    skill = 0.05 + 0.6 * math.log10(params_b * 10) / math.log10(1400) + rng.gauss(0, 0.08)
+    tasks: list[TaskScore] = []
+    for spec in STARTER.benchmarks:
+        for task, choices in spec.tasks.items():
+            samples = SAMPLES.get(task, 250)
+            level = skill + rng.gauss(0, 0.07)
+            if spec.name == "starter_ifeval":
+                level += 0.15 if kind is ModelType.CHAT else -0.1
+            level = min(0.98, max(0.0, level))
+            floor = 1 / choices if choices else 0.0
+            raw = round((floor + (1 - floor) * level) * samples) / samples
+            stderr = math.sqrt(raw * (1 - raw) / samples) if len(spec.metrics) == 1 else None
+            normalized = normalize(raw, choices)
+            metric = "+".join(spec.metrics)
+            tasks.append(
+                TaskScore(spec.name, task, metric, raw, stderr, choices, normalized, samples)
+            )
+    return tasks
+
+
+def evaluations(count: int, seed: int) -> Iterator[tuple[dict[str, Any], list[TaskScore]]]:
+    """`count` FINISHED requests as `requests` rows (ids 1..count) with their task scores."""
+    rng = random.Random(seed)
+    orgs = organisations(rng)
+    org_weights = [1 / (rank + 1) ** 0.7 for rank in range(len(orgs))]
+    suffix_weights = [w for _, _, w in SUFFIXES]
+    for request_id in range(1, count + 1):
+        family = rng.choice(FAMILIES)
+        size, params_b = rng.choice(family.sizes)
+        if request_id <= 2:  # the model page's model, in bfloat16 and float16
+            org, family, size, params_b = "meta-llama", FAMILIES[0], "8B", 8.03
+            suffix, kind = "-Instruct", ModelType.CHAT
+        else:
+            org = rng.choices(orgs, org_weights)[0]
+            suffix, kind, _ = rng.choices(SUFFIXES, suffix_weights)[0]
+            if not suffix and org != family.owner:
+                suffix, kind = "-finetune", ModelType.FINE_TUNED
+        if family.multimodal:
+            kind = ModelType.MULTIMODAL
+        precision = rng.choices([p for p, _ in PRECISIONS], [w for _, w in PRECISIONS])[0]
+        if request_id <= 2:
+            precision = (Precision.BFLOAT16, Precision.FLOAT16)[request_id - 1]
+        name = f"{family.name}-{size}{suffix}"
+        if request_id > 2 and f"{org}/{name}" == MODEL_PAGE:  # the same page at any row count
+            name += "-rerun"
+        if org != family.owner and rng.random() < 0.7:
+            name += rng.choice(("-v", "-e", "-r", "-step")) + str(rng.randint(1, 40))
+        if precision is Precision.GPTQ:
+            name += "-GPTQ"
+        weight_type = (
+            rng.choices(list(WeightType), [90, 2, 8])[0] if suffix else WeightType.ORIGINAL
+        )
+        base = f"{family.owner}/{family.name}-{size}" if org != family.owner else None
+        submitted = EPOCH + timedelta(seconds=rng.uniform(0, 2 * 365 * 86400))
+        started = submitted + timedelta(minutes=rng.expovariate(1 / 90))
+        eval_seconds = 60 + params_b * rng.uniform(30, 90)
+        finished = started + timedelta(seconds=eval_seconds)
+        heartbeat = finished - timedelta(seconds=rng.uniform(0, 20))
+        tasks = scores(rng, params_b, kind)
+        row = {
+            "id": request_id, "model": f"{org}/{name}", "base_model": base,
+            "base_revision": sha(rng) if base and weight_type is not WeightType.ORIGINAL else None,
+            "requested_revision": "main", "revision": sha(rng), "pin": PinKind.GIT_COMMIT.value,
+            "precision": precision.value, "weight_type": weight_type.value,
+            "model_type": kind.value, "use_chat_template": kind is ModelType.CHAT,
+            "params": int(min(140.0, params_b * rng.uniform(0.995, 1.005)) * 1e9),
+            "architectures": [family.architecture], "status": Status.FINISHED.value,
+            "sender": org if rng.random() < 0.8 else rng.choice(orgs),
+            "submitted_time": submitted, "job_id": None, "job_start_time": started,
+            "finished_time": finished, "attempts": 1 if rng.random() < 0.97 else 2,
+            "worker": f"gpu-node{rng.randint(1, 8)}-w{rng.randint(0, 7)}",
+            "progress_done": sum(t.samples for t in tasks),
+            "progress_total": sum(t.samples for t in tasks), "failure_reason": None,
+            "suite": STARTER.name, "average": None, "failure_kind": None, "log_tail": None,
+            "eval_seconds": eval_seconds, "co2_kg": co2_kg(eval_seconds, 5.6, 269.8),
+            "namespace": org,
+            "license": family.license if org == family.owner else rng.choice(LICENSES),
+            "merged": kind is ModelType.MERGE or "merge" in suffix, "moe": family.moe,
+            "lease_expires_at": heartbeat + timedelta(seconds=60), "heartbeat_at": heartbeat,
+            "priority": 0,
+        }  # fmt: skip
+        yield row, tasks
+
+
+def fresh_database(server: str | None, folder: Path, label: str) -> str:
+    if server is None:
+        return f"sqlite:///{folder / f'{label}.db'}"
+    name = f"openboard_bench_web_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server: str | None, url: str) -> None:
+    if server is None:
+        return
+    name = make_url(url).database
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fill(url: str, count: int, seed: int) -> float:
+    """Migrate and bulk-insert `count` finished evaluations; the seconds it took."""
+    began = time.perf_counter()
+    store = Store.open(url)
+    store.migrate()
+    pending: list[tuple[dict[str, Any], list[TaskScore]]] = []
+
+    def flush() -> None:
+        rows, task_rows, benchmark_rows = [], [], []
+        for row, tasks in pending:
+            per_benchmark: list[BenchmarkScore] = [
+                benchmark_score(name, [t for t in tasks if t.benchmark == name])
+                for name in BENCHMARKS
+            ]
+            rows.append({**row, "average": average(per_benchmark)})
+            benchmark_rows += [
+                {"request_id": row["id"], "benchmark": b.benchmark, "raw": b.raw,
+                 "normalized": b.normalized}
+                for b in per_benchmark
+            ]  # fmt: skip
+            task_rows += [
+                {"request_id": row["id"], "benchmark": t.benchmark, "task": t.task,
+                 "metric": t.metric, "raw": t.raw, "stderr": t.stderr,
+                 "num_choices": t.num_choices, "normalized": t.normalized, "samples": t.samples}
+                for t in tasks
+            ]  # fmt: skip
+        with store.engine.begin() as conn:
+            conn.execute(insert(requests), rows)
+            conn.execute(insert(benchmark_scores), benchmark_rows)
+            conn.execute(insert(task_results), task_rows)
+        pending.clear()
+
+    for evaluation in evaluations(count, seed):
+        pending.append(evaluation)
+        if len(pending) == CHUNK:
+            flush()
+    if pending:
+        flush()
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # ids were given: move the sequence past them
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('requests', 'id'), :n)"),
+                         {"n": count})  # fmt: skip
+            conn.execute(text("ANALYZE"))  # as autovacuum soon would after such a load
+    board = store.board(BoardQuery(suite=STARTER.name, benchmarks=BENCHMARKS))
+    assert board.total == count, f"the board shows {board.total} rows, not {count}"
+    store.engine.dispose()
+    return time.perf_counter() - began
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(url: str, home: Path, workers: int) -> Iterator[str]:
+    """`openboard serve` on a free loopback port, its own process; yields the base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBOARD_")}
+    env |= {"OPENBOARD_HOME": str(home), "OPENBOARD_DATABASE_URL": url}
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "openboard", "serve", "--port", str(port),
+             "--workers", str(workers)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"openboard serve exited:\n{log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/api/leaderboard?per_page=25", timeout=10).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"openboard serve did not answer:\n{log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+async def _load(base: str, path: str, clients: int, count: int, serial: int) -> Measurement:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    outcomes: Counter[str] = Counter()
+    sizes: set[int] = set()
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=300) as client:
+
+        async def get() -> float:
+            began = time.perf_counter()
+            try:
+                response = await client.get(path)
+            except httpx.TransportError as exc:  # e.g. the server's 500 after `database is locked`
+                outcomes[type(exc).__name__] += 1
+            else:
+                outcomes[str(response.status_code)] += 1
+                if response.status_code == 200:
+                    sizes.add(len(response.content))
+            return time.perf_counter() - began
+
+        one_client = sorted([await get() for _ in range(serial)])  # also the warm-up
+        left = count
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                latencies.append(await get())
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        wall = time.perf_counter() - began
+    latencies.sort()
+    return Measurement(
+        p50_ms=percentile(latencies, 50) * 1e3,
+        p95_ms=percentile(latencies, 95) * 1e3,
+        p99_ms=percentile(latencies, 99) * 1e3,
+        per_second=count / wall,
+        size_bytes=max(sizes, default=0),
+        one_client_ms=percentile(one_client, 50) * 1e3,
+        failures=sum(n for outcome, n in outcomes.items() if outcome != "200"),
+    )
+
+
+def short(rows: int) -> str:
+    return f"{rows // 1000}k" if rows >= 1000 and rows % 1000 == 0 else str(rows)
+
+
+def measure_board(
+    server: str | None, folder: Path, rows: int, args: argparse.Namespace
+) -> tuple[float, dict[str, Measurement]]:
+    url = fresh_database(server, folder, f"rows{rows}")
+    try:
+        fill_seconds = fill(url, rows, args.seed)
+        with serve(url, folder / f"home-{rows}", args.server_workers) as base:
+            results = {
+                s.name: asyncio.run(_load(base, s.path, args.clients, args.requests, args.serial))
+                for s in SCENARIOS
+            }
+    finally:
+        drop_database(server, url)
+    return fill_seconds, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--baseline-rows", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--requests", type=int, default=400, help="per scenario, under load")
+    parser.add_argument("--serial", type=int, default=20, help="one-client requests (warm-up)")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server; default SQLite")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--server-workers", type=int, default=1, help="openboard serve --workers")
+    args = parser.parse_args()
+    backend = make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="openboard-bench-web-") as tmp:
+        folder = Path(tmp)
+        base_fill, baseline = measure_board(args.database_url, folder, args.baseline_rows, args)
+        full_fill, full = measure_board(args.database_url, folder, args.rows, args)
+    print(f"web leaderboard on {backend}: {args.rows} rows against a {args.baseline_rows}-row "
+          f"baseline; {args.clients} clients x {args.requests} requests per scenario")  # fmt: skip
+    print(
+        f"filled in {full_fill:.1f} s ({args.rows} rows), {base_fill:.1f} s ({args.baseline_rows})"
+    )
+    rows_k, base_k = short(args.rows), short(args.baseline_rows)
+    print(f"\n{'scenario':<16}{'p50 ms':>8}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>7}{'bytes':>7}"
+          f"{'1-client':>9}{'fail':>5}{f'{base_k} p99':>9}{f'{base_k} 1-cl':>9}{'fail':>5}"
+          f"{'p99 x':>8}  target")  # fmt: skip
+    ratios: list[float] = []
+    misses: list[str] = []
+    for scenario in SCENARIOS:
+        m, b = full[scenario.name], baseline[scenario.name]
+        ratio = m.p99_ms / b.p99_ms
+        ratios.append(ratio)
+        verdict = "-"
+        if scenario.table_view:
+            verdict = "ok" if m.p99_ms < TARGET_P99_MS else f"MISS p99 >= {TARGET_P99_MS:.0f} ms"
+            if verdict != "ok":
+                misses.append(f"{scenario.name} p99 {m.p99_ms:.0f} ms")
+        if scenario.name == "default_view" and m.size_bytes >= TARGET_HTML_BYTES:
+            verdict += f", MISS html >= {TARGET_HTML_BYTES // 1000} KB"
+            misses.append(f"first page HTML {m.size_bytes} bytes")
+        print(f"{scenario.name:<16}{m.p50_ms:>8.1f}{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}"
+              f"{m.per_second:>7.1f}{m.size_bytes:>7}{m.one_client_ms:>9.1f}{m.failures:>5}"
+              f"{b.p99_ms:>9.1f}{b.one_client_ms:>9.1f}{b.failures:>5}{ratio:>7.2f}x  {verdict}")  # fmt: skip
+    print(f"\np99 x: p99 at {rows_k} rows / p99 at {base_k}; 1-client: median with one client; "
+          "fail: responses other than 200 (dropped requests included)")  # fmt: skip
+    print("misses: " + ("; ".join(misses) if misses else "none"))
+    print()
+    failures = sum(m.failures for board in (full, baseline) for m in board.values())
+    headline = {f"{s.name}_p99_ms": f"{full[s.name].p99_ms:.1f}" for s in SCENARIOS}
+    headline |= {
+        "default_view_1client_ms": f"{full['default_view'].one_client_ms:.1f}",
+        "default_view_req_per_s": f"{full['default_view'].per_second:.1f}",
+        "first_page_html_bytes": str(full["default_view"].size_bytes),
+        "p99_ratio_100k_over_1k_max": f"{max(ratios):.2f}",
+        "non_200_responses": str(failures),
+        "rows": str(args.rows),
+        "fill_seconds": f"{full_fill:.1f}",
+    }
+    for name, value in headline.items():
+        print(f"{name}: {value}")
+    if failures:
+        sys.exit(f"FAILED: {failures} responses were not 200 (see the fail columns)")
+
+
+if __name__ == "__main__":
+    main()
