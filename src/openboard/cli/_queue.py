@@ -1,3 +1,4 @@
+import json
 import signal
 import threading
 from collections.abc import Callable
@@ -9,6 +10,7 @@ import typer
 
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json
+from openboard.cli._progress import worker_progress
 from openboard.config import Settings
 from openboard.web import queue_payload
 
@@ -69,7 +71,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         SIGTERM or Ctrl-C once: finish the current evaluation, then stop. Twice: stop it now and
         hand the request back to the queue."""
         if settings_file is not None:
-            ctx.obj = Settings.model_validate_json(settings_file.read_text())
+            # The file holds the plain settings; secrets (the database URL) come by environment.
+            ctx.obj = Settings(**json.loads(settings_file.read_text()))
         context = open_context(ctx)
         runner = context.worker(gpus=gpus)
         if request is not None:
@@ -84,15 +87,18 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 return
             _report(done.id, done.model, done.status.value, done.average, done.failure_reason)
             return
+        progress = worker_progress(lambda: context.store.running_jobs(runner.name))
         if once or until_empty:
-            while True:
-                done = runner.run_once()
-                if done is None:
-                    typer.echo("no pending request")
-                    return
-                _report(done.id, done.model, done.status.value, done.average, done.failure_reason)
-                if once:
-                    return
+            with progress:
+                while True:
+                    done = runner.run_once()
+                    if done is None:
+                        typer.echo("no pending request")
+                        return
+                    _report(done.id, done.model, done.status.value, done.average,
+                            done.failure_reason)  # fmt: skip
+                    if once:
+                        return
         stop = threading.Event()
 
         def _stop(signum: int, _: FrameType | None) -> None:
@@ -106,7 +112,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         typer.echo(f"worker {runner.name} waiting for requests (Ctrl-C stops)")
-        runner.run_forever(stop, poll_seconds=poll)
+        with progress:
+            runner.run_forever(stop, poll_seconds=poll)
 
 
 def _report(
