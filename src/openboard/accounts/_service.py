@@ -36,14 +36,17 @@ class AccountService:
         # password and timing does not tell which names exist.
         self._dummy = self._hasher.hash("not a password of anyone")
 
-    def add_user(self, name: str, password: str | None, role: Role, actor: str) -> User:
+    def add_user(
+        self, name: str, password: str | None, role: Role, actor: str,
+        external_id: str | None = None,
+    ) -> User:  # fmt: skip
         if not _NAME.fullmatch(name):
             raise AccountError(
                 f"{name!r} is not a valid user name",
                 "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
             )
         hashed = self._hash(password) if password is not None else None
-        return self._accounts.add_user(name, hashed, role, actor, self._clock())
+        return self._accounts.add_user(name, hashed, role, actor, self._clock(), external_id)
 
     def set_password(self, name: str, password: str, actor: str) -> None:
         if not self._accounts.set_password_hash(name, self._hash(password), actor, self._clock()):
@@ -109,3 +112,6 @@ class AccountService:
 
     def user(self, name: str) -> User | None:
         return self._accounts.user(name)
+
+    def user_by_external_id(self, external_id: str) -> User | None:
+        return self._accounts.user_by_external_id(external_id)

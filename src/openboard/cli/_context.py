@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from openboard.accounts import AccountService
 from openboard.config import Settings
-from openboard.domain import Precision
+from openboard.domain import OpenboardError, Precision
 from openboard.evaluation import get_suite
 from openboard.sources import ModelSource, build_source
 from openboard.store import Store
@@ -19,6 +19,8 @@ from openboard.worker import SubprocessEvaluation, Worker
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from openboard.web import OidcConfig
 
 
 def utc_now() -> datetime:
@@ -101,7 +103,25 @@ class Context:
             cookie_secure=settings.cookie_secure,
             session_days=settings.session_days,
             hidden_sample_tasks=tuple(p.lower() for p in settings.hidden_sample_tasks),
+            oidc=self.oidc(),
         )
+
+    def oidc(self) -> "OidcConfig | None":
+        from openboard.web import OidcConfig
+
+        settings = self.settings
+        if not settings.oidc_issuer:
+            return None
+        if not settings.oidc_client_id or settings.oidc_client_secret is None:
+            raise OpenboardError(
+                "oidc_issuer is set without oidc_client_id and oidc_client_secret",
+                "register openboard with the provider and set both, or unset oidc_issuer",
+            )
+        return OidcConfig(
+            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret.get_secret_value(),
+            label=settings.oidc_label,
+        )  # fmt: skip
 
     def secret_key(self) -> str:
         """The session-signing key: from the settings, or made once and kept in <home>/secret_key

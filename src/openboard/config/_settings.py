@@ -122,6 +122,15 @@ class Settings(BaseSettings):
         description="lm-eval tasks (patterns) whose sample text the web never shows (GPQA's "
         "authors ask that its questions stay out of plain text)",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer for sign-in (e.g. https://huggingface.co); off when unset",
+    )
+    oidc_client_id: str | None = Field(default=None, description="the OpenID Connect client id")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="the OpenID Connect client secret"
+    )
+    oidc_label: str = Field(default="Hugging Face", description="the provider's name on /login")
     eval_memory_gib: float = Field(
         default=0, description="address-space limit of a CPU evaluation process (0: none)"
     )
@@ -230,4 +239,5 @@ _SECRET_ENV = {
     "database_url": "OPENBOARD_DATABASE_URL",
     "hub_token": "OPENBOARD_HUB_TOKEN",
     "secret_key": "OPENBOARD_SECRET_KEY",
+    "oidc_client_secret": "OPENBOARD_OIDC_CLIENT_SECRET",
 }

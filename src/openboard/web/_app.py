@@ -38,6 +38,7 @@ from openboard.web._exports import contents_records, to_csv, to_parquet
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
 from openboard.web._model import NotFoundError, model_payload, samples_payload
+from openboard.web._oidc import OidcConfig, oidc_router
 from openboard.web._plots import MAX_COMPARED, compare_payload, plots_payload
 from openboard.web._security import Limits, SecurityMiddleware
 from openboard.web._submissions import submissions_router
@@ -62,6 +63,7 @@ def create_app(
     cookie_secure: bool = False,
     session_days: float = 14,
     hidden_sample_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+    oidc: OidcConfig | None = None,
 ) -> FastAPI:
     """The ASGI app. It reads the store and, given `submissions`, takes submissions from signed-in
     users; evaluations run in workers. Without `secret_key`, sessions last as long as the process."""
@@ -91,6 +93,9 @@ def create_app(
         )
 
     app.include_router(auth_router(auth, page))
+    if oidc is not None:
+        app.include_router(oidc_router(oidc, auth))
+    templates.env.globals.update(oidc_label=oidc.label if oidc else None)
     app.include_router(submit_form_router(submissions, auth, page))
     app.include_router(admin_router(store, moderation, auth, page))
 
