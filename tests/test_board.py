@@ -73,9 +73,8 @@ def add_finished(
     )
 
 
-@pytest.fixture
-def board(context: Context) -> Iterator[TestClient]:
-    store = context.store
+def add_board_models(store: Store) -> None:
+    """Five finished evaluations that tell the filters apart (the browser tests use them too)."""
     add_finished(store, "meta/llama-7b", (60, 30, 30), params_b=7)
     add_finished(store, "meta/llama-70b", (80, 70, 60), params_b=70, day=3)
     add_finished(
@@ -90,7 +89,12 @@ def board(context: Context) -> Iterator[TestClient]:
         store, "tiny/edge-1b", (20, 20, 20), params_b=1.1, precision=Precision.FLOAT16,
         model_type=ModelType.FINE_TUNED, license="mit", day=2,
     )  # fmt: skip
-    app = create_app(store, SUITES, official=frozenset({"meta"}))
+
+
+@pytest.fixture
+def board(context: Context) -> Iterator[TestClient]:
+    add_board_models(context.store)
+    app = create_app(context.store, SUITES, official=frozenset({"meta"}))
     with TestClient(app) as http:
         yield http
 

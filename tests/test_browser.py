@@ -12,24 +12,20 @@ $OPENBOARD_TEST_ARTIFACTS, or test-artifacts/screenshots/ in the repository.
 import csv
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from openboard.cli._context import Context
-from openboard.domain import ModelType, Precision, Role
+from openboard.domain import Role
 from openboard.evaluation import SUITES
 from openboard.web import create_app
 
-from .test_board import add_finished
+from .test_board import add_board_models
 from .test_store import new_request
-from .web_helpers import PASSWORD, add_user
+from .web_helpers import PASSWORD, add_user, served
 
 CHROMIUM = os.environ.get("OPENBOARD_TEST_CHROMIUM", "")
 ARTIFACTS = Path(
@@ -59,20 +55,7 @@ BY_AVERAGE = [
 def server(context: Context) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port; yields its base URL."""
     store = context.store
-    add_finished(store, "meta/llama-7b", (60, 30, 30), params_b=7)
-    add_finished(store, "meta/llama-70b", (80, 70, 60), params_b=70, day=3)
-    add_finished(
-        store, "mistral/mistral-7b", (50, 50, 50), params_b=7.2,
-        architecture="MistralForCausalLM", model_type=ModelType.CHAT, day=1,
-    )  # fmt: skip
-    add_finished(
-        store, "merger/frankenmoe", (90, 10, 15), params_b=12, merged=True, moe=True,
-        model_type=ModelType.MERGE, license="other", architecture="MixtralForCausalLM",
-    )  # fmt: skip
-    add_finished(
-        store, "tiny/edge-1b", (20, 20, 20), params_b=1.1, precision=Precision.FLOAT16,
-        model_type=ModelType.FINE_TUNED, license="mit", day=2,
-    )  # fmt: skip
+    add_board_models(store)
     store.add_request(new_request(model="queued/waiting"), actor="carol")  # for the /queue page
     add_user(store, "alice")
     add_user(store, "root", Role.ADMIN)
@@ -81,20 +64,8 @@ def server(context: Context) -> Iterator[str]:
         store, SUITES, submissions=context.submission(), official=frozenset({"meta"}),
         artifacts=context.settings.artifacts_dir,
     )  # fmt: skip
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
-    sock.close()
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ this machine cannot reach; openboard's side is authlib's real client."""
 
 import base64
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.testclient import TestClient
@@ -25,6 +22,8 @@ from joserfc.jwk import RSAKey
 from openboard.cli._context import Context
 from openboard.evaluation import SUITES
 from openboard.web import OidcConfig, create_app
+
+from .web_helpers import served
 
 CLIENT_ID, CLIENT_SECRET = "openboard", "s3cret-of-the-client"
 
@@ -83,17 +82,9 @@ class Provider:
 @pytest.fixture
 def provider() -> Iterator[Provider]:
     fake = Provider()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    fake.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    yield fake
-    server.should_exit = True
-    thread.join(10)
+    with served(fake.app) as base:
+        fake.base = base
+        yield fake
 
 
 def sign_in_with_provider(http: TestClient, next_page: str = "/") -> httpx.Response:

@@ -2,16 +2,12 @@
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -26,7 +22,7 @@ from openboard.web import Limits, create_app
 
 from .test_board import add_finished
 from .test_store import new_request
-from .web_helpers import PASSWORD, add_user, csrf, sign_in
+from .web_helpers import PASSWORD, add_user, csrf, served, sign_in
 
 ROLES = ("anonymous", "alice", "bob", "root")  # submitter, other submitter, admin
 HOSTILE_CARD = (
@@ -354,30 +350,20 @@ def test_no_secret_reaches_job_files_or_error_pages(context: Context, tmp_path: 
 
 
 @pytest.fixture
-def served(site: Site) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(site.app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+def server(site: Site) -> Iterator[str]:
+    with served(site.app) as base:
+        yield base
 
 
 def test_cli_submits_to_a_server_as_the_token_owner(
-    site: Site, served: str, cli_env: dict[str, str]
+    site: Site, server: str, cli_env: dict[str, str]
 ) -> None:
     runner = CliRunner()
 
     def submit(token: str | None) -> Any:
         env = {**cli_env, "OPENBOARD_TOKEN": token or ""}
         return runner.invoke(cli, ["submit", "demo/tiny", "--model-type", "pretrained", "--json",
-                                   "--server", served], env=env)  # fmt: skip
+                                   "--server", server], env=env)  # fmt: skip
 
     anonymous = submit(None)
     assert anonymous.exit_code == 1 and "needs an API token" in anonymous.output

@@ -1,7 +1,14 @@
 """Signing in and posting forms through the ASGI app, as a browser would."""
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 
 from openboard.accounts import AccountService
@@ -34,3 +41,23 @@ def sign_in(http: TestClient, name: str, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` under a real uvicorn on a free loopback port, in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

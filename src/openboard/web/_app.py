@@ -34,7 +34,7 @@ from openboard.web._board import (
     official_namespaces,
     parse_view,
 )
-from openboard.web._exports import contents_records, to_csv, to_parquet
+from openboard.web._exports import EXPORTS, contents_records
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
 from openboard.web._model import NotFoundError, model_payload, samples_payload
@@ -124,23 +124,21 @@ def create_app(
         view = view_of(request)
         return board_payload(store, view, view.query.official)
 
-    @app.get("/leaderboard.csv")
-    def leaderboard_csv(request: Request) -> Response:
+    def export(request: Request, kind: str) -> Response:
         view = view_of(request)
         records = contents_records(all_rows(store, view, view.query.official), view.suite)
-        return Response(
-            to_csv(records, view.suite), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.csv"'},
-        )  # fmt: skip
+        write, media_type = EXPORTS[kind]
+        name = f"leaderboard-{view.suite.name}.{kind}"
+        return Response(write(records, view.suite), media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+    @app.get("/leaderboard.csv")
+    def leaderboard_csv(request: Request) -> Response:
+        return export(request, "csv")
 
     @app.get("/leaderboard.parquet")
     def leaderboard_parquet(request: Request) -> Response:
-        view = view_of(request)
-        records = contents_records(all_rows(store, view, view.query.official), view.suite)
-        return Response(
-            to_parquet(records, view.suite), media_type="application/vnd.apache.parquet",
-            headers={"Content-Disposition": f'attachment; filename="leaderboard-{view.suite.name}.parquet"'},
-        )  # fmt: skip
+        return export(request, "parquet")
 
     @app.get("/plots", response_model=None)
     def plots_page(request: Request) -> HTMLResponse | JSONResponse:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from openboard.evaluation import Suite
@@ -85,3 +86,10 @@ def to_parquet(records: list[dict[str, Any]], suite: Suite) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table.select(names), sink)
     return sink.getvalue()
+
+
+# The table's export formats: how to write it, and its media type.
+EXPORTS: dict[str, tuple[Callable[[list[dict[str, Any]], Suite], str | bytes], str]] = {
+    "csv": (to_csv, "text/csv; charset=utf-8"),
+    "parquet": (to_parquet, "application/vnd.apache.parquet"),
+}
