@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from openboard.cli._context import Context
 from openboard.domain import (
@@ -19,6 +22,7 @@ from openboard.domain import (
     SearchGroup,
     parse_search,
 )
+from openboard.domain._search import required_literals
 from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
 from openboard.store import BoardPoint, Store
@@ -116,7 +120,7 @@ def models(http: TestClient, query: str) -> list[str]:
             "llama @precision:bfloat16 @type:pre",
             [SearchGroup("llama", fields={"precision": "bfloat16", "type": "pre"})],
         ),
-        ("^meta/.*7b$", [SearchGroup("^meta/.*7b$", name_is_regex=True)]),
+        ("^meta/.*7b$", [SearchGroup("^meta/.*7b$", name_is_regex=True, required=("meta/", "7b"))]),
         (" ; ;  ", []),
         ("@License:MIT", [SearchGroup(fields={"license": "MIT"})]),
     ],
@@ -367,3 +371,37 @@ def test_a_search_stops_counting_at_the_cap(
     assert len(board.get("/leaderboard.csv?q=m").text.splitlines()) == 5  # exports are whole too
     unsearched = board.get("/api/leaderboard").json()
     assert unsearched["total"] == 5 and unsearched["total_at_least"] is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "required"),
+    [("^meta-llama/.*8B", ("meta-llama/", "8B")), ("llama|mistral", ()), ("a(bc)?de", ("de",)),
+     (r"^Qwen2\.5-.*-Instruct$", ("Qwen2.5-", "-Instruct")), ("colou?r", ("colo",)),
+     ("x[ab]yz", ("yz",)), ("ab+c", ("ab",)), (r"\d+B", ()), ("(a|b)cd", ("cd",)),
+     ("ab{2,3}cd", ("cd",))],
+)  # fmt: skip
+def test_regex_searches_prefilter_on_text_every_match_contains(
+    pattern: str, required: tuple[str, ...]
+) -> None:
+    (group,) = parse_search(pattern)
+    assert group.name_is_regex and group.required == required
+
+
+PATTERNS = st.from_regex(
+    r"\^?([a-z]{1,4}|\.\*|\[ab\]|\(x\|yz\)|\\\.|-)([+*?]|\{1,2\})?"
+    r"([a-z]{1,4}|\.\*|\[ab\]|\(x\|yz\)|\\\.|/)([+*?]|\{1,2\})?([a-z]{0,4})\$?",
+    fullmatch=True,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PATTERNS, st.data())
+def test_required_text_is_in_every_match(pattern: str, data: st.DataObject) -> None:
+    """Whatever the prefilter requires, every string the expression matches contains it."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        assume(False)  # e.g. ".*+": a repeat of a repeat
+    matching = data.draw(st.from_regex(pattern))
+    assert re.search(pattern, matching)
+    assert all(r in matching for r in required_literals(pattern)), required_literals(pattern)

@@ -25,6 +25,54 @@ class SearchGroup:
     name: str = ""  # matched against the model id; "" matches every model
     name_is_regex: bool = False
     fields: dict[str, str] = field(default_factory=dict)  # field -> case-insensitive substring
+    # Substrings every match of the regular expression contains: a cheap index-friendly test
+    # the database runs before the expression itself.
+    required: tuple[str, ...] = ()
+
+
+_QUANTIFIERS = set("?*{")
+
+
+def required_literals(pattern: str) -> tuple[str, ...]:
+    """Plain runs of text that every match of `pattern` must contain (conservative: when in
+    doubt, nothing). Top-level alternation means nothing is required."""
+    runs: list[str] = []
+    run = ""
+    depth = 0
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        literal: str | None = None
+        if char == "\\" and i + 1 < len(pattern):
+            escaped = pattern[i + 1]
+            literal = None if escaped.isalnum() else escaped  # \d, \w...: classes
+            i += 1
+        elif char in "([":
+            depth += 1
+            if char == "[":  # skip the class, whose ] may come first
+                close = pattern.find("]", i + 2)
+                depth -= 1
+                i = close if close != -1 else len(pattern)
+        elif char == ")":
+            depth -= 1
+        elif char == "{":  # a quantifier's bounds: not text
+            close = pattern.find("}", i)
+            i = close if close != -1 else len(pattern)
+        elif char == "|" and depth == 0:
+            return ()
+        elif depth == 0 and char not in "^$.+?*{}":
+            literal = char
+        following = pattern[i + 1] if i + 1 < len(pattern) else ""
+        if literal is not None and depth == 0 and following not in _QUANTIFIERS:
+            run += literal
+        else:
+            if run:
+                runs.append(run)
+            run = ""
+        i += 1
+    if run:
+        runs.append(run)
+    return tuple(r for r in runs if len(r) >= 2)
 
 
 def parse_search(text: str) -> list[SearchGroup]:
@@ -63,5 +111,8 @@ def parse_search(text: str) -> list[SearchGroup]:
                     f"{name!r} is not a valid regular expression: {exc}",
                     "escape special characters with a backslash, or search for plain text",
                 ) from exc
-        groups.append(SearchGroup(name=name, name_is_regex=is_regex, fields=fields))
+        required = required_literals(name) if is_regex else ()
+        groups.append(
+            SearchGroup(name=name, name_is_regex=is_regex, fields=fields, required=required)
+        )
     return groups

@@ -62,6 +62,8 @@ def _matches(group: SearchGroup, dialect: str) -> ColumnElement[bool]:
     model = requests.c.model
     terms: list[ColumnElement[bool]] = []
     if group.name and group.name_is_regex:
+        # Plain substrings first: SQLite tries a LIKE long before it calls Python's re per row.
+        terms += [func.lower(model).contains(r.lower(), autoescape=True) for r in group.required]
         terms.append(
             model.regexp_match(group.name, flags="i")
             if dialect == "postgresql"
