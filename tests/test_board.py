@@ -30,6 +30,7 @@ from openboard.web import create_app
 from openboard.web._plots import best_over_time, pareto_front
 
 from .test_store import new_request
+from .web_helpers import add_user, sign_in
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 BENCHMARKS = ("starter_bbh", "starter_bbh_generative", "starter_ifeval")
@@ -405,3 +406,27 @@ def test_required_text_is_in_every_match(pattern: str, data: st.DataObject) -> N
     matching = data.draw(st.from_regex(pattern))
     assert re.search(pattern, matching)
     assert all(r in matching for r in required_literals(pattern)), required_literals(pattern)
+
+
+def test_anonymous_views_are_shared_until_the_data_changes(context: Context) -> None:
+    add_board_models(context.store)
+    app = create_app(context.store, SUITES)
+    cache = app.state.page_cache
+    with TestClient(app) as http:
+        first = http.get("/?q=llama")
+        assert "set-cookie" not in first.headers  # nothing personal on a reader's page
+        again = http.get("/?q=llama")
+        assert cache.hits == 1 and again.text == first.text
+        assert again.headers["content-security-policy"]  # the security layer still wraps it
+        assert http.get("/api/leaderboard?q=llama").json()["total"] == 2
+        assert http.get("/api/leaderboard?q=llama").json()["total"] == 2 and cache.hits == 2
+        add_finished(context.store, "meta/llama-3b", (10, 10, 10), params_b=3)  # a new result
+        assert http.get("/api/leaderboard?q=llama").json()["total"] == 3
+        assert "meta/llama-3b" in http.get("/?q=llama").text and cache.hits == 2
+        context.store.moderation.flag("meta/llama-3b", "contaminated", None, "root", T0)
+        assert http.get("/api/leaderboard?q=llama").json()["total"] == 2  # moderation counts too
+    add_user(context.store, "alice")
+    with TestClient(app) as signed_in:
+        sign_in(signed_in, "alice")
+        before = cache.hits
+        assert ">alice</a>" in signed_in.get("/?q=llama").text and cache.hits == before

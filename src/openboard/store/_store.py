@@ -56,6 +56,7 @@ from openboard.store._records import (
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     MAX_CARD_CHARS,
+    audit_log,
     benchmark_scores,
     blocklist,
     events,
@@ -506,6 +507,17 @@ class Store:
         )
         with self.reader.connect() as conn:
             return [_task_score(row) for row in conn.execute(query).mappings()]
+
+    def data_version(self) -> tuple[int, ...]:
+        """Moves whenever what the leaderboard shows may change: every request event (submitted,
+        finished, ...) and every audited action (flags, hidden, deleted, model types)."""
+        query = select(
+            select(func.coalesce(func.max(events.c.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery(),
+        )
+        with self.reader.connect() as conn:
+            row = conn.execute(query).one()
+        return int(row[0]), int(row[1])
 
     def model_card(self, request_id: int) -> str | None:
         """The model card as submitted (Markdown, untrusted: render it through a sanitizer)."""

@@ -1,5 +1,5 @@
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +34,7 @@ from openboard.web._board import (
     official_namespaces,
     parse_view,
 )
+from openboard.web._cache import PageCache
 from openboard.web._exports import EXPORTS, contents_records
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
@@ -86,11 +87,22 @@ def create_app(
     def page(
         request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        # The CSRF token is made only where a page has a form: an anonymous reader's page then
+        # sets no cookie, and can be shared from the page cache.
         common = {"version": __version__, "current_user": auth.user(request),
-                  "csrf": csrf_token(request)}  # fmt: skip
+                  "csrf": lambda: csrf_token(request)}  # fmt: skip
         return templates.TemplateResponse(
             request, template, {**common, **context}, status_code=status_code
         )
+
+    cache = PageCache(store)
+    app.state.page_cache = cache
+
+    def shared(request: Request, render: Callable[[], Response]) -> Response:
+        """`render()`, or the same page rendered earlier for another anonymous reader."""
+        if "authorization" in request.headers or auth.user(request) is not None:
+            return render()
+        return cache.page(f"{request.url.path}?{request.url.query}", render)
 
     app.include_router(auth_router(auth, page))
     if oidc is not None:
@@ -108,7 +120,10 @@ def create_app(
             raise HTTPException(status_code=400, detail=f"{exc.message} ({exc.hint})") from exc
 
     @app.get("/", response_model=None)
-    def leaderboard_page(request: Request) -> HTMLResponse | JSONResponse:
+    def leaderboard_page(request: Request) -> Response:
+        return shared(request, lambda: render_leaderboard(request))
+
+    def render_leaderboard(request: Request) -> Response:
         view = view_of(request)
         board = board_payload(store, view, view.query.official)
         if request.query_params.get("format") == "json":
@@ -119,10 +134,13 @@ def create_app(
             precisions=list(Precision), query=request.url.query,
         )  # fmt: skip
 
-    @app.get("/api/leaderboard", openapi_extra=board_parameters())
-    def leaderboard_api(request: Request) -> dict[str, Any]:
-        view = view_of(request)
-        return board_payload(store, view, view.query.official)
+    @app.get("/api/leaderboard", openapi_extra=board_parameters(), response_model=None)
+    def leaderboard_api(request: Request) -> Response:
+        def render() -> Response:
+            view = view_of(request)
+            return JSONResponse(board_payload(store, view, view.query.official))
+
+        return shared(request, render)
 
     def export(request: Request, kind: str) -> Response:
         view = view_of(request)
