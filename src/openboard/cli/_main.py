@@ -90,16 +90,15 @@ def serve(
     """Serve the web leaderboard."""
     import uvicorn
 
+    from openboard.cli._serve import serve_processes
+
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
     if workers > 1:
         # Each process builds its app from the same settings: hand them over by environment.
         os.environ["OPENBOARD_HOME"] = str(context.settings.home)
         context.secret_key()  # made once, before the processes race to make it
-        uvicorn.run(
-            "openboard.cli._serve:app_from_environment", factory=True, workers=workers,
-            host=host, port=port, log_level="warning",
-        )  # fmt: skip
+        serve_processes(host, port, workers)
         return
     uvicorn.run(
         context.web_app(),

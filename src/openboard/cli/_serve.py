@@ -1,10 +1,49 @@
-"""The app factory that `openboard serve --workers N` hands to uvicorn's worker processes."""
+"""`openboard serve --workers N`: N server processes on one port (SO_REUSEPORT: the kernel spreads
+connections over them), each building its app from the same settings.
 
-from fastapi import FastAPI
+Each process opens its own TCP socket. Handing one inherited socket to child processes (uvicorn's
+own --workers) loses TCP_NODELAY on its connections, and every keep-alive response then waits
+about 40 ms for a delayed ACK.
+"""
+
+import multiprocessing
+import signal
+import socket
+from types import FrameType
+
+import uvicorn
 
 from openboard.cli._context import Context
 from openboard.config import load_settings
 
 
-def app_from_environment() -> FastAPI:
-    return Context.open(load_settings()).web_app()
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _serve_one(host: str, port: int) -> None:
+    app = Context.open(load_settings()).web_app()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[_listen(host, port)])
+
+
+def serve_processes(host: str, port: int, workers: int) -> None:
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_serve_one, args=(host, port)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _: FrameType | None) -> None:
+        for process in processes:
+            if process.pid is not None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
