@@ -418,3 +418,18 @@ def test_the_queue_highlights_the_signed_in_submitters_requests(site: Site) -> N
     alices = [r for r in site.store.list_requests() if r.sender == "alice"]
     assert len(alices) == 2  # org/good (the fixture's) and the new one
     assert mine.count(' mine"') == 2 and theirs.count(' mine"') == 0
+
+
+def test_the_cli_leaderboard_leaves_out_what_moderators_took_off(
+    site: Site, cli_env: dict[str, str]
+) -> None:
+    add_finished(site.store, "org/flagged", (70, 70, 70))
+    root = site.client("root", token=True)
+    good = site.store.list_requests(model="org/good")[0].id
+    listed = CliRunner().invoke(cli, ["leaderboard", "--json"], env=cli_env)
+    assert [r["model"] for r in json.loads(listed.output)["rows"]] == ["org/flagged", "org/good"]
+    assert root.post("/api/admin/actions", json={**FLAG, "model": "org/flagged"}).status_code == 200
+    assert root.post("/api/admin/actions",
+                     json={"action": "hide", "request_id": good, "reason": "dup"}).status_code == 200  # fmt: skip
+    listed = CliRunner().invoke(cli, ["leaderboard", "--json"], env=cli_env)
+    assert json.loads(listed.output)["rows"] == []

@@ -12,6 +12,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -60,6 +61,7 @@ from openboard.store._tables import (
     benchmark_scores,
     blocklist,
     events,
+    flags,
     model_cards,
     requests,
     task_results,
@@ -569,10 +571,15 @@ class Store:
             return board_points(conn, query)
 
     def leaderboard(self) -> list[LeaderboardRow]:
-        """Finished evaluations with their benchmark scores, best average first."""
+        """Finished evaluations with their benchmark scores, best average first; like the web
+        board's default view, without results a moderator hid or models one flagged."""
         query = (
             select(requests)
-            .where(requests.c.status == Status.FINISHED.value)
+            .where(
+                requests.c.status == Status.FINISHED.value,
+                requests.c.hidden == false(),
+                requests.c.model.not_in(select(flags.c.model)),
+            )
             .order_by(requests.c.average.desc(), requests.c.id)
         )
         with self.reader.connect() as conn:
