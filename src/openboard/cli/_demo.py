@@ -125,14 +125,11 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if serve:
             import uvicorn
 
+            from openboard.cli._serve import SERVER_OPTIONS
+
             typer.echo(f"openboard demo leaderboard: http://{host}:{port}")
             if not context.store.accounts.users():
                 typer.echo(
                     "to submit from the web, add an account: openboard users add NAME --role admin"
                 )
-            uvicorn.run(
-                context.web_app(),
-                host=host,
-                port=port,
-                log_level="warning",
-            )
+            uvicorn.run(context.web_app(), host=host, port=port, **SERVER_OPTIONS)  # type: ignore[arg-type]

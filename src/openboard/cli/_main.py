@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 
 from openboard.cli import (
     _admin,
+    _availability,
     _blocklist,
     _board,
     _datasets,
@@ -90,7 +91,7 @@ def serve(
     """Serve the web leaderboard."""
     import uvicorn
 
-    from openboard.cli._serve import serve_processes
+    from openboard.cli._serve import SERVER_OPTIONS, serve_processes
 
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
@@ -100,12 +101,7 @@ def serve(
         context.secret_key()  # made once, before the processes race to make it
         serve_processes(host, port, workers)
         return
-    uvicorn.run(
-        context.web_app(),
-        host=host,
-        port=port,
-        log_level="warning",
-    )
+    uvicorn.run(context.web_app(), host=host, port=port, **SERVER_OPTIONS)  # type: ignore[arg-type]
 
 
 _submit.register(app, open_context)
@@ -118,6 +114,7 @@ _results.register(app, open_context)
 _blocklist.register(app, open_context)
 _admin.register(app, open_context)
 _users.register(app, open_context)
+_availability.register(app, open_context)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from openboard.web._board import (
     official_namespaces,
     parse_view,
 )
-from openboard.web._cache import PageCache
+from openboard.web._cache import PageCache, SharedPages, page_key
 from openboard.web._exports import EXPORTS, contents_records
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
@@ -49,6 +49,7 @@ from openboard.web._views import queue_payload
 _HERE = Path(__file__).parent
 MAX_ID = 2**31 - 1
 DEFAULT_LIMITS = Limits(max_body_bytes=64 * 1024, api_per_minute=120, logins_per_minute=10)
+SESSION_COOKIE = "openboard_session"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -71,12 +72,16 @@ def create_app(
     app = FastAPI(title="openboard", version=__version__)
     auth = Auth(AccountService(store, lambda: datetime.now(UTC)))
     moderation = ModerationService(store, lambda: datetime.now(UTC))
-    # Added last runs first: the security layer sees every request, sessions are inside it.
+    cache = PageCache(store)
+    app.state.page_cache = cache
+    # Added last runs first: the security layer sees every request, then kept pages are answered,
+    # sessions are inside both.
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
-        session_cookie="openboard_session", max_age=int(session_days * 86400),
+        session_cookie=SESSION_COOKIE, max_age=int(session_days * 86400),
         same_site="lax", https_only=cookie_secure,
     )  # fmt: skip
+    app.add_middleware(SharedPages, cache=cache, session_cookie=SESSION_COOKIE)
     app.add_middleware(SecurityMiddleware, limits=limits)
     if submissions is not None:
         app.include_router(submissions_router(submissions, auth))
@@ -95,14 +100,11 @@ def create_app(
             request, template, {**common, **context}, status_code=status_code
         )
 
-    cache = PageCache(store)
-    app.state.page_cache = cache
-
     def shared(request: Request, render: Callable[[], Response]) -> Response:
         """`render()`, or the same page rendered earlier for another anonymous reader."""
         if "authorization" in request.headers or auth.user(request) is not None:
             return render()
-        return cache.page(f"{request.url.path}?{request.url.query}", render)
+        return cache.page(page_key(request.scope), render)
 
     app.include_router(auth_router(auth, page))
     if oidc is not None:
