@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         default=None, description="lm-eval batch size; default: auto on a GPU, 8 on the CPU"
     )
     eval_device: str = Field(default="cpu", description="torch device for evaluation")
+    eval_backend: Literal["hf", "vllm", "auto"] = Field(
+        default="hf",
+        description="lm-eval model backend: hf (transformers), vllm (fails requests vLLM cannot "
+        "run here), or auto (vllm on a GPU worker that has it, for float16, bfloat16 and GPTQ "
+        "Original or Adapter weights; hf otherwise)",
+    )
+    vllm_tensor_parallel_size: int = Field(
+        default=1, ge=1, description="vLLM: GPUs one model is split over"
+    )
+    vllm_gpu_memory_utilization: float = Field(
+        default=0.9, gt=0, le=1, description="vLLM: share of each GPU's memory it may take"
+    )
     seed: int = Field(
         default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
     )

@@ -1,10 +1,12 @@
 """Suites, the lm-eval adapter, and the public leaderboard's scoring."""
 
+from openboard.evaluation._backend import Backend, BackendSetting, choose_backend, vllm_blocker
 from openboard.evaluation._datasets import BenchmarkData, dataset_status, import_datasets
 from openboard.evaluation._errors import (
     DatasetMissingError,
     EvaluationError,
     ModelLoadError,
+    UnsupportedBackendError,
     UnsupportedPrecisionError,
 )
 from openboard.evaluation._harness import (
@@ -48,6 +50,8 @@ __all__ = [
     "SUITES",
     "V1",
     "V2",
+    "Backend",
+    "BackendSetting",
     "BenchmarkData",
     "BenchmarkSpec",
     "DatasetMissingError",
@@ -62,10 +66,12 @@ __all__ = [
     "Suite",
     "SuiteFileError",
     "UnknownSuiteError",
+    "UnsupportedBackendError",
     "UnsupportedPrecisionError",
     "all_suites",
     "average",
     "benchmark_score",
+    "choose_backend",
     "co2_kg",
     "dataset_status",
     "ensure_punkt_tab",
@@ -80,5 +86,6 @@ __all__ = [
     "run_evaluation",
     "score_suite",
     "text_hidden",
+    "vllm_blocker",
     "write_starter_tasks",
 ]

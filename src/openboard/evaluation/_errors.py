@@ -15,6 +15,12 @@ class UnsupportedPrecisionError(EvaluationError):
     kind = FailureKind.UNSUPPORTED
 
 
+class UnsupportedBackendError(EvaluationError):
+    """The worker is set to a backend that cannot run this request here."""
+
+    kind = FailureKind.UNSUPPORTED
+
+
 class DatasetMissingError(EvaluationError):
     """A benchmark's data is not in the offline mirror."""
 

@@ -1,6 +1,7 @@
 """The lm-evaluation-harness adapter: run a suite on a model folder, return lm-eval's output and typed scores."""
 
 import importlib.util
+import json
 import os
 import random
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from openboard.domain import BenchmarkScore, Precision, TaskScore, WeightType
+from openboard.evaluation._backend import Backend, BackendSetting, choose_backend
 from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._progress import ProgressCallback, report_progress
@@ -26,6 +28,10 @@ OFFLINE_ENVIRONMENT = {
 }
 
 _DTYPES = {Precision.FLOAT16: "float16", Precision.BFLOAT16: "bfloat16"}
+
+
+def vllm_installed() -> bool:
+    return importlib.util.find_spec("vllm") is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +51,82 @@ class EvaluationSpec:
     weight_type: WeightType = WeightType.ORIGINAL
     base_path: Path | None = None  # an Adapter's or Delta's base model
     offline: bool = True  # never wait on, or silently read from, the Hugging Face Hub
+    backend_setting: BackendSetting = BackendSetting.HF
+    tensor_parallel_size: int = 1  # vLLM: GPUs one model is split over
+    gpu_memory_utilization: float = 0.9  # vLLM: share of GPU memory it may take
+
+    def backend(self) -> Backend:
+        return choose_backend(
+            self.backend_setting, self.device, self.precision, self.weight_type, vllm_installed()
+        )
 
     def model_args(self) -> dict[str, Any]:
-        """lm-eval's `hf` model arguments (JSON values: they also go into the reproduction record)."""
-        self._check_quantization_support()
+        """lm-eval's model arguments for the chosen backend (JSON values: they also go into the
+        reproduction record)."""
+        backend = self.backend()
+        self._check_quantization_support(backend)
         # Quantized weights compute in float16, as on the public leaderboard.
         dtype = _DTYPES.get(self.precision, "float16")
         args: dict[str, Any] = {"dtype": dtype, "trust_remote_code": False}
-        if self.weight_type is WeightType.ORIGINAL:
-            return {"pretrained": str(self.model_path), **args}
-        if self.base_path is None:
+        if self.weight_type is not WeightType.ORIGINAL and self.base_path is None:
             raise EvaluationError(
                 f"a {self.weight_type} evaluation needs its base model's files",
                 "resubmit with --base-model",
             )
+        if backend is Backend.VLLM:
+            return self._vllm_args(args)
+        if self.weight_type is WeightType.ORIGINAL:
+            return {"pretrained": str(self.model_path), **args}
         if self.weight_type is WeightType.DELTA:
             return {"pretrained": str(self.base_path), "delta": str(self.model_path), **args}
-        # An adapter that added tokens ships its own tokenizer; otherwise the base's is the one.
-        ships_tokenizer = (self.model_path / "tokenizer_config.json").is_file()
-        tokenizer = self.model_path if ships_tokenizer else self.base_path
         return {
             "pretrained": str(self.base_path),
             "peft": str(self.model_path),
-            "tokenizer": str(tokenizer),
+            "tokenizer": str(self._adapter_tokenizer()),
             **args,
         }
 
-    def _check_quantization_support(self) -> None:
+    def _vllm_args(self, common: dict[str, Any]) -> dict[str, Any]:
+        # GPTQ needs no argument: vLLM reads quantization_config and picks its fastest kernel.
+        args = {
+            **common,
+            "tensor_parallel_size": self.tensor_parallel_size,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "seed": self.seed,
+        }
+        if self.weight_type is WeightType.ORIGINAL:
+            return {"pretrained": str(self.model_path), **args}
+        return {
+            "pretrained": str(self.base_path),
+            "lora_local_path": str(self.model_path),
+            "max_lora_rank": self._adapter_rank(),
+            "tokenizer": str(self._adapter_tokenizer()),
+            **args,
+        }
+
+    def _adapter_tokenizer(self) -> Path:
+        # An adapter that added tokens ships its own tokenizer; otherwise the base's is the one.
+        ships_tokenizer = (self.model_path / "tokenizer_config.json").is_file()
+        return self.model_path if ships_tokenizer else self.base_path or self.model_path
+
+    def _adapter_rank(self) -> int:
+        """The LoRA rank vLLM must reserve room for (its default, 16, refuses larger adapters)."""
+        config = self.model_path / "adapter_config.json"
+        try:
+            rank = json.loads(config.read_text())["r"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(
+                f"the adapter's {config.name} has no readable LoRA rank `r`: {exc}",
+                "upload the adapter_config.json that peft wrote with the adapter",
+            ) from exc
+        if not isinstance(rank, int) or rank < 1:
+            raise ModelLoadError(
+                f"the adapter's LoRA rank `r` is {rank!r}, not a positive integer",
+                "upload the adapter_config.json that peft wrote with the adapter",
+            )
+        return rank
+
+    def _check_quantization_support(self, backend: Backend) -> None:
         if self.precision in _DTYPES:
             return
         if not self.device.startswith("cuda"):
@@ -85,6 +140,8 @@ class EvaluationSpec:
                 f"precision {self.precision} is evaluated for Original weights only",
                 "submit the merged model, or the adapter in float16 or bfloat16",
             )
+        if backend is Backend.VLLM:  # GPTQ kernels are part of vLLM
+            return
         needed = ("gptqmodel",) if self.precision is Precision.GPTQ else ("bitsandbytes",)
         if not any(importlib.util.find_spec(name) for name in needed):
             raise UnsupportedPrecisionError(
@@ -149,6 +206,7 @@ def run_evaluation(
     from lm_eval.tasks import TaskManager
 
     include_path = prepare_tasks(spec.suite, spec.tasks_dir)
+    backend = spec.backend()
     model_args = spec.model_args()
     # Only openboard's own task folder is indexed: lm-eval's 14,000 defaults take seconds to scan.
     task_manager = TaskManager(include_path=str(include_path), include_defaults=False)
@@ -159,9 +217,10 @@ def run_evaluation(
         lm = (
             _quantized_model(spec, model_args)
             if spec.quantization() is not None
-            else get_model("hf").create_from_arg_obj(
+            else get_model(backend.value).create_from_arg_obj(
                 model_args,
-                {"batch_size": spec.batch_size, "max_batch_size": None, "device": spec.device},
+                {"batch_size": spec.batch_size, "max_batch_size": None}
+                | ({"device": spec.device} if backend is Backend.HF else {}),
             )
         )
     except (MemoryError, torch.OutOfMemoryError):
@@ -203,5 +262,6 @@ def run_evaluation(
             "lm_eval": version("lm_eval"),
             "transformers": transformers.__version__,
             "torch": torch.__version__,
+            **({"vllm": version("vllm")} if backend is Backend.VLLM else {}),
         },
     )

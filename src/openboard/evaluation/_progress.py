@@ -1,10 +1,11 @@
 """Progress of a running evaluation, read off lm-eval's own progress bars.
 
-lm-eval has no progress callback. Its HF model counts requests on a `tqdm` bar per phase
-(log-likelihood, generation); while an evaluation runs, that module's `tqdm` is swapped for a
+lm-eval has no progress callback. Its HF and vLLM models count requests on a `tqdm` bar per phase
+(log-likelihood, generation); while an evaluation runs, those modules' `tqdm` is swapped for a
 subclass that also reports each update. Nothing about the evaluation itself changes.
 """
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,9 +48,14 @@ def report_progress(callback: ProgressCallback, every_seconds: float = 1.0) -> I
                     finished_phases["total"] + int(self.total or 0),
                 )
 
-    original = huggingface.tqdm
-    huggingface.tqdm = ReportingBar
+    # The vLLM module imports vllm itself: it is patched only where the model already loaded it.
+    vllm_module = sys.modules.get("lm_eval.models.vllm_causallms")
+    modules = [huggingface, *([vllm_module] if vllm_module else [])]
+    originals = [module.tqdm for module in modules]
+    for module in modules:
+        module.tqdm = ReportingBar
     try:
         yield
     finally:
-        huggingface.tqdm = original
+        for module, original in zip(modules, originals, strict=True):
+            module.tqdm = original

@@ -19,16 +19,14 @@ ARTIFACT_SCHEMA_VERSION = 1
 
 def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_path: Path) -> str:
     """The `lm-eval` command line that reproduces this run on the same model files."""
-    args = spec.model_args()
+    args = {k: v for k, v in spec.model_args().items() if k != "trust_remote_code"}
     if request.weight_type is WeightType.ORIGINAL:
-        model_args = f"pretrained={request.model},revision={request.revision},dtype={args['dtype']}"
-    else:
-        # lm-eval takes one revision for base and adapter alike: name the exact checkouts instead.
-        model_args = ",".join(
-            f"{key}={value}" for key, value in args.items() if key != "trust_remote_code"
-        )
+        args.pop("pretrained")  # the local checkout: name the model and its commit instead
+        args = {"pretrained": request.model, "revision": request.revision} | args
+    # Otherwise lm-eval takes one revision for base and adapter alike: name the exact checkouts.
+    model_args = ",".join(f"{key}={value}" for key, value in args.items())
     parts = [
-        "lm-eval", "--model", "hf", "--model_args", model_args,
+        "lm-eval", "--model", spec.backend().value, "--model_args", model_args,
         "--tasks", ",".join(spec.suite.task_names), "--include_path", str(include_path),
         "--batch_size", spec.batch_size, "--seed", str(spec.seed),
     ]  # fmt: skip
@@ -72,6 +70,7 @@ def write_artifacts(
         "seed": spec.seed,
         "batch_size": spec.batch_size,
         "device": spec.device,
+        "backend": spec.backend().value,
         "apply_chat_template": spec.apply_chat_template,
         # bitsandbytes settings (8bit, 4bit), passed to from_pretrained as its quantization_config.
         "quantization": spec.quantization(),

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from openboard.config import Settings
 from openboard.domain import BenchmarkScore, ModelId, TaskScore
-from openboard.evaluation import EvaluationSpec, co2_kg, get_suite, prepare_tasks, run_evaluation
+from openboard.evaluation import (
+    BackendSetting,
+    EvaluationSpec,
+    co2_kg,
+    get_suite,
+    prepare_tasks,
+    run_evaluation,
+)
 from openboard.sources import ModelSource
 from openboard.store import EvalRequest
 from openboard.worker._artifacts import write_artifacts
@@ -45,6 +52,9 @@ def evaluate_request(
         weight_type=request.weight_type,
         base_path=base_path,
         offline=settings.offline,
+        backend_setting=BackendSetting(settings.eval_backend),
+        tensor_parallel_size=settings.vllm_tensor_parallel_size,
+        gpu_memory_utilization=settings.vllm_gpu_memory_utilization,
     )
     output = run_evaluation(spec, progress=progress)
     co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
