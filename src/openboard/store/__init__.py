@@ -1,6 +1,7 @@
 """The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
 
 from openboard.store._accounts import AccountStore, DuplicateUserError
+from openboard.store._availability import AvailabilityStore, Commit
 from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
 from openboard.store._errors import (
     AdmissionError,
@@ -33,12 +34,14 @@ __all__ = [
     "AdmissionError",
     "ApiToken",
     "AuditEntry",
+    "AvailabilityStore",
     "BlockedModelError",
     "BlocklistEntry",
     "BoardPoint",
     "BoardQuery",
     "BoardResult",
     "BoardRow",
+    "Commit",
     "DuplicateRequestError",
     "DuplicateUserError",
     "EvalRequest",

@@ -41,6 +41,7 @@ class BoardQuery:
     hide_merged: bool = False
     hide_moe: bool = False
     hide_flagged: bool = True  # flagged by a moderator: off the board unless asked for
+    hide_unavailable: bool = False  # commits the last availability check could not read
     official_only: bool = False
     official: frozenset[str] = frozenset()  # namespaces of official providers
     sort: str = "average"  # a SORT_COLUMNS name or a benchmark name
@@ -106,6 +107,8 @@ def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
         where.append(r.moe == false())
     if query.hide_flagged:
         where.append(r.model.not_in(select(flags.c.model)))
+    if query.hide_unavailable:
+        where.append(or_(r.available.is_(None), r.available == true()))
     if query.official_only:
         where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
     if query.search:

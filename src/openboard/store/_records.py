@@ -101,6 +101,9 @@ class EvalRequest:
     heartbeat_at: datetime | None = None
     priority: int = 0
     hidden: bool = False
+    available: bool | None = None  # None: never checked (`openboard availability`)
+    unavailable_reason: str | None = None
+    availability_checked_at: datetime | None = None
 
     @property
     def namespace(self) -> str:

@@ -35,6 +35,7 @@ from openboard.domain import (
 )
 from openboard.store._accounts import AccountStore
 from openboard.store._audit import record
+from openboard.store._availability import AvailabilityStore
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
 from openboard.store._engine import create_store_engine, reader_of
 from openboard.store._errors import (
@@ -110,6 +111,10 @@ class Store:
     @property
     def moderation(self) -> ModerationStore:
         return ModerationStore(self.engine)
+
+    @property
+    def availability(self) -> AvailabilityStore:
+        return AvailabilityStore(self.engine)
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -549,7 +554,7 @@ class Store:
             if pinned:
                 pin_query = replace(
                     query, search=(), types=frozenset(), precisions=frozenset(),
-                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False,
+                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False, hide_unavailable=False,
                     official_only=False, offset=0, limit=100,
                 )  # fmt: skip
                 pinned_rows, _ = board_page(conn, pin_query, models=pinned)
@@ -676,7 +681,13 @@ def _admission_errors(
 def _request(row: RowMapping) -> EvalRequest:
     optional_time = {
         key: as_utc(row[key]) if row[key] is not None else None
-        for key in ("job_start_time", "finished_time", "lease_expires_at", "heartbeat_at")
+        for key in (
+            "job_start_time",
+            "finished_time",
+            "lease_expires_at",
+            "heartbeat_at",
+            "availability_checked_at",
+        )
     }
     return EvalRequest(
         id=row["id"],
@@ -712,6 +723,8 @@ def _request(row: RowMapping) -> EvalRequest:
         moe=bool(row["moe"]),
         priority=row["priority"],
         hidden=bool(row["hidden"]),
+        available=None if row["available"] is None else bool(row["available"]),
+        unavailable_reason=row["unavailable_reason"],
         **optional_time,
     )
 

@@ -62,6 +62,10 @@ requests = Table(
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("priority", Integer, nullable=False, default=0),
     Column("hidden", Boolean, nullable=False, default=False),  # by a moderator: off the board
+    # Whether the evaluated commit can still be read from its source; NULL: never checked.
+    Column("available", Boolean),
+    Column("unavailable_reason", Text),
+    Column("availability_checked_at", DateTime(timezone=True)),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),

@@ -27,9 +27,10 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "precision": "Precision", "merged": "Merged", "moe": "MoE", "license": "License",
     "params": "#Params (B)", "sha": "Model sha", "submitted": "Submission date",
     "chat_template": "Chat template", "official": "Official provider", "base_model": "Base model",
-    "co2": "CO₂ cost (kg)", "flagged": "Flagged",
+    "co2": "CO₂ cost (kg)", "flagged": "Flagged", "available": "Available",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
+HIDE_OPTIONS = ("merged", "moe", "unavailable")
 _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
@@ -50,7 +51,7 @@ def board_parameters() -> dict[str, Any]:
         _param("precision", {"type": "string", "enum": [p.value for p in Precision]}, many=True),
         _param("size", {"type": "string", "enum": list(SIZE_PRESETS)}),
         _param("params_min", {"type": "number"}), _param("params_max", {"type": "number"}),
-        _param("hide", {"type": "string", "enum": ["merged", "moe"]}, many=True),
+        _param("hide", {"type": "string", "enum": list(HIDE_OPTIONS)}, many=True),
         _param("flagged", {"type": "string", "enum": ["hide", "show"]}),
         _param("official", {"type": "string", "enum": ["1"]}),
         _param("sort", {"type": "string"}), _param("dir", {"type": "string", "enum": ["asc", "desc"]}),
@@ -123,7 +124,7 @@ def parse_view(
     precisions = _one_of(
         params.getlist("precision"), tuple(p.value for p in Precision), "precision"
     )
-    hide = _one_of(params.getlist("hide"), ("merged", "moe"), "hide option")
+    hide = _one_of(params.getlist("hide"), HIDE_OPTIONS, "hide option")
     flagged = params.get("flagged", "hide")
     _one_of([flagged], ("hide", "show"), "flagged option")
     size = params.get("size", "")
@@ -151,6 +152,7 @@ def parse_view(
         params_max_b=_number(params, "params_max", high),
         hide_merged="merged" in hide,
         hide_moe="moe" in hide,
+        hide_unavailable="unavailable" in hide,
         hide_flagged=flagged == "hide",
         official_only=params.get("official") == "1",
         official=official,
@@ -198,6 +200,9 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "pinned": request.model in view.pinned,
         "flagged": flag.reason if flag else None,
         "flag_link": flag.link if flag else None,
+        # None: never checked; False: its commit could not be read at the last check.
+        "available": request.available,
+        "unavailable_reason": request.unavailable_reason,
     }
 
 

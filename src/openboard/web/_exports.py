@@ -25,6 +25,7 @@ def contents_records(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str,
             "Average ⬆️": row["average"],
             "Hub License": row["license"],
             "#Params (B)": row["params_b"],
+            "Available on the hub": row["available"],  # None: never checked
             "MoE": row["moe"],
             "Chat Template": row["chat_template"],
             "CO₂ cost (kg)": row["co2"],
@@ -51,7 +52,8 @@ def column_names(suite: Suite) -> list[str]:
 
 
 _HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "Model", "fullname",
-         "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "MoE", "Chat Template",
+         "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "Available on the hub", "MoE",
+         "Chat Template",
          "CO₂ cost (kg)"]  # fmt: skip
 _TAIL = ["Merged", "Official Providers", "Submission Date", "Base Model"]
 

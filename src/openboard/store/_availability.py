@@ -1,0 +1,73 @@
+"""Whether evaluated commits can still be read from their source, as last checked.
+
+A change (gone, or back) is written as an event on each request it concerns, so that the board's
+data version moves and cached pages are rendered again.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from openboard.domain import Status
+from openboard.store._engine import reader_of
+from openboard.store._tables import events, requests
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    model: str
+    revision: str
+
+
+class AvailabilityStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reader = reader_of(engine)
+
+    def evaluated_commits(self, model: str | None = None) -> list[Commit]:
+        """Each (model, commit) with a finished evaluation, the least recently checked first."""
+        r = requests.c
+        query = (
+            select(r.model, r.revision)
+            .where(r.status == Status.FINISHED.value)
+            .group_by(r.model, r.revision)
+            .order_by(r.model, r.revision)
+        )
+        if model is not None:
+            query = query.where(r.model == model)
+        with self._reader.connect() as conn:
+            return [Commit(row.model, row.revision) for row in conn.execute(query)]
+
+    def record(
+        self, commit: Commit, available: bool, reason: str | None, at: datetime, actor: str
+    ) -> list[int]:
+        """Store a check's outcome; the ids of the finished requests whose availability changed."""
+        r = requests.c
+        of_commit = (r.model == commit.model, r.revision == commit.revision,
+                     r.status == Status.FINISHED.value)  # fmt: skip
+        with self._engine.begin() as conn:
+            changed = list(
+                conn.execute(
+                    select(r.id).where(
+                        *of_commit, or_(r.available.is_(None), r.available != available)
+                    )
+                ).scalars()
+            )
+            conn.execute(
+                update(requests)
+                .where(*of_commit)
+                .values(
+                    available=available,
+                    unavailable_reason=None if available else reason,
+                    availability_checked_at=at,
+                )
+            )
+            message = "available from its source" if available else f"unavailable: {reason}"
+            if changed:
+                conn.execute(insert(events), [
+                    {"request_id": request_id, "at": at, "actor": actor, "kind": "availability",
+                     "message": message}
+                    for request_id in changed
+                ])  # fmt: skip
+        return changed
