@@ -3,7 +3,10 @@
 import csv
 import io
 import re
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from starlette.responses import Response
 
 from openboard.cli._context import Context
 from openboard.domain import (
@@ -27,6 +31,7 @@ from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
 from openboard.store import BoardPoint, Store
 from openboard.web import create_app
+from openboard.web._cache import PageCache
 from openboard.web._plots import best_over_time, pareto_front
 
 from .test_store import new_request
@@ -49,9 +54,12 @@ def add_finished(
     merged: bool = False,
     moe: bool = False,
     day: int = 0,
+    revision: str = "a" * 40,
 ) -> None:
     new = replace(
-        new_request(model=model, precision=precision, at=T0 + timedelta(days=day)),
+        new_request(
+            model=model, revision=revision, precision=precision, at=T0 + timedelta(days=day)
+        ),
         model_type=model_type,
         params=int(params_b * 1e9),
         architectures=[architecture],
@@ -430,3 +438,34 @@ def test_anonymous_views_are_shared_until_the_data_changes(context: Context) -> 
         sign_in(signed_in, "alice")
         before = cache.hits
         assert ">alice</a>" in signed_in.get("/?q=llama").text and cache.hits == before
+
+
+def test_a_page_many_readers_ask_for_at_once_is_rendered_once(context: Context) -> None:
+    cache = PageCache(context.store)
+    started = threading.Barrier(8)
+    calls: list[int] = []
+
+    def render() -> Response:
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every reader to arrive while it renders
+        return Response(b"the page", media_type="text/html")
+
+    def read() -> bytes:
+        started.wait()
+        return bytes(cache.page("/?q=llama", render).body)
+
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: read(), range(8)))
+    assert bodies == [b"the page"] * 8 and len(calls) == 1 and cache.renders == 1
+    assert cache.hits == 7
+
+
+def test_a_failed_rendering_lets_the_next_reader_render(context: Context) -> None:
+    cache = PageCache(context.store)
+
+    def broken() -> Response:
+        raise RuntimeError("template error")
+
+    with pytest.raises(RuntimeError):
+        cache.page("/", broken)
+    assert cache.page("/", lambda: Response(b"ok")).body == b"ok"

@@ -125,12 +125,26 @@ def checked(page: Page) -> list[str]:
     )
 
 
+# The URL the filter form stands for, as board.js builds it (empty values left out).
+FORM_URL = """() => {
+  const form = document.querySelector("form.filters");
+  const params = new URLSearchParams();
+  new FormData(form).forEach((value, name) => { if (value !== "") params.append(name, value); });
+  const query = params.toString();
+  return form.getAttribute("action") + (query ? "?" + query : "");
+}"""
+
+
 def apply(page: Page) -> None:
-    """Submit the filter form with its button and wait for the new view."""
-    before = page.url
+    """Submit the filter form with its button and wait until its view is shown (board.js swaps
+    the results in place; without it the form's GET loads the page)."""
+    expected = page.evaluate(FORM_URL)
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_url(lambda url: url != before)
-    page.wait_for_load_state()
+    page.wait_for_function(
+        """url => location.pathname + location.search === url
+                 && !document.getElementById("results").hasAttribute("aria-busy")""",
+        arg=expected,
+    )
 
 
 def tick(page: Page, name: str, value: str) -> None:
@@ -184,6 +198,29 @@ def test_filter_checkboxes_and_presets(page: Page) -> None:
     apply(page)
     assert rows(page) == ["meta/llama-7b"]
     assert page.locator("p.count").inner_text().startswith("1 evaluations")
+
+
+def test_filters_apply_as_they_change_without_a_reload(page: Page) -> None:
+    page.goto("/")
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    page.get_by_label("hide merged").check()
+    page.wait_for_url(re.compile(r"[?&]hide=merged(&|$)"))
+    assert "merger/frankenmoe" not in rows(page) and len(rows(page)) == len(BY_AVERAGE) - 1
+    page.get_by_role("searchbox").fill("llama")  # typing: applied after a pause, no Enter
+    page.wait_for_url(re.compile(r"[?&]q=llama(&|$)"))
+    assert rows(page) == ["meta/llama-70b", "meta/llama-7b"]
+    assert page.evaluate("window.sameDocument") is True
+    page.go_back()  # the address bar kept each view: back shows the previous one
+    page.wait_for_function(
+        """() => !location.search.includes("q=llama")
+                 && !document.getElementById("results").hasAttribute("aria-busy")"""
+    )
+    assert "merger/frankenmoe" not in rows(page) and "hide=merged" in page.url
+    assert len(rows(page)) == len(BY_AVERAGE) - 1
+    assert page.get_by_role("searchbox").input_value() == ""  # the form follows the view
+    assert page.evaluate("window.sameDocument") is True
+    page.reload()  # the URL alone gives the same view
+    assert "merger/frankenmoe" not in rows(page)
 
 
 def test_pin_keeps_a_model_on_top(page: Page) -> None:
