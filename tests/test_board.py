@@ -29,7 +29,7 @@ from openboard.domain import (
 from openboard.domain._search import required_literals
 from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
-from openboard.store import BoardPoint, Store
+from openboard.store import BoardPoint, BoardQuery, Store
 from openboard.web import create_app
 from openboard.web._cache import PageCache
 from openboard.web._plots import best_over_time, pareto_front
@@ -469,3 +469,43 @@ def test_a_failed_rendering_lets_the_next_reader_render(context: Context) -> Non
     with pytest.raises(RuntimeError):
         cache.page("/", broken)
     assert cache.page("/", lambda: Response(b"ok")).body == b"ok"
+
+
+TRICKY_NAMES = (
+    "meta/Llama-3-8B", "meta/llama-3-70b", "org/50%-off", "org/under_score", 'org/say-"hi"',
+    "org/Ünïcode-Model", "org/llamallama", "qwen/Qwen2.5-7B-Instruct", "x/ab", "x/abc-abc",
+    "org/LLAMA-shout", "lab/not-a-match",
+)  # fmt: skip
+SEARCHES = (
+    "llama", "LLAMA", "lla", "ll", "50%", "_sc", '"hi"', "ïcode", "abc", "qwen2.5", "llama; qwen",
+    "llama; ab", "^meta/.*8b", "llama.*shout", "abc-abc$", "nothing-here", "instruct @type:chat",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("narrow_at_most", [0, 10_000])
+@pytest.mark.parametrize("sort", ["average", "starter_bbh"])
+def test_trigram_narrowing_finds_exactly_what_a_scan_finds(
+    context: Context, monkeypatch: pytest.MonkeyPatch, narrow_at_most: int, sort: str
+) -> None:
+    """Whatever path a search takes (rows read by id from the trigram index, or the board's index
+    walked), the rows are those a case-insensitive scan of every name finds."""
+    for n, name in enumerate(TRICKY_NAMES):
+        add_finished(context.store, name, (n, 50, 50), day=n)
+    monkeypatch.setattr("openboard.store._search.NARROW_AT_MOST", narrow_at_most)
+    for text in SEARCHES:
+        query = BoardQuery(suite="starter", benchmarks=BENCHMARKS,
+                           search=tuple(parse_search(text)), sort=sort, limit=100)  # fmt: skip
+        found = {request.model for request, _ in context.store.board(query).rows}
+        expected = {
+            name for name in TRICKY_NAMES
+            if any(_scan_matches(group, name) for group in parse_search(text))
+        }  # fmt: skip
+        assert found == expected, text
+
+
+def _scan_matches(group: SearchGroup, name: str) -> bool:
+    if group.fields.get("type") == "chat":
+        return False  # every TRICKY_NAMES model is pretrained
+    if group.name_is_regex:
+        return re.search(group.name, name, flags=re.IGNORECASE) is not None
+    return group.name.lower() in name.lower()

@@ -7,9 +7,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    String,
     and_,
-    cast,
     false,
     func,
     or_,
@@ -21,6 +19,7 @@ from sqlalchemy.sql.expression import nulls_last
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
+from openboard.store._search import few_candidates, matches, trigram_searchable
 from openboard.store._tables import benchmark_scores, flags, requests
 from openboard.store._time import as_utc
 
@@ -59,37 +58,16 @@ class BoardRow:
     scores: dict[str, BenchmarkScore] = field(default_factory=dict)
 
 
-def _matches(group: SearchGroup, dialect: str) -> ColumnElement[bool]:
-    model = requests.c.model
-    terms: list[ColumnElement[bool]] = []
-    if group.name and group.name_is_regex:
-        # Plain substrings first: SQLite tries a LIKE long before it calls Python's re per row.
-        terms += [func.lower(model).contains(r.lower(), autoescape=True) for r in group.required]
-        terms.append(
-            model.regexp_match(group.name, flags="i")
-            if dialect == "postgresql"
-            else model.regexp_match(f"(?i){group.name}")
-        )
-    elif group.name:
-        terms.append(func.lower(model).contains(group.name.lower(), autoescape=True))
-    columns = {
-        "architecture": cast(requests.c.architectures, String),
-        "license": requests.c.license,
-        "precision": requests.c.precision,
-        "type": requests.c.model_type,
-    }
-    for name, value in group.fields.items():
-        terms.append(func.lower(columns[name]).contains(value.lower(), autoescape=True))
-    return and_(true(), *terms)
-
-
 def _parameters(billions: float) -> int:
     return int(max(-(2**62), min(2**62, billions * 1e9)))
 
 
-def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
+def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[ColumnElement[bool]]:
+    """`narrowed`: the search reads its candidates by id (`narrow_by_trigrams`); the status is
+    then compared as an expression, which keeps SQLite from walking an index that starts with it."""
     r = requests.c
-    where: list[ColumnElement[bool]] = [r.status == Status.FINISHED.value, r.hidden == false()]
+    status = r.status.concat("") if narrowed else r.status
+    where: list[ColumnElement[bool]] = [status == Status.FINISHED.value, r.hidden == false()]
     if query.suite is not None:
         where.append(r.suite == query.suite)
     if query.types:
@@ -112,7 +90,7 @@ def _filters(query: BoardQuery, dialect: str) -> list[ColumnElement[bool]]:
     if query.official_only:
         where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
     if query.search:
-        where.append(or_(*(_matches(g, dialect) for g in query.search)))
+        where.append(or_(*(matches(g, dialect, narrowed) for g in query.search)))
     return where
 
 
@@ -188,10 +166,13 @@ def board_page(
 ) -> tuple[list[BoardRow], BoardCount]:
     """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
     dialect = conn.dialect.name
-    where = _filters(query, dialect)
-    if models:
-        where.append(requests.c.model.in_(models))
-    counted = select(requests.c.id).where(*where)
+    # Counting reads the candidates by id whenever the trigram index can narrow the search; the
+    # page too when they are few, or when its order walks no index anyway (a benchmark's score).
+    searchable = trigram_searchable(dialect, query.search)
+    walks = query.sort not in query.benchmarks and query.average_over is None
+    page_narrowed = searchable and (not walks or few_candidates(conn, query.search))
+    only = [requests.c.model.in_(models)] if models else []
+    counted = select(requests.c.id).where(*_filters(query, dialect, searchable), *only)
     if query.search:
         counted = counted.limit(MAX_COUNTED + 1)
     total = int(conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
@@ -226,7 +207,7 @@ def board_page(
     page_query = (
         select(requests.c.id, (average if average is not None else requests.c.average).label("avg"))
         .select_from(source)
-        .where(*where)
+        .where(*_filters(query, dialect, page_narrowed), *only)
         .order_by(*order)
         .offset(query.offset)
         .limit(query.limit)

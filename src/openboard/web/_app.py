@@ -235,13 +235,15 @@ def create_app(
         except NotFoundError as exc:
             raise HTTPException(status_code=404, detail=f"{exc.message} ({exc.hint})") from exc
 
-    @app.get("/models/{org}/{name}", response_class=HTMLResponse)
-    def model_page(request: Request, org: str, name: str) -> HTMLResponse:
-        return page(request, "model.html", model=model_of(org, name))
+    # A model page changes with its requests' events and moderators' actions only (no progress):
+    # anonymous readers share it like the board.
+    @app.get("/models/{org}/{name}", response_class=HTMLResponse, response_model=None)
+    def model_page(request: Request, org: str, name: str) -> Response:
+        return shared(request, lambda: page(request, "model.html", model=model_of(org, name)))
 
-    @app.get("/api/models/{org}/{name}")
-    def model_api(org: str, name: str) -> dict[str, Any]:
-        return model_of(org, name)
+    @app.get("/api/models/{org}/{name}", response_model=None)
+    def model_api(request: Request, org: str, name: str) -> Response:
+        return shared(request, lambda: JSONResponse(model_of(org, name)))
 
     def samples_of(
         org: str, name: str, request_id: int, task: str | None, wrong: bool, page_number: int
