@@ -58,6 +58,12 @@ def _evaluation(
         "co2_kg": request.co2_kg,
         "eval_seconds": request.eval_seconds,
         "failure_reason": request.failure_reason,
+        # As of the last `openboard availability`; None: never checked.
+        "available": request.available,
+        "unavailable_reason": request.unavailable_reason,
+        "availability_checked_at": (
+            request.availability_checked_at.isoformat() if request.availability_checked_at else None
+        ),
         "benchmarks": [
             {
                 "name": b.benchmark,
