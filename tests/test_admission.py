@@ -68,16 +68,18 @@ def test_rate_limit_per_namespace_with_official_providers_exempt(context: Contex
 def test_blocklist_refuses_ids_and_namespaces_with_the_reason(context: Context) -> None:
     clock = Clock()
     submissions = service(context, clock)
-    context.store.block("demo/tiny", "the authors asked not to be evaluated", "admin", T0)
+    context.store.moderation.block(
+        "demo/tiny", "the authors asked not to be evaluated", "admin", T0
+    )
     refused = submissions.submit(ask("demo/tiny"))
     assert checks(refused.verdict.findings) == ["blocklist"]
     assert "the authors asked" in refused.verdict.errors[0].message
     assert submissions.submit(ask("demo/plain")).accepted
-    context.store.block("demo/*", "whole namespace", "admin", T0)
+    context.store.moderation.block("demo/*", "whole namespace", "admin", T0)
     assert "demo/*" in submissions.check(ask("demo/plain", "float16")).errors[0].message
-    assert context.store.unblock("demo/*", "admin", T0) and context.store.unblock(
-        "demo/tiny", "admin", T0
-    )
+    assert context.store.moderation.unblock(
+        "demo/*", "admin", T0
+    ) and context.store.moderation.unblock("demo/tiny", "admin", T0)
     assert submissions.submit(ask("demo/tiny")).accepted
     kinds = [e.kind for e in context.store.events_for(None)]  # type: ignore[arg-type]
     assert kinds.count("blocked") == 2 and kinds.count("unblocked") == 2

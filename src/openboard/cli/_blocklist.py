@@ -26,7 +26,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         """Refuse every future submission of a model or namespace, with a reason."""
         if not reason.strip():
             raise typer.BadParameter("give a reason; submitters see it", param_hint="--reason")
-        entry = open_context(ctx).store.block(
+        entry = open_context(ctx).store.moderation.block(
             parse_model_pattern(pattern), reason.strip(), operator(), utc_now()
         )
         typer.echo(f"blocked {entry.pattern}: {entry.reason}")
@@ -36,7 +36,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     def remove(ctx: typer.Context, pattern: Pattern) -> None:
         """Accept submissions of a model or namespace again."""
         normalized = parse_model_pattern(pattern)
-        if not open_context(ctx).store.unblock(normalized, operator(), utc_now()):
+        if not open_context(ctx).store.moderation.unblock(normalized, operator(), utc_now()):
             typer.echo(f"{normalized} is not on the blocklist", err=True)
             raise typer.Exit(1)
         typer.echo(f"unblocked {normalized}")
@@ -48,7 +48,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     ) -> None:
         """Show the blocklist."""
-        entries = open_context(ctx).store.blocklist()
+        entries = open_context(ctx).store.moderation.blocklist()
         if as_json:
             print_json(
                 [

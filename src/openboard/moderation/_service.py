@@ -121,12 +121,14 @@ class ModerationService:
         self._store.set_priority(request_id, priority, actor, self._clock(), _reason(reason))
 
     def block(self, pattern: str, reason: str, actor: str) -> None:
-        self._store.block(parse_model_pattern(pattern), _reason(reason), actor, self._clock())
+        self._store.moderation.block(
+            parse_model_pattern(pattern), _reason(reason), actor, self._clock()
+        )
 
     def unblock(self, pattern: str, reason: str, actor: str) -> None:
         normalized = parse_model_pattern(pattern)
         self._changed(
-            self._store.unblock(normalized, actor, self._clock(), _reason(reason)),
+            self._store.moderation.unblock(normalized, actor, self._clock(), _reason(reason)),
             f"{normalized} is not on the blocklist",
         )
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, delete, insert, select, update
 from openboard.domain import ModelType
 from openboard.store._audit import entries, record
 from openboard.store._engine import reader_of
-from openboard.store._records import AuditEntry, Flag
-from openboard.store._tables import flags, official_providers, requests
+from openboard.store._records import AuditEntry, BlocklistEntry, Flag
+from openboard.store._tables import blocklist, events, flags, official_providers, requests
 from openboard.store._time import as_utc
 
 
@@ -138,3 +138,50 @@ class ModerationStore:
     ) -> list[AuditEntry]:
         with self._reader.connect() as conn:
             return entries(conn, offset, limit, target)
+
+    def block(self, pattern: str, reason: str, actor: str, at: datetime) -> BlocklistEntry:
+        """Add or update a blocklist entry; `pattern` is checked by the caller (`org/name` or `org/*`)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern))
+            conn.execute(
+                insert(blocklist).values(
+                    pattern=pattern, reason=reason, added_by=actor, added_at=at
+                )
+            )
+            conn.execute(
+                insert(events).values(
+                    request_id=None,
+                    at=at,
+                    actor=actor,
+                    kind="blocked",
+                    message=f"{pattern}: {reason}",
+                )
+            )
+            record(conn, AuditEntry(actor, "blocklist.add", f"pattern {pattern}", reason, at))
+        return BlocklistEntry(pattern=pattern, reason=reason, added_by=actor, added_at=at)
+
+    def unblock(self, pattern: str, actor: str, at: datetime, reason: str = "") -> bool:
+        with self._engine.begin() as conn:
+            removed = conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern)).rowcount
+            if removed:
+                conn.execute(
+                    insert(events).values(
+                        request_id=None, at=at, actor=actor, kind="unblocked", message=pattern
+                    )
+                )
+                record(conn, AuditEntry(actor, "blocklist.remove", f"pattern {pattern}", reason,
+                                        at))  # fmt: skip
+        return bool(removed)
+
+    def blocklist(self) -> list[BlocklistEntry]:
+        with self._reader.connect() as conn:
+            rows = conn.execute(select(blocklist).order_by(blocklist.c.pattern)).mappings()
+            return [
+                BlocklistEntry(
+                    pattern=row["pattern"],
+                    reason=row["reason"],
+                    added_by=row["added_by"],
+                    added_at=as_utc(row["added_at"]),
+                )
+                for row in rows
+            ]

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
-    delete,
     false,
     func,
     insert,
@@ -49,7 +48,6 @@ from openboard.store._moderation import ModerationStore
 from openboard.store._records import (
     Admission,
     AuditEntry,
-    BlocklistEntry,
     EvalRequest,
     Event,
     LeaderboardRow,
@@ -199,53 +197,6 @@ class Store:
     def find_active(self, model: str, revision: str, precision: Precision) -> EvalRequest | None:
         with self.reader.connect() as conn:
             return _find_active(conn, model, revision, precision)
-
-    def block(self, pattern: str, reason: str, actor: str, at: datetime) -> BlocklistEntry:
-        """Add or update a blocklist entry; `pattern` is checked by the caller (`org/name` or `org/*`)."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern))
-            conn.execute(
-                insert(blocklist).values(
-                    pattern=pattern, reason=reason, added_by=actor, added_at=at
-                )
-            )
-            conn.execute(
-                insert(events).values(
-                    request_id=None,
-                    at=at,
-                    actor=actor,
-                    kind="blocked",
-                    message=f"{pattern}: {reason}",
-                )
-            )
-            record(conn, AuditEntry(actor, "blocklist.add", f"pattern {pattern}", reason, at))
-        return BlocklistEntry(pattern=pattern, reason=reason, added_by=actor, added_at=at)
-
-    def unblock(self, pattern: str, actor: str, at: datetime, reason: str = "") -> bool:
-        with self.engine.begin() as conn:
-            removed = conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern)).rowcount
-            if removed:
-                conn.execute(
-                    insert(events).values(
-                        request_id=None, at=at, actor=actor, kind="unblocked", message=pattern
-                    )
-                )
-                record(conn, AuditEntry(actor, "blocklist.remove", f"pattern {pattern}", reason,
-                                        at))  # fmt: skip
-        return bool(removed)
-
-    def blocklist(self) -> list[BlocklistEntry]:
-        with self.reader.connect() as conn:
-            rows = conn.execute(select(blocklist).order_by(blocklist.c.pattern)).mappings()
-            return [
-                BlocklistEntry(
-                    pattern=row["pattern"],
-                    reason=row["reason"],
-                    added_by=row["added_by"],
-                    added_at=as_utc(row["added_at"]),
-                )
-                for row in rows
-            ]
 
     def get_request(self, request_id: int) -> EvalRequest | None:
         with self.reader.connect() as conn:

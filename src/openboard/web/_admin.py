@@ -41,7 +41,7 @@ def _admin_payload(store: Store, audit_page: int) -> dict[str, Any]:
         "blocklist": [
             {"pattern": b.pattern, "reason": b.reason, "added_by": b.added_by,
              "added_at": b.added_at.isoformat()}
-            for b in store.blocklist()
+            for b in store.moderation.blocklist()
         ],
         "audit_page": audit_page,
         "audit": [
