@@ -509,3 +509,26 @@ def _scan_matches(group: SearchGroup, name: str) -> bool:
     if group.name_is_regex:
         return re.search(group.name, name, flags=re.IGNORECASE) is not None
     return group.name.lower() in name.lower()
+
+
+def test_shared_pages_revalidate_with_their_etag(context: Context) -> None:
+    add_board_models(context.store)
+    app = create_app(context.store, SUITES)
+    with TestClient(app) as http:
+        first = http.get("/api/leaderboard?q=llama")
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"] == "no-cache"
+        same = http.get("/api/leaderboard?q=llama", headers={"If-None-Match": etag})
+        assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
+        assert same.headers["content-security-policy"]  # still wrapped by the security layer
+        other = http.get("/api/leaderboard?q=llama", headers={"If-None-Match": '"stale"'})
+        assert other.status_code == 200 and other.json()["total"] == 2
+        add_finished(context.store, "meta/llama-3b", (10, 10, 10), params_b=3)
+        changed = http.get("/api/leaderboard?q=llama", headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.json()["total"] == 3
+        assert changed.headers["etag"] != etag
+    add_user(context.store, "alice")
+    with TestClient(app) as signed_in:
+        sign_in(signed_in, "alice")
+        personal = signed_in.get("/", headers={"If-None-Match": etag})
+        assert personal.status_code == 200 and "etag" not in personal.headers

@@ -4,12 +4,16 @@ Most traffic is the same few views (the default leaderboard above all) read by p
 signed in; their pages hold nothing personal (no session, no CSRF token), so one rendering serves
 them all until the store's data version moves (a new result, a moderation action).
 
+A shared page carries an ETag (a hash of its bytes) and `Cache-Control: no-cache`: a browser or a
+script polling the API asks again with If-None-Match and gets an empty 304 until the page changes.
+
 Two layers use one `PageCache`: routes fill it (`page`), and `SharedPages`, an ASGI layer in front
 of routing, sessions and the thread pool, answers a kept page straight from the event loop. A page
 that many readers ask for at once is rendered once: the others wait for that rendering
 (a burst of readers after a new result would otherwise render the same page side by side).
 """
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,9 +33,23 @@ class _Page:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...]
+    etag: str
 
     def response(self) -> Response:
-        return Response(self.body, status_code=self.status, headers=dict(self.headers))
+        return Response(self.body, status_code=self.status,
+                        headers={**dict(self.headers), **self.validators()})  # fmt: skip
+
+    def validators(self) -> dict[str, str]:
+        return {"etag": self.etag, "cache-control": "no-cache"}
+
+    def not_modified(self, scope: Scope) -> bool:
+        asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), b"")
+        tags = {t.strip() for t in asked.decode("latin-1").split(",")}
+        return self.etag in tags or f"W/{self.etag}" in tags
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
 def page_key(scope: Scope) -> str:
@@ -94,9 +112,12 @@ class PageCache:
         self.renders += 1
         if response.status_code == 200 and "set-cookie" not in response.headers:
             headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+            body = bytes(response.body)
+            page = _Page(response.status_code, body, headers, _etag(body))
+            response.headers.update(page.validators())
             with self._lock:
                 if version == self._version:
-                    self._pages[key] = _Page(response.status_code, bytes(response.body), headers)
+                    self._pages[key] = page
                     if len(self._pages) > self._size:
                         self._pages.popitem(last=False)
         return response
@@ -117,7 +138,12 @@ class SharedPages:
             # hop to the thread pool.
             kept = self._cache.kept(page_key(scope))
             if kept is not None:
-                await kept.response()(scope, receive, send)
+                answer = (
+                    Response(status_code=304, headers=kept.validators())
+                    if kept.not_modified(scope)
+                    else kept.response()
+                )
+                await answer(scope, receive, send)
                 return
         await self._app(scope, receive, send)
 
