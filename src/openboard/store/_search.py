@@ -1,10 +1,11 @@
 """The search box as SQL: OR groups of name substrings, regular expressions and field filters.
 
 A name is matched by a case-insensitive LIKE, which reads every row. SQLite keeps an FTS5 trigram
-index of model names (migration 0012): when the index says few rows can match (a rare name), the
-board reads just those rows by id; when many can (`llama`), walking the board's own index in order
-finds a page of matches sooner, so the index is left out. PostgreSQL's planner makes that choice
-itself with its pg_trgm index on lower(model).
+index of model names (migration 0012), and the board counts a search's matches by reading the
+index's candidates by id. Its page does too when few rows can match (a rare name) or its order
+walks no index (a benchmark's score); when many can (`llama`), walking the board's own index in
+order finds a page of matches sooner. PostgreSQL's planner makes that choice itself with its
+pg_trgm index on lower(model).
 """
 
 from sqlalchemy import (
