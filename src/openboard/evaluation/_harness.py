@@ -107,7 +107,9 @@ class EvaluationSpec:
     def _adapter_tokenizer(self) -> Path:
         # An adapter that added tokens ships its own tokenizer; otherwise the base's is the one.
         ships_tokenizer = (self.model_path / "tokenizer_config.json").is_file()
-        return self.model_path if ships_tokenizer else self.base_path or self.model_path
+        if ships_tokenizer or self.base_path is None:  # no base: model_args refused it already
+            return self.model_path
+        return self.base_path
 
     def _adapter_rank(self) -> int:
         """The LoRA rank vLLM must reserve room for (its default, 16, refuses larger adapters)."""

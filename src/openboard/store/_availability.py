@@ -26,7 +26,7 @@ class AvailabilityStore:
         self._reader = reader_of(engine)
 
     def evaluated_commits(self, model: str | None = None) -> list[Commit]:
-        """Each (model, commit) with a finished evaluation, the least recently checked first."""
+        """Each (model, commit) with a finished evaluation, in model order."""
         r = requests.c
         query = (
             select(r.model, r.revision)
