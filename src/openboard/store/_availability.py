@@ -7,11 +7,12 @@ data version moves and cached pages are rendered again.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 
 from openboard.domain import Status
 from openboard.store._engine import reader_of
-from openboard.store._tables import events, requests
+from openboard.store._events import add_event
+from openboard.store._tables import requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,6 @@ class AvailabilityStore:
                 )
             )
             message = "available from its source" if available else f"unavailable: {reason}"
-            if changed:
-                conn.execute(insert(events), [
-                    {"request_id": request_id, "at": at, "actor": actor, "kind": "availability",
-                     "message": message}
-                    for request_id in changed
-                ])  # fmt: skip
+            for request_id in changed:
+                add_event(conn, request_id, at, actor, "availability", message)
         return changed

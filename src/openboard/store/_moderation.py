@@ -9,8 +9,9 @@ from sqlalchemy import Engine, delete, insert, select, update
 from openboard.domain import ModelType
 from openboard.store._audit import entries, record
 from openboard.store._engine import reader_of
+from openboard.store._events import add_event
 from openboard.store._records import AuditEntry, BlocklistEntry, Flag
-from openboard.store._tables import blocklist, events, flags, official_providers, requests
+from openboard.store._tables import blocklist, flags, official_providers, requests
 from openboard.store._time import as_utc
 
 
@@ -148,15 +149,7 @@ class ModerationStore:
                     pattern=pattern, reason=reason, added_by=actor, added_at=at
                 )
             )
-            conn.execute(
-                insert(events).values(
-                    request_id=None,
-                    at=at,
-                    actor=actor,
-                    kind="blocked",
-                    message=f"{pattern}: {reason}",
-                )
-            )
+            add_event(conn, None, at, actor, "blocked", f"{pattern}: {reason}")
             record(conn, AuditEntry(actor, "blocklist.add", f"pattern {pattern}", reason, at))
         return BlocklistEntry(pattern=pattern, reason=reason, added_by=actor, added_at=at)
 
@@ -164,11 +157,7 @@ class ModerationStore:
         with self._engine.begin() as conn:
             removed = conn.execute(delete(blocklist).where(blocklist.c.pattern == pattern)).rowcount
             if removed:
-                conn.execute(
-                    insert(events).values(
-                        request_id=None, at=at, actor=actor, kind="unblocked", message=pattern
-                    )
-                )
+                add_event(conn, None, at, actor, "unblocked", pattern)
                 record(conn, AuditEntry(actor, "blocklist.remove", f"pattern {pattern}", reason,
                                         at))  # fmt: skip
         return bool(removed)

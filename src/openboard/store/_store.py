@@ -43,6 +43,7 @@ from openboard.store._errors import (
     DuplicateRequestError,
     RateLimitError,
 )
+from openboard.store._events import add_event
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore
 from openboard.store._records import (
@@ -166,17 +167,9 @@ class Store:
                 inserted = conn.execute(insert(requests).values(**values)).inserted_primary_key
                 assert inserted is not None
                 request_id = inserted[0]
-                conn.execute(
-                    insert(events).values(
-                        request_id=request_id,
-                        at=new.submitted_time,
-                        actor=actor,
-                        kind="submitted",
-                        from_status=None,
-                        to_status=Status.PENDING.value,
-                        message=f"{new.model}@{new.requested_revision} → {new.revision}",
-                    )
-                )
+                add_event(conn, request_id, new.submitted_time, actor, "submitted",
+                          f"{new.model}@{new.requested_revision} → {new.revision}",
+                          to_status=Status.PENDING)  # fmt: skip
                 if new.model_card:
                     conn.execute(
                         insert(model_cards).values(
@@ -278,13 +271,9 @@ class Store:
                     progress_done=None, progress_total=None, job_id=None,
                 )
             )  # fmt: skip
-            conn.execute(
-                insert(events).values(
-                    request_id=row.id, at=now, actor=worker, kind="status",
-                    from_status=Status.PENDING.value, to_status=Status.RUNNING.value,
-                    message=f"claimed by {worker} (attempt {attempt})",
-                )
-            )  # fmt: skip
+            add_event(conn, int(row.id), now, worker, "status",
+                      f"claimed by {worker} (attempt {attempt})",
+                      Status.PENDING, Status.RUNNING)  # fmt: skip
         return int(row.id)
 
     def renew_lease(
@@ -364,15 +353,7 @@ class Store:
                 update(requests).where(requests.c.id == request_id).values(priority=priority)
             ).rowcount
             if changed:
-                conn.execute(
-                    insert(events).values(
-                        request_id=request_id,
-                        at=at,
-                        actor=actor,
-                        kind="priority",
-                        message=f"priority set to {priority}",
-                    )
-                )
+                add_event(conn, request_id, at, actor, "priority", f"priority set to {priority}")
                 record(conn, AuditEntry(actor, "request.priority", f"request {request_id}",
                                         reason, at, {"priority": priority}))  # fmt: skip
         return bool(changed)
@@ -410,17 +391,8 @@ class Store:
                         for b in change.benchmark_scores
                     ],
                 )
-            conn.execute(
-                insert(events).values(
-                    request_id=change.request_id,
-                    at=change.at,
-                    actor=change.actor,
-                    kind="status",
-                    from_status=change.expected.value,
-                    to_status=change.new.value,
-                    message=change.message,
-                )
-            )
+            add_event(conn, change.request_id, change.at, change.actor, "status", change.message,
+                      change.expected, change.new)  # fmt: skip
             if change.audit_action is not None:
                 record(conn, AuditEntry(
                     change.actor, change.audit_action, f"request {change.request_id}",
