@@ -532,3 +532,21 @@ def test_shared_pages_revalidate_with_their_etag(context: Context) -> None:
         sign_in(signed_in, "alice")
         personal = signed_in.get("/", headers={"If-None-Match": etag})
         assert personal.status_code == 200 and "etag" not in personal.headers
+
+
+def test_paths_never_kept_cost_no_version_query(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_board_models(context.store)
+    app = create_app(context.store, SUITES)
+    asked: list[int] = []
+    version = context.store.data_version
+    monkeypatch.setattr(context.store, "data_version", lambda: asked.append(1) or version())
+    with TestClient(app) as http:
+        assert http.get("/static/style.css").status_code == 200
+        assert http.get("/queue").status_code == 200
+        assert asked == []  # nothing is kept for them: the fast path does not ask the database
+        http.get("/?q=llama")
+        before = len(asked)
+        http.get("/?q=llama")  # kept: one version check, answered before routing
+        assert len(asked) == before + 1

@@ -63,7 +63,7 @@ def _parameters(billions: float) -> int:
 
 
 def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[ColumnElement[bool]]:
-    """`narrowed`: the search reads its candidates by id (`narrow_by_trigrams`); the status is
+    """`narrowed`: the search reads its candidates by id (`trigram_searchable`); the status is
     then compared as an expression, which keeps SQLite from walking an index that starts with it."""
     r = requests.c
     status = r.status.concat("") if narrowed else r.status

@@ -69,6 +69,9 @@ class PageCache:
 
     def kept(self, key: str) -> _Page | None:
         """The page kept for `key` at the store's current data version."""
+        with self._lock:
+            if key not in self._pages:  # static files, /queue, forms...: no query for them
+                return None
         version = self._store.data_version()
         with self._lock:
             return self._kept(key, version)
