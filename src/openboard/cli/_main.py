@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from openboard.cli import (
     _admin,
     _availability,
+    _backup,
     _blocklist,
     _board,
     _datasets,
@@ -115,6 +116,7 @@ _blocklist.register(app, open_context)
 _admin.register(app, open_context)
 _users.register(app, open_context)
 _availability.register(app, open_context)
+_backup.register(app, open_context)
 
 
 def main() -> None:

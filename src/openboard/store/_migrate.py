@@ -18,6 +18,11 @@ def _config() -> Config:
 HEAD_REVISION: str = ScriptDirectory.from_config(_config()).get_current_head() or ""
 
 
+def known_revisions() -> frozenset[str]:
+    """Every schema revision this version of openboard can migrate from or to."""
+    return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the database to `revision` (default: the newest); a no-op when it is already there."""
     config = _config()
