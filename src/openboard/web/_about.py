@@ -5,8 +5,12 @@ from collections.abc import Mapping
 from statistics import fmean
 from typing import Any
 
+from fastapi import APIRouter
+
 from openboard.domain import ModelType
 from openboard.evaluation import Suite, normalize
+from openboard.web._pages import PageData, page_and_twin
+from openboard.web._services import Services
 
 # (task, choices, raw): a worked example of one benchmark with two subtasks of different baselines.
 _EXAMPLE = (("a yes/no subtask", 2, 0.60), ("a 3-choice subtask", 3, 0.30),
@@ -48,3 +52,13 @@ def about_payload(suites: Mapping[str, Suite], default_suite: str) -> dict[str, 
             "example_benchmark": fmean(normalize(raw, n) for _, n, raw in _EXAMPLE),
         },
     }
+
+
+def about_router(services: Services) -> APIRouter:
+    router = APIRouter()
+
+    @page_and_twin(router, services, "/about", "/api/about", "about.html", "about")
+    def about() -> PageData:
+        return PageData(about_payload(services.suites, services.settings.default_suite))
+
+    return router

@@ -8,10 +8,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from openboard.domain import ModelType, OpenboardError, Role
-from openboard.moderation import Action, ModerationService
+from openboard.moderation import Action
 from openboard.store import Store, User
-from openboard.web._auth import CSRF_FIELD, Auth, Page, check_csrf, form_fields, login_redirect
+from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
 from openboard.web._board import MAX_PAGE
+from openboard.web._services import Services
 
 AUDIT_PAGE = 100
 _ACTION_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -52,8 +53,10 @@ def _admin_payload(store: Store, audit_page: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def admin_router(store: Store, moderation: ModerationService, auth: Auth, page: Page) -> APIRouter:
+def admin_router(services: Services) -> APIRouter:
     router = APIRouter()
+    store, moderation, auth, page = (services.store, services.moderation, services.auth,
+                                     services.render)  # fmt: skip
 
     def admin_or_none(request: Request) -> User | None:
         user = auth.user(request)

@@ -3,7 +3,10 @@
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi import Path as FastAPIPath
 
 from openboard.domain import InvalidModelIdError, ModelId, OpenboardError
 from openboard.evaluation import (
@@ -14,9 +17,13 @@ from openboard.evaluation import (
     text_hidden,
 )
 from openboard.store import EvalRequest, Store
+from openboard.web._board import MAX_PAGE
+from openboard.web._pages import PageData, page_and_twin
+from openboard.web._services import Services
 from openboard.web._views import request_record
 
 SAMPLES_PER_PAGE = 20
+MAX_ID = 2**31 - 1
 
 
 class NotFoundError(OpenboardError):
@@ -151,3 +158,28 @@ def samples_payload(
             for s in result.samples
         ],
     }
+
+
+def models_router(services: Services) -> APIRouter:
+    router = APIRouter()
+    store, suites, settings = services.store, services.suites, services.settings
+    hidden = settings.hidden_sample_tasks
+
+    # A model page changes with its requests' events and moderators' actions only (no progress):
+    # anonymous readers share it like the board.
+    @page_and_twin(router, services, "/models/{org}/{name}", "/api/models/{org}/{name}",
+                   "model.html", "model", shared=True)  # fmt: skip
+    def model(org: str, name: str) -> PageData:
+        return PageData(model_payload(store, suites, settings.artifacts, org, name, hidden))
+
+    @page_and_twin(router, services, "/models/{org}/{name}/samples/{request_id}",
+                   "/api/models/{org}/{name}/samples/{request_id}", "samples.html", "samples")  # fmt: skip
+    def samples(
+        org: str, name: str, request_id: Annotated[int, FastAPIPath(ge=1, le=MAX_ID)],
+        task: str | None = None, wrong: bool = False,
+        page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+    ) -> PageData:  # fmt: skip
+        return PageData(samples_payload(store, settings.artifacts, org, name, request_id,
+                                        task or None, wrong, page_number, hidden))  # fmt: skip
+
+    return router

@@ -1,14 +1,23 @@
-"""The plots' data: score against size with its Pareto front, and the best score over time per
-model type; and the compare view. Pure functions over the store's points."""
+"""The plots: score against size with its Pareto front, and the best score over time per model
+type; and the compare view; their pages and JSON twins, over the leaderboard's filters."""
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+
+import plotly
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
 
 from openboard.domain import ModelType
 from openboard.store import BoardPoint, Store
-from openboard.web._board import BoardView
+from openboard.web._board import BadViewError, BoardView, board_parameters
+from openboard.web._leaderboard import board_view
+from openboard.web._pages import PageData, page_and_twin
+from openboard.web._services import Services
 
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 MAX_SCATTER_POINTS = 5000  # the best ones; the front and the time lines use every point
 
 
@@ -85,3 +94,38 @@ def compare_payload(store: Store, view: BoardView, models: tuple[str, ...]) -> d
         "models": [best[m] for m in models if m in best],
         "missing": [m for m in models if m not in best],
     }
+
+
+def compared_models(request: Request) -> tuple[str, ...]:
+    names = request.query_params.get("models", "").split(",")
+    models = tuple(dict.fromkeys(m.strip() for m in names if m.strip()))
+    if len(models) > MAX_COMPARED:
+        raise BadViewError(f"{len(models)} models asked; compare at most {MAX_COMPARED} at once")
+    return models
+
+
+def plots_router(services: Services) -> APIRouter:
+    router = APIRouter()
+    store = services.store
+
+    # The page draws from its JSON twin; the Pareto front is also a table for readers without JS.
+    @page_and_twin(router, services, "/plots", "/api/plots", "plots.html", "plots",
+                   openapi_extra=board_parameters())  # fmt: skip
+    def plots(request: Request) -> PageData:
+        view = board_view(services, request)
+        return PageData(plots_payload(store, view), {"view": view})
+
+    @page_and_twin(router, services, "/compare", "/api/compare", "compare.html", "compare")
+    def compare(request: Request) -> PageData:
+        payload = compare_payload(store, board_view(services, request), compared_models(request))
+        return PageData(payload, {"models": request.query_params.get("models", "")})
+
+    @router.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # plotly's own bundle from its PyPI package: no CDN, and the version pip installed.
+        return FileResponse(
+            PLOTLY_JS, media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=604800"},
+        )  # fmt: skip
+
+    return router

@@ -3,11 +3,16 @@
 import statistics
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
 
 from openboard.domain import Status
 from openboard.evaluation import Suite
 from openboard.store import EvalRequest, Store
+from openboard.web._board import MAX_PAGE
+from openboard.web._pages import PageData, page_and_twin
+from openboard.web._services import Services
 
 LEADERBOARD_SCHEMA_VERSION = 1
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the public queue's format
@@ -152,3 +157,15 @@ def queue_payload(
             for r in requests
         ],
     }
+
+
+def queue_router(services: Services) -> APIRouter:
+    router = APIRouter()
+
+    @page_and_twin(router, services, "/queue", "/api/queue", "queue.html", "queue")
+    def queue(
+        history_page: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+    ) -> PageData:
+        return PageData(queue_payload(services.store, history_page=history_page))
+
+    return router
