@@ -306,8 +306,8 @@ def fill(url: str, count: int, seed: int) -> float:
         rows, task_rows, benchmark_rows = [], [], []
         for row, tasks in pending:
             per_benchmark: list[BenchmarkScore] = [
-                benchmark_score(name, [t for t in tasks if t.benchmark == name])
-                for name in BENCHMARKS
+                benchmark_score(spec, [t for t in tasks if t.benchmark == spec.name])
+                for spec in STARTER.benchmarks
             ]
             rows.append({**row, "average": average(per_benchmark)})
             benchmark_rows += [

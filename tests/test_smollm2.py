@@ -73,6 +73,6 @@ def test_real_model_scores_above_chance(smollm2: Path, tmp_path: Path) -> None:
             batch_size="8",
         )
     )
-    raws = {t.task: t.raw for t in output.task_scores}
+    raws = {t.task: t.raw for t in output.scores.task_scores}
     assert raws["starter_bbh_boolean_expressions"] > 0.6, raws
-    assert output.average > 0, raws
+    assert output.scores.average > 0, raws

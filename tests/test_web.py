@@ -175,11 +175,17 @@ def test_about_page_and_twin_follow_the_code(client: TestClient) -> None:
     assert about["normalization"]["example_benchmark"] == pytest.approx(35 / 3)
     v2 = next(s for s in about["suites"] if s["name"] == "v2")
     assert len(v2["benchmarks"]) == 6
+    weighted = about["normalization"]["size_weighted_example"]
+    raw = (198 * 0.22 + 546 * 0.31 + 448 * 0.28) / (198 + 546 + 448)
+    assert weighted["normalized"] == pytest.approx((raw - 0.25) / 0.75 * 100)
+    assert weighted["per_subset_mean"] != pytest.approx(weighted["normalized"], abs=0.1)
+    assert {b["name"]: b["aggregation"] for b in v2["benchmarks"]}["gpqa"] == "size_weighted"
     html = client.get("/about").text
     for anchor in ('id="submit"', 'id="model-types"', 'id="benchmarks"', 'id="normalization"',
                    'id="reproduce"', 'id="faq"'):  # fmt: skip
         assert anchor in html
     assert "11.67" in html and client.get("/about?format=json").json() == about
+    assert 'id="size-weighted"' in html and f"{weighted['normalized']:.2f}" in html
 
 
 def test_queue_pages_its_history_but_shows_every_active_request(context: Context) -> None:

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,11 +13,12 @@ class TaskScore:
     num_choices: int | None
     normalized: float
     samples: int
+    extra: dict[str, float] = field(default_factory=dict)  # secondary metrics, by name
 
 
 @dataclass(frozen=True, slots=True)
 class BenchmarkScore:
-    """A benchmark's score: the unweighted mean over its subtasks."""
+    """A benchmark's score, its subtasks combined as its suite declares (raw 0-1, normalized 0-100)."""
 
     benchmark: str
     raw: float

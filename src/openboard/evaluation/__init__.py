@@ -28,16 +28,18 @@ from openboard.evaluation._samples import (
 from openboard.evaluation._scoring import (
     NonFiniteScoreError,
     ResultsFormatError,
+    SuiteScores,
     average,
     benchmark_score,
     co2_kg,
     normalize,
     parse_task_scores,
     score_suite,
+    size_weighted_mean,
 )
 from openboard.evaluation._starter import generate_examples, write_starter_tasks
 from openboard.evaluation._suite_files import SuiteFileError, load_suite_file
-from openboard.evaluation._suites import STARTER, BenchmarkSpec, Suite
+from openboard.evaluation._suites import STARTER, Aggregation, BenchmarkSpec, Scorer, Suite
 from openboard.evaluation._tasks import prepare_tasks
 from openboard.evaluation._v1 import V1
 from openboard.evaluation._v2 import V2
@@ -50,6 +52,7 @@ __all__ = [
     "SUITES",
     "V1",
     "V2",
+    "Aggregation",
     "Backend",
     "BackendSetting",
     "BenchmarkData",
@@ -63,8 +66,10 @@ __all__ = [
     "ResultsFormatError",
     "Sample",
     "SamplePage",
+    "Scorer",
     "Suite",
     "SuiteFileError",
+    "SuiteScores",
     "UnknownSuiteError",
     "UnsupportedBackendError",
     "UnsupportedPrecisionError",
@@ -85,6 +90,7 @@ __all__ = [
     "read_samples",
     "run_evaluation",
     "score_suite",
+    "size_weighted_mean",
     "text_hidden",
     "vllm_blocker",
     "write_starter_tasks",

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from openboard.evaluation._errors import DatasetMissingError
-from openboard.evaluation._v2 import MATH_SUBSETS, V2, OfficialTask, official_tasks
+from openboard.evaluation._v2 import MATH_SUBSETS, TASK_SET, OfficialTask, official_tasks
 
 # Published openly by the GPQA authors next to the archive; the ZIP only keeps the questions out
 # of web crawls. The extracted CSVs stay in a private folder that is never served or logged.
@@ -41,7 +41,7 @@ class BenchmarkData:
 
 
 def overrides_dir(tasks_dir: Path) -> Path:
-    return tasks_dir / f"{V2.name}-v{V2.version}"
+    return tasks_dir / TASK_SET
 
 
 def official_dir() -> Path:
@@ -162,7 +162,7 @@ def _override(
         "data_files": {split: str(mirror / file) for split, file in task.data_files.items()},
         # A datasets cache per suite: GPQA's official process_docs shuffles answers with the global
         # random state, and the cache keeps the first shuffle; one task set, one cache, one shuffle.
-        "cache_dir": str(cache_dir / f"{V2.name}-v{V2.version}"),
+        "cache_dir": str(cache_dir / TASK_SET),
     }
     if task.field:
         kwargs["field"] = task.field

@@ -11,12 +11,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from openboard.domain import BenchmarkScore, Precision, TaskScore, WeightType
+from openboard.domain import Precision, WeightType
 from openboard.evaluation._backend import Backend, BackendSetting, choose_backend
 from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._progress import ProgressCallback, report_progress
-from openboard.evaluation._scoring import score_suite
+from openboard.evaluation._scoring import SuiteScores, score_suite
 from openboard.evaluation._suites import Suite
 from openboard.evaluation._tasks import prepare_tasks
 
@@ -164,9 +164,7 @@ class EvaluationSpec:
 class EvaluationOutput:
     results: dict[str, Any]
     samples: dict[str, list[dict[str, Any]]]
-    task_scores: list[TaskScore]
-    benchmark_scores: list[BenchmarkScore]
-    average: float
+    scores: SuiteScores
     wall_seconds: float
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -252,13 +250,10 @@ def run_evaluation(
     if results is None:  # only on non-zero ranks of a distributed run, which openboard never starts
         raise EvaluationError("lm-eval returned no results", "see the evaluation log")
     samples = results.pop("samples", {})
-    task_scores, benchmarks, mean = score_suite(results, spec.suite)
     return EvaluationOutput(
         results=results,
         samples=samples,
-        task_scores=task_scores,
-        benchmark_scores=benchmarks,
-        average=mean,
+        scores=score_suite(results, spec.suite),
         wall_seconds=wall,
         versions={
             "lm_eval": version("lm_eval"),

@@ -2,12 +2,13 @@
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
 from openboard.domain import BenchmarkScore, FailureKind, TaskScore
 from openboard.evaluation._errors import EvaluationError
-from openboard.evaluation._suites import Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
 
 
 class ResultsFormatError(EvaluationError):
@@ -28,13 +29,30 @@ def normalize(raw: float, num_choices: int | None) -> float:
     return (raw - baseline) / (1.0 - baseline) * 100.0
 
 
-def benchmark_score(name: str, tasks: list[TaskScore]) -> BenchmarkScore:
-    """Each subtask normalized with its own baseline, then the unweighted mean."""
+def benchmark_score(spec: BenchmarkSpec, tasks: list[TaskScore]) -> BenchmarkScore:
+    """The benchmark's tasks combined as `spec.aggregation` says."""
+    if spec.aggregation is Aggregation.SUBTASK_MEAN:
+        return BenchmarkScore(
+            benchmark=spec.name,
+            raw=fmean(t.raw for t in tasks),
+            normalized=fmean(t.normalized for t in tasks),
+        )
+    raw = size_weighted_mean(spec.name, [(t.raw, t.samples) for t in tasks])
     return BenchmarkScore(
-        benchmark=name,
-        raw=fmean(t.raw for t in tasks),
-        normalized=fmean(t.normalized for t in tasks),
+        benchmark=spec.name, raw=raw, normalized=normalize(raw, tasks[0].num_choices)
     )
+
+
+def size_weighted_mean(benchmark: str, values: list[tuple[float, int]]) -> float:
+    """lm-eval's `weight_by_size` group value: sum(value x documents) / sum(documents), where a
+    task's documents are those it evaluated (its `n-samples` `effective`, so `limit` counts)."""
+    total = sum(n for _, n in values)
+    if total <= 0:
+        raise ResultsFormatError(
+            f"benchmark {benchmark} is a mean weighted by subtask size, and its subtasks report no sample counts",
+            "give lm-eval's results file with its `n-samples` section",
+        )
+    return sum(value * n for value, n in values) / total
 
 
 def co2_kg(wall_seconds: float, power_kw: float, grid_g_per_kwh: float) -> float:
@@ -66,7 +84,7 @@ def parse_task_scores(results: Mapping[str, Any], suite: Suite) -> list[TaskScor
             raw = fmean(values)
             # A mean of several metrics has no single stderr; one metric keeps lm-eval's.
             stderr_value = (
-                metrics.get(f"{benchmark.metrics[0]}_stderr,none") if len(values) == 1 else None
+                metrics.get(_stderr_key(benchmark.metrics[0])) if len(values) == 1 else None
             )
             stderr = float(stderr_value) if isinstance(stderr_value, int | float) else None
             scores.append(
@@ -103,12 +121,20 @@ def _finite(value: object, task: str) -> float:
     return float(value)
 
 
-def score_suite(
-    results: Mapping[str, Any], suite: Suite
-) -> tuple[list[TaskScore], list[BenchmarkScore], float]:
+@dataclass(frozen=True, slots=True)
+class SuiteScores:
+    """Everything a result stores about its scores, and the scorer that computed them."""
+
+    task_scores: list[TaskScore]
+    benchmark_scores: list[BenchmarkScore]
+    average: float
+    scorer: str
+
+
+def score_suite(results: Mapping[str, Any], suite: Suite) -> SuiteScores:
+    """The one scoring path: a fresh evaluation, an import and a rescore all come through here."""
     tasks = parse_task_scores(results, suite)
     benchmarks = [
-        benchmark_score(b.name, [t for t in tasks if t.benchmark == b.name])
-        for b in suite.benchmarks
+        benchmark_score(b, [t for t in tasks if t.benchmark == b.name]) for b in suite.benchmarks
     ]
-    return tasks, benchmarks, average(benchmarks)
+    return SuiteScores(tasks, benchmarks, average(benchmarks), suite.scorer)

@@ -8,6 +8,7 @@ name = "arc"
 display_name = "ARC"
 metrics = ["acc_norm"]                   # the task's raw score is their mean
 tasks = { my_arc_easy = 4 }              # task → number of choices; 0 for generative
+aggregation = "subtask_mean"             # or "size_weighted": lm-eval's weight_by_size group value
 """
 
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from openboard.domain import OpenboardError
-from openboard.evaluation._suites import BenchmarkSpec, Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
 
 
 class SuiteFileError(OpenboardError):
@@ -69,4 +70,5 @@ def _benchmark(data: dict[str, Any]) -> BenchmarkSpec:
         metrics=tuple(metrics),
         tasks={str(task): (n or None) for task, n in tasks.items()},
         higher_is_better=bool(data.get("higher_is_better", True)),
+        aggregation=Aggregation(data.get("aggregation", Aggregation.SUBTASK_MEAN)),
     )

@@ -1,7 +1,26 @@
-"""Suites are data: which lm-eval tasks make up each benchmark, its metric and its random baseline."""
+"""Suites are data: which lm-eval tasks make up each benchmark, its metric, its random baseline,
+how its subtasks combine into one score, and who judges a generated answer."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+
+
+class Aggregation(StrEnum):
+    """How a benchmark's subtasks become one score (the public site's normalization notebook)."""
+
+    # Each subtask normalized with its own baseline, then the unweighted mean (BBH, MuSR).
+    SUBTASK_MEAN = "subtask_mean"
+    # lm-eval's group value: the mean of the raw scores weighted by each subtask's number of
+    # evaluated documents (`weight_by_size: true`), then normalized once (GPQA, MATH Lvl 5).
+    SIZE_WEIGHTED = "size_weighted"
+
+
+class Scorer(StrEnum):
+    """Who decides whether a task's sample is right."""
+
+    LM_EVAL = "lm_eval"  # the metric lm-eval reported
+    MATH_VERIFY = "math_verify"  # openboard re-judges each generation with Math-Verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -9,6 +28,8 @@ class BenchmarkSpec:
     """One leaderboard column. `tasks` maps each lm-eval task to its number of choices (None: generative).
 
     A task's raw score is the mean of `metrics` (IFEval: prompt- and instruction-level strict accuracy).
+    With `scorer` MATH_VERIFY, the task's raw score is the share of its generations that Math-Verify
+    finds equal to the gold answer, and lm-eval's `metrics` are kept beside it as secondary metrics.
     """
 
     name: str
@@ -16,10 +37,22 @@ class BenchmarkSpec:
     metrics: tuple[str, ...]
     tasks: dict[str, int | None]
     higher_is_better: bool = True
+    aggregation: Aggregation = Aggregation.SUBTASK_MEAN
+    scorer: Scorer = Scorer.LM_EVAL
+
+    def __post_init__(self) -> None:
+        if self.aggregation is Aggregation.SIZE_WEIGHTED and len(set(self.tasks.values())) > 1:
+            # One normalization after the weighted mean needs one baseline for all subtasks.
+            raise ValueError(
+                f"benchmark {self.name}: a size-weighted benchmark's tasks must share one number of choices"
+            )
 
 
 @dataclass(frozen=True, slots=True)
 class Suite:
+    """`version` goes up whenever a score computed under it would change (tasks, metrics, scoring);
+    every result records the `scorer` it was scored with, so older results say so."""
+
     name: str
     version: str
     benchmarks: tuple[BenchmarkSpec, ...]
@@ -32,11 +65,10 @@ class Suite:
     def task_names(self) -> list[str]:
         return [task for b in self.benchmarks for task in b.tasks]
 
-    def benchmark_of(self, task: str) -> BenchmarkSpec:
-        for benchmark in self.benchmarks:
-            if task in benchmark.tasks:
-                return benchmark
-        raise KeyError(task)
+    @property
+    def scorer(self) -> str:
+        """What a result records as having scored it."""
+        return f"{self.name}/{self.version}"
 
 
 STARTER = Suite(

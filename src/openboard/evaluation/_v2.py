@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from openboard.evaluation._suites import BenchmarkSpec, Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
 
 # Number of choices per BBH subtask, from the public site's normalization code.
 BBH_CHOICES: dict[str, int] = {
@@ -29,6 +29,9 @@ MATH_SUBSETS: dict[str, tuple[str, str]] = {
 }
 GPQA_SUBSETS = ("main", "diamond", "extended")
 MUSR_CHOICES = {"murder_mysteries": 2, "object_placements": 5, "team_allocation": 3}
+# The folder of task overrides `datasets import` writes: it names the task set, which a change
+# of scoring alone (a new suite version) leaves as it is.
+TASK_SET = "v2-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +110,11 @@ def official_tasks() -> list[OfficialTask]:
     return tasks
 
 
+# Version 2: GPQA and MATH Lvl 5 take lm-eval's size-weighted group value, normalized once
+# (version 1 normalized each subset and took the plain mean).
 V2 = Suite(
     name="v2",
-    version="1",
+    version="2",
     task_source="v2",
     benchmarks=(
         BenchmarkSpec(
@@ -129,12 +134,14 @@ V2 = Suite(
             display_name="MATH Lvl 5",
             metrics=("exact_match",),
             tasks={f"leaderboard_math_{s}_hard": None for s in MATH_SUBSETS},
+            aggregation=Aggregation.SIZE_WEIGHTED,
         ),
         BenchmarkSpec(
             name="gpqa",
             display_name="GPQA",
             metrics=("acc_norm",),
             tasks={f"leaderboard_gpqa_{s}": 4 for s in GPQA_SUBSETS},
+            aggregation=Aggregation.SIZE_WEIGHTED,
         ),
         BenchmarkSpec(
             name="musr",

@@ -82,6 +82,7 @@ def finish(
     average: float,
     eval_seconds: float,
     co2_kg: float,
+    scorer: str | None = None,  # the suite scorer that computed the scores; None: not recorded
 ) -> bool:
     return transition(
         store,
@@ -93,6 +94,7 @@ def finish(
         fields={
             "finished_time": at,
             "average": average,
+            "scorer": scorer,
             "eval_seconds": eval_seconds,
             "co2_kg": co2_kg,
         },

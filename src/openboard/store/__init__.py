@@ -24,6 +24,7 @@ from openboard.store._records import (
     NewRequest,
     User,
 )
+from openboard.store._scores import Rescored, ScoreChange, ScoreStore
 from openboard.store._store import BoardResult, StatusChange, Store
 
 __all__ = [
@@ -51,6 +52,9 @@ __all__ = [
     "ModerationStore",
     "NewRequest",
     "RateLimitError",
+    "Rescored",
+    "ScoreChange",
+    "ScoreStore",
     "StatusChange",
     "Store",
     "StoreError",

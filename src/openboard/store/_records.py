@@ -104,6 +104,7 @@ class EvalRequest:
     available: bool | None = None  # None: never checked (`openboard availability`)
     unavailable_reason: str | None = None
     availability_checked_at: datetime | None = None
+    scorer: str | None = None  # the suite scorer (name/version) of the current scores
 
     @property
     def namespace(self) -> str:

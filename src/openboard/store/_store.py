@@ -54,6 +54,7 @@ from openboard.store._records import (
     LeaderboardRow,
     NewRequest,
 )
+from openboard.store._scores import ScoreStore, write_scores
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     MAX_CARD_CHARS,
@@ -114,6 +115,10 @@ class Store:
     @property
     def availability(self) -> AvailabilityStore:
         return AvailabilityStore(self.engine)
+
+    @property
+    def scores(self) -> ScoreStore:
+        return ScoreStore(self.engine)
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -373,24 +378,7 @@ class Store:
             )
             if result.rowcount != 1:
                 return False
-            if change.task_scores:
-                conn.execute(
-                    insert(task_results),
-                    [_task_row(change.request_id, s) for s in change.task_scores],
-                )
-            if change.benchmark_scores:
-                conn.execute(
-                    insert(benchmark_scores),
-                    [
-                        {
-                            "request_id": change.request_id,
-                            "benchmark": b.benchmark,
-                            "raw": b.raw,
-                            "normalized": b.normalized,
-                        }
-                        for b in change.benchmark_scores
-                    ],
-                )
+            write_scores(conn, change.request_id, change.task_scores, change.benchmark_scores)
             add_event(conn, change.request_id, change.at, change.actor, "status", change.message,
                       change.expected, change.new)  # fmt: skip
             if change.audit_action is not None:
@@ -648,22 +636,9 @@ def _request(row: RowMapping) -> EvalRequest:
         hidden=bool(row["hidden"]),
         available=None if row["available"] is None else bool(row["available"]),
         unavailable_reason=row["unavailable_reason"],
+        scorer=row["scorer"],
         **optional_time,
     )
-
-
-def _task_row(request_id: int, score: TaskScore) -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "benchmark": score.benchmark,
-        "task": score.task,
-        "metric": score.metric,
-        "raw": score.raw,
-        "stderr": score.stderr,
-        "num_choices": score.num_choices,
-        "normalized": score.normalized,
-        "samples": score.samples,
-    }
 
 
 def _task_score(row: RowMapping) -> TaskScore:
@@ -676,4 +651,5 @@ def _task_score(row: RowMapping) -> TaskScore:
         num_choices=row["num_choices"],
         normalized=row["normalized"],
         samples=row["samples"],
+        extra=dict(row["metrics"] or {}),
     )

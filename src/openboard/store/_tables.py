@@ -66,6 +66,8 @@ requests = Table(
     Column("available", Boolean),
     Column("unavailable_reason", Text),
     Column("availability_checked_at", DateTime(timezone=True)),
+    # The suite's `scorer` (name/version) the current scores were computed with; NULL: not recorded.
+    Column("scorer", String(64)),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),
@@ -125,6 +127,8 @@ task_results = Table(
     Column("num_choices", Integer),
     Column("normalized", Float, nullable=False),
     Column("samples", Integer, nullable=False),
+    # Secondary metrics kept beside the headline one (MATH: lm-eval's own exact match).
+    Column("metrics", JSON),
     UniqueConstraint("request_id", "task", name="uq_task_results_request_task"),
 )
 
@@ -137,6 +141,28 @@ benchmark_scores = Table(
     Column("normalized", Float, nullable=False),
     Index("ix_benchmark_scores_benchmark_normalized", "benchmark", "normalized"),
     Index("ix_benchmark_scores_board", "benchmark", "normalized", "request_id"),
+)
+
+# Every time a request's scores were replaced (migration, rescore, re-run): the numbers before and
+# after, so that the model page can show what changed, when and why.
+score_history = Table(
+    "score_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # migration, rescore, rerun
+    Column("reason", Text, nullable=False),
+    Column("old_scorer", String(64)),
+    Column("new_scorer", String(64)),
+    Column("old_average", Float),
+    Column("new_average", Float),
+    # {benchmark: {"raw": r, "normalized": n}}; a re-run's new side is filled in when it finishes.
+    Column("old_scores", JSON, nullable=False),
+    Column("new_scores", JSON),
+    Column("details", JSON, nullable=False),
+    Index("ix_score_history_request", "request_id", "id"),
 )
 
 users = Table(

@@ -7,14 +7,36 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from openboard.domain import ModelType
-from openboard.evaluation import Suite, normalize
+from openboard.domain import ModelType, TaskScore
+from openboard.evaluation import Aggregation, BenchmarkSpec, Suite, benchmark_score, normalize
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 
 # (task, choices, raw): a worked example of one benchmark with two subtasks of different baselines.
 _EXAMPLE = (("a yes/no subtask", 2, 0.60), ("a 3-choice subtask", 3, 0.30),
             ("a generative subtask", None, 0.15))  # fmt: skip
+# (subset, documents, raw): GPQA's three subsets at their real sizes, one of them below chance.
+_WEIGHTED_EXAMPLE = (("diamond", 198, 0.22), ("extended", 546, 0.31), ("main", 448, 0.28))
+
+
+def _weighted_example() -> dict[str, Any]:
+    spec = BenchmarkSpec(
+        "gpqa", "GPQA", ("acc_norm",), {name: 4 for name, _, _ in _WEIGHTED_EXAMPLE},
+        aggregation=Aggregation.SIZE_WEIGHTED,
+    )  # fmt: skip
+    tasks = [
+        TaskScore("gpqa", name, "acc_norm", raw, None, 4, normalize(raw, 4), n)
+        for name, n, raw in _WEIGHTED_EXAMPLE
+    ]
+    score = benchmark_score(spec, tasks)
+    return {
+        "subsets": [{"task": t.task, "documents": t.samples, "raw": t.raw} for t in tasks],
+        "baseline": 0.25,
+        "raw": score.raw,
+        "normalized": score.normalized,
+        # What normalizing each subset and taking the plain mean would have given instead.
+        "per_subset_mean": fmean(t.normalized for t in tasks),
+    }
 
 
 def about_payload(suites: Mapping[str, Suite], default_suite: str) -> dict[str, Any]:
@@ -38,6 +60,8 @@ def about_payload(suites: Mapping[str, Suite], default_suite: str) -> dict[str, 
                         "name": b.name,
                         "display_name": b.display_name,
                         "metrics": list(b.metrics),
+                        "aggregation": b.aggregation.value,
+                        "scorer": b.scorer.value,
                         "tasks": [{"task": t, "choices": n} for t, n in b.tasks.items()],
                     }
                     for b in suite.benchmarks
@@ -50,6 +74,7 @@ def about_payload(suites: Mapping[str, Suite], default_suite: str) -> dict[str, 
             "1/n is 0 for generative tasks",
             "example": steps,
             "example_benchmark": fmean(normalize(raw, n) for _, n, raw in _EXAMPLE),
+            "size_weighted_example": _weighted_example(),
         },
     }
 

@@ -79,7 +79,8 @@ def write_artifacts(
         "wall_seconds": output.wall_seconds,
         "co2_kg": co2_kg,
         "command": reproduction_command(request, spec, include_path),
-        "scores": [asdict(s) for s in output.task_scores],
+        "scorer": output.scores.scorer,
+        "scores": [asdict(s) for s in output.scores.task_scores],
     }
     (folder / "reproducibility.json").write_text(json.dumps(record, indent=2))
 

@@ -21,7 +21,7 @@ from openboard.worker._artifacts import write_artifacts
 from openboard.worker._job import Finished
 
 OUTCOME_FILE = "outcome.json"
-OUTCOME_SCHEMA_VERSION = 1
+OUTCOME_SCHEMA_VERSION = 2  # 2: the scorer
 
 
 def evaluate_request(
@@ -60,9 +60,10 @@ def evaluate_request(
     co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
     write_artifacts(workdir, request, spec, output, prepare_tasks(suite, settings.tasks_dir), co2)
     return Finished(
-        task_scores=output.task_scores,
-        benchmark_scores=output.benchmark_scores,
-        average=output.average,
+        task_scores=output.scores.task_scores,
+        benchmark_scores=output.scores.benchmark_scores,
+        average=output.scores.average,
+        scorer=output.scores.scorer,
         eval_seconds=output.wall_seconds,
         co2_kg=co2,
     )
@@ -81,6 +82,7 @@ def read_outcome(path: Path) -> Finished:
         task_scores=[TaskScore(**t) for t in data["task_scores"]],
         benchmark_scores=[BenchmarkScore(**b) for b in data["benchmark_scores"]],
         average=float(data["average"]),
+        scorer=data.get("scorer"),
         eval_seconds=float(data["eval_seconds"]),
         co2_kg=float(data["co2_kg"]),
     )

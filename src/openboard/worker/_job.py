@@ -41,6 +41,7 @@ class Finished:
     average: float
     eval_seconds: float
     co2_kg: float
+    scorer: str | None = None  # the suite scorer that computed the scores
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ def import_results(
             f"{path} is not an lm-eval results object", "give the results_*.json that lm-eval wrote"
         )
     suite = suite_of(results, suites)
-    tasks, benchmarks, mean = score_suite(results, suite)  # refuses NaN and missing metrics first
+    scores = score_suite(results, suite)  # refuses NaN and missing metrics first
     request = store.add_request(replace(new, suite=suite.name), actor=actor)
     transition(store, request, Status.RUNNING, actor=actor, at=now, message=f"imported from {path.name}",
                fields={"job_start_time": now, "attempts": 1})  # fmt: skip
@@ -59,8 +59,9 @@ def import_results(
     (folder / "results.json").write_text(json.dumps(results, indent=2))
     running = store.get_request(request.id)
     assert running is not None
-    finish(store, running, actor=actor, at=now, task_scores=tasks, benchmark_scores=benchmarks,
-           average=mean, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
+    finish(store, running, actor=actor, at=now, task_scores=scores.task_scores,
+           benchmark_scores=scores.benchmark_scores, average=scores.average,
+           scorer=scores.scorer, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
     done = store.get_request(request.id)
     assert done is not None
     return done

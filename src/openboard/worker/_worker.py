@@ -159,8 +159,8 @@ class Worker:
                 recorded = finish(
                     self._store, request, actor=self.name, at=now,
                     task_scores=outcome.task_scores, benchmark_scores=outcome.benchmark_scores,
-                    average=outcome.average, eval_seconds=outcome.eval_seconds,
-                    co2_kg=outcome.co2_kg,
+                    average=outcome.average, scorer=outcome.scorer,
+                    eval_seconds=outcome.eval_seconds, co2_kg=outcome.co2_kg,
                 )  # fmt: skip
             case Failed():
                 recorded = fail(
