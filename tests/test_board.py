@@ -140,8 +140,10 @@ def test_search_syntax(text: str, expected: list[SearchGroup]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "names"),
-    [("@owner:x", "unknown search field @owner"), ("llama[", "not a valid regular expression"),
-     ("x" * 501, "at most 500")],
+    [("@owner:x", "unknown search field @owner"),
+     ("llama[", "not a regular expression openboard can run"),
+     (r"(a)\1", "openboard can run"), ("(?=x)a", "openboard can run"),  # backtracking only
+     ("a\x00b", "NUL byte"), ("x" * 501, "at most 500")],
 )  # fmt: skip
 def test_bad_search_names_the_problem(text: str, names: str) -> None:
     with pytest.raises(InvalidSearchError, match=names) as caught:

@@ -18,8 +18,12 @@ from openboard.domain._scores import BenchmarkScore, TaskScore
 from openboard.domain._search import (
     SEARCH_FIELDS,
     InvalidSearchError,
+    SearchDeadlineError,
     SearchGroup,
+    SearchMatcher,
+    compile_search,
     parse_search,
+    pattern_search,
 )
 
 __all__ = [
@@ -35,13 +39,17 @@ __all__ = [
     "PinKind",
     "Precision",
     "Role",
+    "SearchDeadlineError",
     "SearchGroup",
+    "SearchMatcher",
     "Severity",
     "Status",
     "SubmissionRequest",
     "TaskScore",
     "Verdict",
     "WeightType",
+    "compile_search",
     "parse_model_pattern",
     "parse_search",
+    "pattern_search",
 ]

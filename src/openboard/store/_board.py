@@ -19,7 +19,12 @@ from sqlalchemy.sql.expression import nulls_last
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
-from openboard.store._search import few_candidates, matches, trigram_searchable
+from openboard.store._search import (
+    few_candidates,
+    matches,
+    search_deadline,
+    trigram_searchable,
+)
 from openboard.store._tables import benchmark_scores, flags, requests
 from openboard.store._time import as_utc
 
@@ -136,6 +141,11 @@ class BoardPoint:
 def board_points(conn: Connection, query: BoardQuery) -> list[BoardPoint]:
     """Every evaluation the filters let through, with an average, oldest first (no page: the plots
     summarize them all)."""
+    with search_deadline(conn, query.search):
+        return _points(conn, query)
+
+
+def _points(conn: Connection, query: BoardQuery) -> list[BoardPoint]:
     source, _, average = _scored(query)
     avg = average if average is not None else requests.c.average
     rows = conn.execute(
@@ -165,6 +175,13 @@ def board_page(
     conn: Connection, query: BoardQuery, models: tuple[str, ...] = ()
 ) -> tuple[list[BoardRow], BoardCount]:
     """One page of rows in order, and how many rows the filters let through (`models`: only these)."""
+    with search_deadline(conn, query.search):
+        return _page(conn, query, models)
+
+
+def _page(
+    conn: Connection, query: BoardQuery, models: tuple[str, ...]
+) -> tuple[list[BoardRow], BoardCount]:
     dialect = conn.dialect.name
     # Counting reads the candidates by id whenever the trigram index can narrow the search; the
     # page too when they are few, or when its order walks no index anyway (a benchmark's score).

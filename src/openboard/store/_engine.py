@@ -4,7 +4,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from openboard.domain import pattern_search
+
 READ_ONLY = "openboard_read_only"
+SEARCH_DEADLINE = "openboard_search_deadline"  # seconds (store._search.search_deadline)
+DEFAULT_SEARCH_DEADLINE_S = 2.0
+REGEXP_FUNCTION = "openboard_regexp"  # the search's regular expressions on SQLite
 
 
 def create_store_engine(url: str) -> Engine:
@@ -26,6 +31,8 @@ def create_store_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # The search's regular expressions on RE2 (linear time), not Python's re (backtracking).
+        dbapi_connection.create_function(REGEXP_FUNCTION, 2, pattern_search, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -36,6 +43,7 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
-def reader_of(engine: Engine) -> Engine:
-    """The same engine for transactions that only read (no write lock on SQLite)."""
-    return engine.execution_options(**{READ_ONLY: True})
+def reader_of(engine: Engine, search_deadline_s: float = DEFAULT_SEARCH_DEADLINE_S) -> Engine:
+    """The same engine for transactions that only read (no write lock on SQLite), whose searches
+    stop after `search_deadline_s`."""
+    return engine.execution_options(**{READ_ONLY: True, SEARCH_DEADLINE: search_deadline_s})

@@ -6,7 +6,14 @@ index's candidates by id. Its page does too when few rows can match (a rare name
 walks no index (a benchmark's score); when many can (`llama`), walking the board's own index in
 order finds a page of matches sooner. PostgreSQL's planner makes that choice itself with its
 pg_trgm index on lower(model).
+
+A regular expression runs on RE2 in SQLite (`openboard_regexp`, registered on every connection)
+and on PostgreSQL's own engine; either way a search's statements stop at a deadline.
 """
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import (
     ColumnElement,
@@ -20,8 +27,10 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.exc import DBAPIError
 
-from openboard.domain import SearchGroup
+from openboard.domain import InvalidSearchError, SearchDeadlineError, SearchGroup, pattern_search
+from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, REGEXP_FUNCTION, SEARCH_DEADLINE
 from openboard.store._tables import requests
 
 # Up to this many candidates the rows are read by id; above, walking the board's index to a page
@@ -29,6 +38,9 @@ from openboard.store._tables import requests
 # by id; one with 21,000 took 24 ms walking and 54 ms by id).
 NARROW_AT_MOST = 10_000
 _TRIGRAM = 3  # shorter text has no trigram to look up
+_PROGRESS_EVERY = 1000  # SQLite virtual-machine steps between two looks at the clock
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
+_INVALID_REGULAR_EXPRESSION = "2201B"
 _model_trigrams = table("requests_model_fts", column("rowid"), column("model"))
 
 
@@ -79,7 +91,7 @@ def matches(group: SearchGroup, dialect: str, narrowed: bool) -> ColumnElement[b
         terms.append(
             model.regexp_match(group.name, flags="i")
             if dialect == "postgresql"
-            else model.regexp_match(f"(?i){group.name}")
+            else getattr(func, REGEXP_FUNCTION)(group.name, model).is_(true())
         )
     elif group.name:
         terms.append(_contains(group.name, narrowed))
@@ -92,3 +104,57 @@ def matches(group: SearchGroup, dialect: str, narrowed: bool) -> ColumnElement[b
     for name, value in group.fields.items():
         terms.append(func.lower(columns[name]).contains(value.lower(), autoescape=True))
     return and_(true(), *terms)
+
+
+@contextmanager
+def search_deadline(conn: Connection, search: tuple[SearchGroup, ...]) -> Iterator[None]:
+    """The statements run inside stop at the reader's deadline when there is a search
+    (SearchDeadlineError): on SQLite the whole search, on PostgreSQL each statement."""
+    seconds = float(conn.get_execution_options().get(SEARCH_DEADLINE, DEFAULT_SEARCH_DEADLINE_S))
+    if not search:
+        yield
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        try:
+            yield
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state == _QUERY_CANCELED:
+                raise SearchDeadlineError(seconds) from exc
+            if state == _INVALID_REGULAR_EXPRESSION:
+                raise InvalidSearchError(
+                    f"PostgreSQL refuses the regular expression in q: {exc.orig}",
+                    "simplify the pattern, or search for plain text",
+                ) from exc
+            raise
+        return
+    sqlite = conn.connection.driver_connection
+    assert sqlite is not None  # a connection checked out of the pool
+    end = time.monotonic() + seconds
+    sqlite.set_progress_handler(lambda: time.monotonic() > end, _PROGRESS_EVERY)
+    # A search counts its rows, then reads its page: the second pass asks about the same names.
+    sqlite.create_function(REGEXP_FUNCTION, 2, _remembering(), deterministic=True)
+    try:
+        yield
+    except DBAPIError as exc:
+        if "interrupted" in str(exc.orig):
+            raise SearchDeadlineError(seconds) from exc
+        raise
+    finally:
+        sqlite.set_progress_handler(None, 0)
+        sqlite.create_function(REGEXP_FUNCTION, 2, pattern_search, deterministic=True)
+
+
+def _remembering() -> Callable[[str, str | None], bool]:
+    """`pattern_search` that answers again from memory for the rest of one search."""
+    answers: dict[str, dict[str | None, bool]] = {}
+
+    def search(pattern: str, text: str | None) -> bool:
+        known = answers.setdefault(pattern, {})
+        found = known.get(text)
+        if found is None:
+            found = known[text] = pattern_search(pattern, text)
+        return found
+
+    return search

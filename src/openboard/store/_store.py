@@ -36,7 +36,7 @@ from openboard.store._accounts import AccountStore
 from openboard.store._audit import record
 from openboard.store._availability import AvailabilityStore
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
-from openboard.store._engine import create_store_engine, reader_of
+from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engine, reader_of
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
@@ -96,9 +96,11 @@ class BoardResult:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, search_deadline_s: float = DEFAULT_SEARCH_DEADLINE_S
+    ) -> None:
         self.engine = engine
-        self.reader = reader_of(engine)  # for reads: no write lock on SQLite
+        self.reader = reader_of(engine, search_deadline_s)  # for reads: no write lock on SQLite
 
     @classmethod
     def open(cls, url: str) -> "Store":

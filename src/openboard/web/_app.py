@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from openboard import __version__
+from openboard.domain import SearchDeadlineError
 from openboard.evaluation import Suite
 from openboard.store import Store
 from openboard.submission import SubmissionService
@@ -57,6 +58,7 @@ def build_app(services: Services) -> FastAPI:
     app.add_middleware(SecurityMiddleware, limits=settings.limits)
     app.add_exception_handler(NotFoundError, _answer(404))
     app.add_exception_handler(BadViewError, _answer(400))
+    app.add_exception_handler(SearchDeadlineError, _search_deadline)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     if services.submissions is not None:
         app.include_router(submissions_router(services.submissions, services.auth))
@@ -75,3 +77,11 @@ def _answer(status: int) -> Callable[[Request, Exception], JSONResponse]:
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handle
+
+
+def _search_deadline(request: Request, exc: Exception) -> JSONResponse:
+    # The database stopped the search; the next one may be lighter, or the server less busy.
+    parameter = getattr(exc, "parameter", "q")
+    return JSONResponse(
+        {"detail": str(exc), "parameter": parameter}, status_code=503, headers={"Retry-After": "5"}
+    )
