@@ -37,6 +37,7 @@ SPEC = EvaluationSpec(
 )  # fmt: skip
 P, W = Precision, WeightType
 AUTO, VLLM, HF = BackendSetting.AUTO, BackendSetting.VLLM, BackendSetting.HF
+OPENBOARD = BackendSetting.OPENBOARD
 
 
 @pytest.mark.parametrize(
@@ -46,12 +47,14 @@ AUTO, VLLM, HF = BackendSetting.AUTO, BackendSetting.VLLM, BackendSetting.HF
         (AUTO, "cuda", P.BFLOAT16, W.ORIGINAL, True, Backend.VLLM),
         (AUTO, "cuda:1", P.FLOAT16, W.ADAPTER, True, Backend.VLLM),
         (AUTO, "cuda", P.GPTQ, W.ORIGINAL, True, Backend.VLLM),
-        (AUTO, "cuda", P.BFLOAT16, W.ORIGINAL, False, Backend.HF),  # not installed
-        (AUTO, "cpu", P.BFLOAT16, W.ORIGINAL, True, Backend.HF),
-        (AUTO, "cuda", P.INT8, W.ORIGINAL, True, Backend.HF),  # bitsandbytes: transformers
-        (AUTO, "cuda", P.INT4, W.ORIGINAL, True, Backend.HF),
-        (AUTO, "cuda", P.BFLOAT16, W.DELTA, True, Backend.HF),
+        (AUTO, "cuda", P.BFLOAT16, W.ORIGINAL, False, Backend.OPENBOARD),  # not installed
+        (AUTO, "cpu", P.BFLOAT16, W.ORIGINAL, True, Backend.OPENBOARD),
+        (AUTO, "cuda", P.INT8, W.ORIGINAL, True, Backend.OPENBOARD),  # bitsandbytes: transformers
+        (AUTO, "cuda", P.INT4, W.ORIGINAL, True, Backend.OPENBOARD),
+        (AUTO, "cuda", P.BFLOAT16, W.DELTA, True, Backend.OPENBOARD),
         (VLLM, "cuda", P.BFLOAT16, W.ORIGINAL, True, Backend.VLLM),
+        (OPENBOARD, "cuda", P.BFLOAT16, W.ORIGINAL, True, Backend.OPENBOARD),
+        (OPENBOARD, "cpu", P.INT8, W.ORIGINAL, False, Backend.OPENBOARD),
     ],
 )
 def test_backend_choice(
@@ -125,6 +128,17 @@ def test_the_reproduction_command_names_the_backend(context: Context, tmp_path: 
     assert (
         hf[hf.index("--model_args") + 1] == f"pretrained=org/m,revision={'c' * 40},dtype=bfloat16"
     )
+    ours = replace(SPEC, backend_setting=OPENBOARD)
+    shared = shlex.split(reproduction_command(request, ours, tmp_path))
+    # lm-eval's own command line, with openboard-hf registered first.
+    assert shared[:5] == [
+        "python",
+        "-m",
+        "openboard.evaluation.lm_eval_cli",
+        "--model",
+        "openboard-hf",
+    ]
+    assert shared[shared.index("--model_args") + 1] == hf[hf.index("--model_args") + 1]
 
 
 def test_a_cpu_worker_set_to_vllm_fails_the_request_with_its_reason(

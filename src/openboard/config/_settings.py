@@ -31,11 +31,12 @@ class Settings(BaseSettings):
         default=None, description="lm-eval batch size; default: auto on a GPU, 8 on the CPU"
     )
     eval_device: str = Field(default="cpu", description="torch device for evaluation")
-    eval_backend: Literal["hf", "vllm", "auto"] = Field(
+    eval_backend: Literal["hf", "openboard", "vllm", "auto"] = Field(
         default="hf",
-        description="lm-eval model backend: hf (transformers), vllm (fails requests vLLM cannot "
+        description="lm-eval model backend: hf (transformers), openboard (lm-eval's hf scoring "
+        "each shared context once; the same log-likelihoods), vllm (fails requests vLLM cannot "
         "run here), or auto (vllm on a GPU worker that has it, for float16, bfloat16 and GPTQ "
-        "Original or Adapter weights; hf otherwise)",
+        "Original or Adapter weights; openboard otherwise)",
     )
     vllm_tensor_parallel_size: int = Field(
         default=1, ge=1, description="vLLM: GPUs one model is split over"

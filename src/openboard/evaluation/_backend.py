@@ -1,4 +1,5 @@
-"""Which lm-eval model backend runs a request: `hf` (transformers) or `vllm`.
+"""Which lm-eval model backend runs a request: `hf` (transformers), `openboard` (transformers,
+each shared context scored once) or `vllm`.
 
 The choice is a pure function of the setting, the worker's device, the request and whether vLLM is
 installed, so that it can be tested without a GPU and recorded with the scores.
@@ -12,13 +13,24 @@ from openboard.evaluation._errors import UnsupportedBackendError
 
 class Backend(StrEnum):
     HF = "hf"
+    OPENBOARD = "openboard"
     VLLM = "vllm"
+
+    @property
+    def lm_eval_model(self) -> str:
+        """The name lm-eval's model registry knows it by."""
+        return "openboard-hf" if self is Backend.OPENBOARD else self.value
+
+    @property
+    def uses_transformers(self) -> bool:
+        return self is not Backend.VLLM
 
 
 class BackendSetting(StrEnum):
     HF = "hf"
+    OPENBOARD = "openboard"
     VLLM = "vllm"
-    AUTO = "auto"  # vllm where it can run the request, hf otherwise
+    AUTO = "auto"  # vllm where it can run the request, openboard otherwise
 
 
 # vLLM loads half-precision and GPTQ checkpoints; bitsandbytes 8bit/4bit stay with transformers,
@@ -51,13 +63,16 @@ def choose_backend(
 ) -> Backend:
     if setting is BackendSetting.HF:
         return Backend.HF
+    if setting is BackendSetting.OPENBOARD:
+        return Backend.OPENBOARD
     blocker = vllm_blocker(device, precision, weight_type, vllm_installed)
     if blocker is None:
         return Backend.VLLM
     if setting is BackendSetting.AUTO:
-        return Backend.HF
+        return Backend.OPENBOARD
     raise UnsupportedBackendError(
         f"the worker is set to evaluate with vLLM, but {blocker}",
-        "set eval_backend to auto (vLLM where it can, transformers otherwise) or hf, or install "
+        "set eval_backend to auto (vLLM where it can, transformers otherwise), openboard or hf, "
+        "or install "
         "vllm on a GPU worker",
     )

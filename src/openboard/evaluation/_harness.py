@@ -187,7 +187,7 @@ def _quantized_model(spec: EvaluationSpec, model_args: dict[str, Any]) -> Any:
         trust_remote_code=False,
     )
     tokenizer = AutoTokenizer.from_pretrained(model_args["pretrained"], trust_remote_code=False)
-    return get_model("hf")(
+    return get_model(spec.backend().lm_eval_model)(
         pretrained=model, tokenizer=tokenizer, batch_size=spec.batch_size, device=spec.device
     )
 
@@ -205,6 +205,9 @@ def run_evaluation(
     from lm_eval.api.registry import get_model
     from lm_eval.tasks import TaskManager
 
+    # Registers `openboard-hf` with lm-eval's model registry (in this, the evaluation process).
+    from openboard.evaluation import _shared_context  # noqa: F401
+
     include_path = prepare_tasks(spec.suite, spec.tasks_dir)
     backend = spec.backend()
     model_args = spec.model_args()
@@ -217,10 +220,10 @@ def run_evaluation(
         lm = (
             _quantized_model(spec, model_args)
             if spec.quantization() is not None
-            else get_model(backend.value).create_from_arg_obj(
+            else get_model(backend.lm_eval_model).create_from_arg_obj(
                 model_args,
                 {"batch_size": spec.batch_size, "max_batch_size": None}
-                | ({"device": spec.device} if backend is Backend.HF else {}),
+                | ({"device": spec.device} if backend.uses_transformers else {}),
             )
         )
     except (MemoryError, torch.OutOfMemoryError):

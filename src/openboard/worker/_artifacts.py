@@ -11,10 +11,11 @@ from typing import Any
 
 from openboard import __version__
 from openboard.domain import WeightType
-from openboard.evaluation import EvaluationOutput, EvaluationSpec
+from openboard.evaluation import Backend, EvaluationOutput, EvaluationSpec
 from openboard.store import EvalRequest
 
 ARTIFACT_SCHEMA_VERSION = 1
+_OPENBOARD_LM_EVAL = ("python", "-m", "openboard.evaluation.lm_eval_cli")
 
 
 def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_path: Path) -> str:
@@ -25,8 +26,11 @@ def reproduction_command(request: EvalRequest, spec: EvaluationSpec, include_pat
         args = {"pretrained": request.model, "revision": request.revision} | args
     # Otherwise lm-eval takes one revision for base and adapter alike: name the exact checkouts.
     model_args = ",".join(f"{key}={value}" for key, value in args.items())
+    backend = spec.backend()
+    # lm-eval's own command line knows `hf` and `vllm`; `openboard-hf` is registered by openboard's.
+    program = ["lm-eval"] if backend is not Backend.OPENBOARD else [*_OPENBOARD_LM_EVAL]
     parts = [
-        "lm-eval", "--model", spec.backend().value, "--model_args", model_args,
+        *program, "--model", backend.lm_eval_model, "--model_args", model_args,
         "--tasks", ",".join(spec.suite.task_names), "--include_path", str(include_path),
         "--batch_size", spec.batch_size, "--seed", str(spec.seed),
     ]  # fmt: skip
