@@ -59,7 +59,7 @@ def test_incomplete_source_is_refused_with_a_hint(tmp_path: Path) -> None:
     (tmp_path / "bbh").mkdir()
     with pytest.raises(DatasetMissingError) as info:
         import_datasets(tmp_path, tmp_path / "mirror", tmp_path / "tasks", tmp_path / "cache")
-    assert "shared/data" in info.value.hint
+    assert "docs/datasets.md" in info.value.hint
 
 
 def test_punkt_tab_is_written_offline_and_splits_sentences(tmp_path: Path) -> None:

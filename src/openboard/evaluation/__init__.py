@@ -1,7 +1,13 @@
 """Suites, the lm-eval adapter, and the public leaderboard's scoring."""
 
 from openboard.evaluation._backend import Backend, BackendSetting, choose_backend, vllm_blocker
-from openboard.evaluation._datasets import BenchmarkData, dataset_status, import_datasets
+from openboard.evaluation._datasets import (
+    BenchmarkData,
+    ImportResult,
+    dataset_status,
+    import_datasets,
+    write_overrides,
+)
 from openboard.evaluation._errors import (
     DatasetMissingError,
     EvaluationError,
@@ -15,6 +21,9 @@ from openboard.evaluation._harness import (
     EvaluationSpec,
     run_evaluation,
 )
+from openboard.evaluation._hub_download import DatasetHub, Fetched, hub_api
+from openboard.evaluation._hub_download import download as download_datasets
+from openboard.evaluation._mirror_lock import provenance as dataset_provenance
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
 from openboard.evaluation._samples import (
@@ -43,6 +52,7 @@ from openboard.evaluation._suites import STARTER, Aggregation, BenchmarkSpec, Sc
 from openboard.evaluation._tasks import prepare_tasks
 from openboard.evaluation._v1 import V1
 from openboard.evaluation._v2 import V2
+from openboard.evaluation._v2_sources import V2_HUB_DATA, HubDataset
 
 __all__ = [
     "HIDDEN_TEXT_TASKS",
@@ -53,14 +63,19 @@ __all__ = [
     "V1",
     "V2",
     "Aggregation",
+    "V2_HUB_DATA",
     "Backend",
     "BackendSetting",
     "BenchmarkData",
     "BenchmarkSpec",
+    "DatasetHub",
     "DatasetMissingError",
     "EvaluationError",
     "EvaluationOutput",
     "EvaluationSpec",
+    "Fetched",
+    "HubDataset",
+    "ImportResult",
     "ModelLoadError",
     "NonFiniteScoreError",
     "ResultsFormatError",
@@ -78,10 +93,13 @@ __all__ = [
     "benchmark_score",
     "choose_backend",
     "co2_kg",
+    "dataset_provenance",
     "dataset_status",
+    "download_datasets",
     "ensure_punkt_tab",
     "generate_examples",
     "get_suite",
+    "hub_api",
     "import_datasets",
     "load_suite_file",
     "normalize",
@@ -93,5 +111,6 @@ __all__ = [
     "size_weighted_mean",
     "text_hidden",
     "vllm_blocker",
+    "write_overrides",
     "write_starter_tasks",
 ]

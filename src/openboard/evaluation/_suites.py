@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from openboard.evaluation._v2_sources import HubDataset
+
 
 class Aggregation(StrEnum):
     """How a benchmark's subtasks become one score (the public site's normalization notebook)."""
@@ -60,6 +62,7 @@ class Suite:
     # overrides are written by `openboard datasets import`, "include" is an operator's own folder.
     task_source: str
     include_path: Path | None = None
+    data: tuple[HubDataset, ...] = ()  # where its data comes from, pinned (the v2 suite)
 
     @property
     def task_names(self) -> list[str]:

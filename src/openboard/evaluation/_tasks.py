@@ -27,7 +27,7 @@ def prepare_tasks(suite: Suite, tasks_dir: Path) -> Path:
         if absent:
             raise DatasetMissingError(
                 f"dataset missing: the {suite.name} suite has no local data for {len(absent)} tasks, e.g. {absent[0]}",
-                "run `openboard datasets import DIR` with a folder laid out like shared/data",
+                "run `openboard datasets download` (or `--from DIR` offline; see docs/datasets.md)",
             )
         return folder
     folder = tasks_dir / f"{suite.name}-v{suite.version}"

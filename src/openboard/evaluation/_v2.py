@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
+from openboard.evaluation._v2_sources import V2_HUB_DATA
 
 # Number of choices per BBH subtask, from the public site's normalization code.
 BBH_CHOICES: dict[str, int] = {
@@ -116,6 +117,7 @@ V2 = Suite(
     name="v2",
     version="2",
     task_source="v2",
+    data=V2_HUB_DATA,
     benchmarks=(
         BenchmarkSpec(
             name="ifeval",
