@@ -99,6 +99,12 @@ def test_whole_v2_suite_runs_offline_and_matches_lm_eval(
     record = json.loads(
         (v2_home / "artifacts" / str(row["request_id"]) / "reproducibility.json").read_text()
     )
+    assert row["eval_limit"] == LIMIT and row["data_modified"] is False  # marked as a small run
+    pins = {d["benchmark"]: d["revision"] for d in record["suite"]["data"]}
+    assert pins == {d.benchmark: d.revision for d in V2.data}
+    assert record["datasets"]["modified"] is False
+    assert set(record["datasets"]["benchmarks"]) == set(pins)
+    assert all(len(sha) == 64 for sha in record["datasets"]["benchmarks"]["bbh"]["files"].values())
     ours = {s["task"]: s["raw"] for s in record["scores"]}
     reference = lm_eval_raw_scores(
         model_library / "demo" / "tiny",

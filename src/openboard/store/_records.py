@@ -103,6 +103,8 @@ class EvalRequest:
     hidden: bool = False
     available: bool | None = None  # None: never checked (`openboard availability`)
     unavailable_reason: str | None = None
+    eval_limit: int | None = None  # samples per task of the finished run; None: every sample
+    data_modified: bool = False  # its benchmark data differed from the published checksums
     availability_checked_at: datetime | None = None
     scorer: str | None = None  # the suite scorer (name/version) of the current scores
 

@@ -352,6 +352,15 @@ class Store:
         with self.reader.connect() as conn:
             return [float(row[0]) for row in conn.execute(query)]
 
+    def set_run_marks(self, request_id: int, eval_limit: int | None, data_modified: bool) -> None:
+        """Record what the run saw (not a status change): shown next to its scores."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == request_id)
+                .values(eval_limit=eval_limit, data_modified=data_modified)
+            )
+
     def set_priority(
         self, request_id: int, priority: int, actor: str, at: datetime, reason: str = ""
     ) -> bool:
@@ -639,6 +648,8 @@ def _request(row: RowMapping) -> EvalRequest:
         available=None if row["available"] is None else bool(row["available"]),
         unavailable_reason=row["unavailable_reason"],
         scorer=row["scorer"],
+        eval_limit=row["eval_limit"],
+        data_modified=bool(row["data_modified"]),
         **optional_time,
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -68,6 +69,9 @@ requests = Table(
     Column("availability_checked_at", DateTime(timezone=True)),
     # The suite's `scorer` (name/version) the current scores were computed with; NULL: not recorded.
     Column("scorer", String(64)),
+    # What a finished run saw: its per-task sample limit (NULL: all) and modified benchmark data.
+    Column("eval_limit", Integer),
+    Column("data_modified", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),

@@ -203,6 +203,10 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         # None: never checked; False: its commit could not be read at the last check.
         "available": request.available,
         "unavailable_reason": request.unavailable_reason,
+        # Not comparable with full runs: a sample limit per task, or data that differs from the
+        # published checksums.
+        "eval_limit": request.eval_limit,
+        "data_modified": request.data_modified,
     }
 
 

@@ -68,6 +68,8 @@ def _evaluation(
         # As of the last `openboard availability`; None: never checked.
         "available": request.available,
         "unavailable_reason": request.unavailable_reason,
+        "eval_limit": request.eval_limit,
+        "data_modified": request.data_modified,
         "availability_checked_at": (
             request.availability_checked_at.isoformat() if request.availability_checked_at else None
         ),

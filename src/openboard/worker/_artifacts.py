@@ -14,7 +14,7 @@ from openboard.domain import WeightType
 from openboard.evaluation import Backend, EvaluationOutput, EvaluationSpec
 from openboard.store import EvalRequest
 
-ARTIFACT_SCHEMA_VERSION = 1
+ARTIFACT_SCHEMA_VERSION = 2  # 2: the suite's data pins and the data's provenance
 _OPENBOARD_LM_EVAL = ("python", "-m", "openboard.evaluation.lm_eval_cli")
 
 
@@ -48,7 +48,10 @@ def write_artifacts(
     output: EvaluationOutput,
     include_path: Path,
     co2_kg: float,
+    datasets: dict[str, Any] | None = None,
 ) -> None:
+    """`datasets`: the benchmark data's provenance (the mirror's lock, re-checked), for suites
+    that read the mirror."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(output.results, indent=2, default=str))
     with gzip.open(folder / "samples.jsonl.gz", "wt", encoding="utf-8") as stream:
@@ -69,6 +72,10 @@ def write_artifacts(
             "name": spec.suite.name,
             "version": spec.suite.version,
             "tasks": spec.suite.task_names,
+            "data": [
+                {"benchmark": d.benchmark, "repository": d.repo_id, "revision": d.revision}
+                for d in spec.suite.data
+            ],
         },
         "limit": spec.limit,
         "seed": spec.seed,
@@ -86,6 +93,8 @@ def write_artifacts(
         "scorer": output.scores.scorer,
         "scores": [asdict(s) for s in output.scores.task_scores],
     }
+    if datasets is not None:
+        record["datasets"] = datasets
     (folder / "reproducibility.json").write_text(json.dumps(record, indent=2))
 
 

@@ -11,6 +11,7 @@ from openboard.evaluation import (
     BackendSetting,
     EvaluationSpec,
     co2_kg,
+    dataset_provenance,
     get_suite,
     prepare_tasks,
     run_evaluation,
@@ -58,7 +59,10 @@ def evaluate_request(
     )
     output = run_evaluation(spec, progress=progress)
     co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
-    write_artifacts(workdir, request, spec, output, prepare_tasks(suite, settings.tasks_dir), co2)
+    # Checked after the run, so that a file changed while it ran still marks the result.
+    data = dataset_provenance(settings.datasets_dir) if suite.task_source == "v2" else None
+    include_path = prepare_tasks(suite, settings.tasks_dir)
+    write_artifacts(workdir, request, spec, output, include_path, co2, data)
     return Finished(
         task_scores=output.scores.task_scores,
         benchmark_scores=output.scores.benchmark_scores,
@@ -66,6 +70,8 @@ def evaluate_request(
         scorer=output.scores.scorer,
         eval_seconds=output.wall_seconds,
         co2_kg=co2,
+        eval_limit=spec.limit,
+        data_modified=bool(data and data["modified"]),
     )
 
 
@@ -85,4 +91,6 @@ def read_outcome(path: Path) -> Finished:
         scorer=data.get("scorer"),
         eval_seconds=float(data["eval_seconds"]),
         co2_kg=float(data["co2_kg"]),
+        eval_limit=data.get("eval_limit"),
+        data_modified=bool(data.get("data_modified", False)),
     )

@@ -42,6 +42,8 @@ class Finished:
     eval_seconds: float
     co2_kg: float
     scorer: str | None = None  # the suite scorer that computed the scores
+    eval_limit: int | None = None  # samples per task; None: all of them
+    data_modified: bool = False  # the benchmark data differed from its published checksums
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,7 @@ class Worker:
         request, now = job.request, self._clock()
         match outcome:
             case Finished():
+                self._store.set_run_marks(request.id, outcome.eval_limit, outcome.data_modified)
                 recorded = finish(
                     self._store, request, actor=self.name, at=now,
                     task_scores=outcome.task_scores, benchmark_scores=outcome.benchmark_scores,
