@@ -69,6 +69,32 @@ def list_files(repo: Path, sha: str) -> dict[str, int]:
     return files
 
 
+def list_links(repo: Path, sha: str) -> dict[str, str]:
+    """Path → target text of every symbolic link in the commit's tree."""
+    out = _run(repo, "ls-tree", "-r", "-z", sha)
+    paths = [
+        record.partition(b"\t")[2].decode()
+        for record in out.split(b"\0")
+        if record.startswith(b"120000 ")
+    ]
+    return {path: read_blob(repo, sha, path).decode(errors="replace") for path in paths}
+
+
+def link_leaves(path: str, target: str) -> bool:
+    """Whether a link at `path` (inside the tree) pointing at `target` leads out of the tree."""
+    if target.startswith("/"):
+        return True
+    depth = path.count("/")  # the link's folder, counted from the tree's top
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
 def read_blob(repo: Path, sha: str, path: str) -> bytes:
     return _run(repo, "cat-file", "blob", f"{sha}:{path}")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from openboard.domain import ModelId, PinKind
 from openboard.sources._errors import ModelNotFoundError, RevisionNotFoundError
-from openboard.sources._local import Prober, folder_snapshot
+from openboard.sources._local import Prober, folder_snapshot, outside_links, refuse_outside_links
 from openboard.sources._probe import probe_loadability
 from openboard.sources._snapshot import ModelSnapshot
 
@@ -54,11 +54,15 @@ class HfCacheModelSource:
 
     def snapshot(self, model_id: ModelId, revision: str, *, probe: bool = True) -> ModelSnapshot:
         sha, pin = self.resolve(model_id, revision)
-        folder = self.repo_folder(model_id) / "snapshots" / sha
+        repo = self.repo_folder(model_id)
+        # The snapshot's files are links into the repository's blobs: inside its boundary.
         return folder_snapshot(
-            model_id, revision, folder, sha, pin, self._prober if probe else None
-        )
+            model_id, revision, repo / "snapshots" / sha, sha, pin,
+            self._prober if probe else None, boundary=repo,
+        )  # fmt: skip
 
     def checkout(self, model_id: ModelId, revision: str) -> Path:
         sha, _ = self.resolve(model_id, revision)
-        return self.repo_folder(model_id) / "snapshots" / sha
+        repo = self.repo_folder(model_id)
+        refuse_outside_links(model_id, outside_links(repo / "snapshots" / sha, repo))
+        return repo / "snapshots" / sha

@@ -13,7 +13,14 @@ from huggingface_hub.hf_api import ModelInfo
 
 from openboard.domain import ModelId, PinKind
 from openboard.sources._errors import ModelNotFoundError, RevisionNotFoundError, SourceError
-from openboard.sources._local import WEIGHT_SUFFIXES, Prober, build_snapshot, metadata_files
+from openboard.sources._local import (
+    WEIGHT_SUFFIXES,
+    Prober,
+    build_snapshot,
+    metadata_files,
+    outside_links,
+    refuse_outside_links,
+)
 from openboard.sources._probe import probe_loadability
 from openboard.sources._safetensors import (
     SafetensorsHeader,
@@ -166,7 +173,10 @@ class HubModelSource:
                 cache_dir=self.cache,
                 ignore_patterns=[f"*{suffix}" for suffix in PICKLE_SUFFIXES],
             )
-        return Path(path)
+        snapshot = Path(path)
+        repo = snapshot.parent.parent  # models--org--name: the blobs its links point into
+        refuse_outside_links(model_id, outside_links(snapshot, repo))
+        return snapshot
 
 
 class HubClient(HfApi):

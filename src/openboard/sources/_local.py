@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class LocalModelSource:
         """A folder holding exactly `revision` (a pinned sha or fingerprint) for evaluation."""
         folder = self.folder(model_id)
         if not _git.is_git_repository(folder):
+            refuse_outside_links(model_id, outside_links(folder))
             current = fingerprint_folder(folder)
             if current != revision:
                 raise SourceError(
@@ -78,6 +80,10 @@ class LocalModelSource:
             raise RevisionNotFoundError(
                 f"{revision!r} is not a pinned commit sha", "resubmit the model"
             )
+        refuse_outside_links(
+            model_id,
+            {p: t for p, t in _git.list_links(folder, revision).items() if _git.link_leaves(p, t)},
+        )
         target = self.checkouts / model_id.org / model_id.name / revision
         if target.is_dir():
             return target
@@ -94,7 +100,9 @@ class LocalModelSource:
     def _git_snapshot(
         self, model_id: ModelId, requested: str, repo: Path, sha: str, probe: bool
     ) -> ModelSnapshot:
-        files = _git.list_files(repo, sha)
+        links = _git.list_links(repo, sha)
+        leaving = {p: t for p, t in links.items() if _git.link_leaves(p, t)}
+        files = {p: size for p, size in _git.list_files(repo, sha).items() if p not in links}
         small = {p: _git.read_blob(repo, sha, p) for p in metadata_files(files)}
         headers: dict[str, SafetensorsHeader] = {}
         errors: dict[str, str] = {}
@@ -105,7 +113,7 @@ class LocalModelSource:
             except SafetensorsHeaderError as exc:
                 errors[path] = str(exc)
         load_probe = None
-        if probe:
+        if probe and not leaving:
             with tempfile.TemporaryDirectory(prefix="openboard-probe-") as tmp:
                 probe_paths = [
                     p for p, size in files.items()
@@ -113,9 +121,10 @@ class LocalModelSource:
                 ]  # fmt: skip
                 _git.export_tree(repo, sha, Path(tmp), probe_paths)
                 load_probe = self._prober(Path(tmp))
-        return build_snapshot(
+        snapshot = build_snapshot(
             model_id, requested, sha, PinKind.GIT_COMMIT, files, small, headers, errors, load_probe
         )
+        return replace(snapshot, outside_links=leaving)
 
     def _folder_snapshot(
         self, model_id: ModelId, requested: str, folder: Path, fingerprint: str, probe: bool
@@ -133,9 +142,12 @@ def folder_snapshot(
     revision: str,
     pin: PinKind,
     prober: Prober | None,
+    boundary: Path | None = None,
 ) -> ModelSnapshot:
-    """The snapshot of files on disk (a plain folder, or a Hugging Face cache snapshot)."""
-    files = walk_files(folder)
+    """The snapshot of files on disk (a plain folder, or a Hugging Face cache snapshot whose
+    `boundary` is its repository's cache folder). Links out of the boundary are never read; the
+    loading probe does not run while there are any."""
+    files, leaving = _walk(folder, boundary or folder)
     small = {p: (folder / p).read_bytes() for p in metadata_files(files)}
     headers: dict[str, SafetensorsHeader] = {}
     errors: dict[str, str] = {}
@@ -144,10 +156,11 @@ def folder_snapshot(
             headers[path] = read_safetensors_file_header(folder / path)
         except SafetensorsHeaderError as exc:
             errors[path] = str(exc)
-    load_probe = prober(folder) if prober else None
-    return build_snapshot(
+    load_probe = prober(folder) if prober and not leaving else None
+    snapshot = build_snapshot(
         model_id, requested, revision, pin, files, small, headers, errors, load_probe
     )
+    return replace(snapshot, outside_links=leaving)
 
 
 SAFETENSORS_INDEX = "model.safetensors.index.json"
@@ -227,15 +240,43 @@ def _json_object(raw: bytes | None, name: str) -> tuple[dict[str, Any] | None, s
     return value, None
 
 
-def walk_files(folder: Path) -> dict[str, int]:
+def walk_files(folder: Path, boundary: Path | None = None) -> dict[str, int]:
+    """Path → size of the files under `folder`, without links that leave `boundary`."""
+    return _walk(folder, boundary or folder)[0]
+
+
+def outside_links(folder: Path, boundary: Path | None = None) -> dict[str, str]:
+    """The symbolic links under `folder` that resolve outside `boundary` (default: `folder`),
+    path → the link's text. A Hugging Face cache snapshot's links into its own blobs stay inside
+    the repository's cache folder, its boundary."""
+    return _walk(folder, boundary or folder)[1]
+
+
+def _walk(folder: Path, boundary: Path) -> tuple[dict[str, int], dict[str, str]]:
     files: dict[str, int] = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
+    leaving: dict[str, str] = {}
+    inside = boundary.resolve()
+    for dirpath, dirnames, filenames in os.walk(folder):  # never descends into linked folders
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for filename in filenames:
-            path = Path(dirpath) / filename
-            if path.is_file():
-                files[path.relative_to(folder).as_posix()] = path.stat().st_size
-    return dict(sorted(files.items()))
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                leaving[relative] = str(path.readlink())
+            elif name in filenames and path.is_file():
+                files[relative] = path.stat().st_size
+    return dict(sorted(files.items())), dict(sorted(leaving.items()))
+
+
+def refuse_outside_links(model_id: ModelId, links: dict[str, str]) -> None:
+    """Checkout and evaluation never read through a link out of the model's files."""
+    if links:
+        path, target = next(iter(links.items()))
+        raise SourceError(
+            f"{model_id} has a symbolic link {path} -> {target} that leaves the model's files"
+            + (f" (and {len(links) - 1} more)" if len(links) > 1 else ""),
+            "replace the link with the file itself, or remove it",
+        )
 
 
 def fingerprint_folder(folder: Path) -> str:

@@ -45,6 +45,8 @@ class ModelSnapshot:
     gated: str | None = None  # the Hub's gating mode ("auto", "manual"); None when not gated
     likes: int | None = None
     unreadable: str | None = None  # why the files could not be read (e.g. a gated Hub repository)
+    # Symbolic links that lead out of the snapshot (path → where it points); never read.
+    outside_links: dict[str, str] = field(default_factory=dict)
 
     @property
     def safetensors_files(self) -> list[str]:

@@ -7,6 +7,8 @@ CHECKS: dict[str, str] = {
     "weight_type": "Original, Delta or Adapter",
     "source": "the model and revision exist in the model source and can be read",
     "public": "private and gated models are refused unless the operator allows them",
+    "symlink": "no symbolic link leads out of the model's files (a Hugging Face cache's links into "
+    "its own blobs stay inside); none is ever read",
     "config": "config.json exists and is a JSON object",
     "remote_code": "no auto_map: openboard never runs code from a model repository",
     "loadability": "AutoConfig, AutoTokenizer and AutoModelForCausalLM (on the meta device) load",

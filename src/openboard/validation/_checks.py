@@ -27,6 +27,21 @@ def check_config(
     return []
 
 
+def check_links(
+    snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
+) -> list[Finding]:
+    return [
+        Finding(
+            check="symlink",
+            severity=Severity.ERROR,
+            message=f"{path} is a symbolic link to {target}, outside the model's files; "
+            "openboard never reads through it",
+            hint="replace the link with the file itself, or remove it",
+        )
+        for path, target in snapshot.outside_links.items()
+    ]
+
+
 def check_remote_code(
     snapshot: ModelSnapshot, _: SubmissionRequest, __: ValidationPolicy
 ) -> list[Finding]:
@@ -281,6 +296,7 @@ def check_model_card(
 
 # The catalogue names each check reports under (docs/validation.md).
 RULE_NAMES: dict[str, tuple[str, ...]] = {
+    "check_links": ("symlink",),
     "check_config": ("config",),
     "check_remote_code": ("remote_code",),
     "check_loadability": ("loadability",),
@@ -292,6 +308,7 @@ RULE_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 ALL_CHECKS: tuple[Check, ...] = (
+    check_links,
     check_config,
     check_remote_code,
     check_loadability,
