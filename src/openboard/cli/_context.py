@@ -84,7 +84,7 @@ class Context:
     def web_app(self) -> "FastAPI":
         # Imported here: the web stack is only needed by the commands that serve it.
         from openboard.evaluation import all_suites
-        from openboard.web import Limits, create_app
+        from openboard.web import Limits, MetricsSettings, create_app
 
         settings = self.settings
         return create_app(
@@ -104,6 +104,10 @@ class Context:
             session_days=settings.session_days,
             hidden_sample_tasks=tuple(p.lower() for p in settings.hidden_sample_tasks),
             oidc=self.oidc(),
+            metrics=MetricsSettings(
+                enabled=settings.metrics_enabled or settings.metrics_token is not None,
+                token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+            ),
         )
 
     def oidc(self) -> "OidcConfig | None":

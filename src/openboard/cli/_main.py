@@ -16,6 +16,7 @@ from openboard.cli import (
     _demo,
     _queue,
     _results,
+    _status,
     _submit,
     _users,
 )
@@ -92,7 +93,7 @@ def serve(
     """Serve the web leaderboard."""
     import uvicorn
 
-    from openboard.cli._serve import SERVER_OPTIONS, serve_processes
+    from openboard.cli._serve import SERVER_OPTIONS, serve_processes, share_metrics
 
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
@@ -100,6 +101,8 @@ def serve(
         # Each process builds its app from the same settings: hand them over by environment.
         os.environ["OPENBOARD_HOME"] = str(context.settings.home)
         context.secret_key()  # made once, before the processes race to make it
+        if context.settings.metrics_enabled or context.settings.metrics_token is not None:
+            share_metrics(context.settings.home)
         serve_processes(host, port, workers)
         return
     uvicorn.run(context.web_app(), host=host, port=port, **SERVER_OPTIONS)  # type: ignore[arg-type]
@@ -117,6 +120,7 @@ _admin.register(app, open_context)
 _users.register(app, open_context)
 _availability.register(app, open_context)
 _backup.register(app, open_context)
+_status.register(app, open_context)
 
 
 def main() -> None:

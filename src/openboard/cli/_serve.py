@@ -11,8 +11,11 @@ against ~1.5 ms on asyncio with h11 (bench/web_load.py: 2,800 against 540 reques
 """
 
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -36,6 +39,15 @@ def _serve_one(host: str, port: int) -> None:
     app = Context.open(load_settings()).web_app()
     server = uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS))  # type: ignore[arg-type]
     server.run(sockets=[_listen(host, port)])
+
+
+def share_metrics(home: Path) -> None:
+    """Give the processes one prometheus-client multiprocess directory, emptied first (its files
+    are counters of processes that no longer exist), so that /metrics sums them all."""
+    folder = home / "run" / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def serve_processes(host: str, port: int, workers: int) -> None:

@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         default=None, description="the OpenID Connect client secret"
     )
     oidc_label: str = Field(default="Hugging Face", description="the provider's name on /login")
+    metrics_enabled: bool = Field(
+        default=False, description="serve /metrics (Prometheus); it shows what is in the queue"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics answers only `Authorization: Bearer <token>` (and is on)",
+    )
     eval_memory_gib: float = Field(
         default=0, description="address-space limit of a CPU evaluation process (0: none)"
     )

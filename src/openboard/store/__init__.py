@@ -12,6 +12,7 @@ from openboard.store._errors import (
 )
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
 from openboard.store._moderation import ModerationStore
+from openboard.store._operations import Histogram, OperationalFacts, operational_facts, readiness
 from openboard.store._records import (
     Admission,
     ApiToken,
@@ -48,9 +49,11 @@ __all__ = [
     "EvalRequest",
     "Event",
     "Flag",
+    "Histogram",
     "LeaderboardRow",
     "ModerationStore",
     "NewRequest",
+    "OperationalFacts",
     "RateLimitError",
     "Rescored",
     "ScoreChange",
@@ -61,4 +64,6 @@ __all__ = [
     "User",
     "current_revision",
     "migrate",
+    "operational_facts",
+    "readiness",
 ]

@@ -6,6 +6,7 @@ from typing import Unpack
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from starlette.middleware.sessions import SessionMiddleware
 
 from openboard import __version__
@@ -21,6 +22,7 @@ from openboard.web._cache import SharedPages
 from openboard.web._leaderboard import leaderboard_router
 from openboard.web._model import NotFoundError, models_router
 from openboard.web._oidc import oidc_router
+from openboard.web._operations import RequestTimer, operations_router
 from openboard.web._plots import plots_router
 from openboard.web._security import SecurityMiddleware
 from openboard.web._services import Services, WebSettings, WebSettingsFields
@@ -56,6 +58,10 @@ def build_app(services: Services) -> FastAPI:
     )  # fmt: skip
     app.add_middleware(SharedPages, cache=services.cache, session_cookie=SESSION_COOKIE)
     app.add_middleware(SecurityMiddleware, limits=settings.limits)
+    registry = CollectorRegistry()
+    if settings.metrics.enabled:  # outermost: it times everything, refusals and cached pages too
+        app.add_middleware(RequestTimer, registry=registry)
+    app.include_router(operations_router(services.store, settings.metrics, registry))
     app.add_exception_handler(NotFoundError, _answer(404))
     app.add_exception_handler(BadViewError, _answer(400))
     app.add_exception_handler(SearchDeadlineError, _search_deadline)

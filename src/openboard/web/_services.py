@@ -22,6 +22,7 @@ from openboard.web._cache import PageCache, page_key
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
 from openboard.web._oidc import OidcConfig
+from openboard.web._operations import METRICS_OFF, MetricsSettings
 from openboard.web._security import Limits
 
 DEFAULT_LIMITS = Limits(max_body_bytes=64 * 1024, api_per_minute=120, logins_per_minute=10)
@@ -41,6 +42,7 @@ class WebSettings:
     session_days: float = 14
     hidden_sample_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS
     oidc: OidcConfig | None = None
+    metrics: MetricsSettings = METRICS_OFF
 
 
 class WebSettingsFields(TypedDict, total=False):
@@ -55,6 +57,7 @@ class WebSettingsFields(TypedDict, total=False):
     session_days: float
     hidden_sample_tasks: tuple[str, ...]
     oidc: OidcConfig | None
+    metrics: MetricsSettings
 
 
 class Services:
