@@ -14,6 +14,7 @@ from openboard.cli import (
     _board,
     _datasets,
     _demo,
+    _prune,
     _queue,
     _results,
     _status,
@@ -121,6 +122,7 @@ _users.register(app, open_context)
 _availability.register(app, open_context)
 _backup.register(app, open_context)
 _status.register(app, open_context)
+_prune.register(app, open_context)
 
 
 def main() -> None:

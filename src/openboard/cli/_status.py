@@ -78,7 +78,7 @@ def _print(report: dict[str, Any]) -> None:
                            ("mean evaluation", "mean_evaluation_seconds")):  # fmt: skip
             if report[key] is not None:
                 typer.echo(f"{label}: {_duration(report[key])}")
-    disk = ", ".join(f"{name} {_bytes(n)}" for name, n in report["disk_bytes"].items())
+    disk = ", ".join(f"{name} {human_bytes(n)}" for name, n in report["disk_bytes"].items())
     typer.echo(f"disk: {disk}")
 
 
@@ -103,7 +103,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def _bytes(n: int) -> str:
+def human_bytes(n: int) -> str:
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
             return f"{n / size:.1f} {unit}"

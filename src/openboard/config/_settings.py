@@ -144,6 +144,16 @@ class Settings(BaseSettings):
         default=None, description="the OpenID Connect client secret"
     )
     oidc_label: str = Field(default="Hugging Face", description="the provider's name on /login")
+    prune_checkout_days: float | None = Field(
+        default=1, description="openboard prune: days an exported commit no request needs is kept"
+    )
+    prune_model_cache_days: float | None = Field(
+        default=7, description="openboard prune: days a Hub download no request needs is kept"
+    )
+    prune_samples_days: float | None = Field(
+        default=30,
+        description="openboard prune: days the per-sample outputs of hidden or deleted results are kept",
+    )
     metrics_enabled: bool = Field(
         default=False, description="serve /metrics (Prometheus); it shows what is in the queue"
     )

@@ -25,6 +25,7 @@ from openboard.store._records import (
     NewRequest,
     User,
 )
+from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
 from openboard.store._store import BoardResult, StatusChange, Store
 
@@ -56,6 +57,7 @@ __all__ = [
     "OperationalFacts",
     "RateLimitError",
     "Rescored",
+    "RetentionFacts",
     "ScoreChange",
     "ScoreStore",
     "StatusChange",
@@ -66,4 +68,5 @@ __all__ = [
     "migrate",
     "operational_facts",
     "readiness",
+    "retention_facts",
 ]
