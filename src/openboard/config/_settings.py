@@ -51,8 +51,14 @@ class Settings(BaseSettings):
         default=True,
         description="evaluate without the Hugging Face Hub (set false to let lm-eval fetch Hub datasets)",
     )
-    co2_power_kw: float = Field(
-        default=5.6, description="power drawn while evaluating, kW (public site: 8 GPUs at 0.7 kW)"
+    co2_power_kw: float | None = Field(
+        default=None,
+        description="power drawn while evaluating, kW; default: co2_gpu_power_kw per GPU used on "
+        "a GPU worker, co2_cpu_power_kw on a CPU one (the public site charged 8 GPUs at 0.7 kW)",
+    )
+    co2_gpu_power_kw: float = Field(default=0.7, gt=0, description="power of one GPU, kW")
+    co2_cpu_power_kw: float = Field(
+        default=0.15, gt=0, description="power of a CPU worker machine while evaluating, kW"
     )
     co2_grid_g_per_kwh: float = Field(
         default=269.8, description="carbon intensity of the electricity, g CO2 per kWh"
@@ -199,6 +205,13 @@ class Settings(BaseSettings):
     def model_root(self) -> Path:
         assert self.models is not None  # set by _derive_paths
         return self.models
+
+    def evaluation_power_kw(self, gpus: int) -> float:
+        """The power an evaluation on this worker draws: the setting, or the device's own."""
+        if self.co2_power_kw is not None:
+            return self.co2_power_kw
+        on_gpu = self.eval_device.startswith("cuda")
+        return self.co2_gpu_power_kw * gpus if on_gpu else self.co2_cpu_power_kw
 
     @property
     def batch_size(self) -> str:

@@ -8,6 +8,7 @@ from openboard.evaluation._datasets import (
     import_datasets,
     write_overrides,
 )
+from openboard.evaluation._efficiency import PEAK_TFLOPS, Efficiency, peak_tflops
 from openboard.evaluation._errors import (
     DatasetMissingError,
     EvaluationError,
@@ -57,6 +58,7 @@ from openboard.evaluation._v2_sources import V2_HUB_DATA, HubDataset
 __all__ = [
     "HIDDEN_TEXT_TASKS",
     "OFFLINE_ENVIRONMENT",
+    "PEAK_TFLOPS",
     "SAMPLES_FILE",
     "STARTER",
     "SUITES",
@@ -70,6 +72,7 @@ __all__ = [
     "BenchmarkSpec",
     "DatasetHub",
     "DatasetMissingError",
+    "Efficiency",
     "EvaluationError",
     "EvaluationOutput",
     "EvaluationSpec",
@@ -104,6 +107,7 @@ __all__ = [
     "load_suite_file",
     "normalize",
     "parse_task_scores",
+    "peak_tflops",
     "prepare_tasks",
     "read_samples",
     "run_evaluation",

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import platform
 import random
 import time
 from contextlib import nullcontext
@@ -13,6 +14,7 @@ from typing import Any
 
 from openboard.domain import Precision, WeightType
 from openboard.evaluation._backend import Backend, BackendSetting, choose_backend
+from openboard.evaluation._efficiency import Efficiency, TokenMeter, efficiency, peak_rss_bytes
 from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._progress import ProgressCallback, report_progress
@@ -167,6 +169,7 @@ class EvaluationOutput:
     scores: SuiteScores
     wall_seconds: float
     versions: dict[str, str] = field(default_factory=dict)
+    efficiency: Efficiency | None = None
 
 
 def _quantized_model(spec: EvaluationSpec, model_args: dict[str, Any]) -> Any:
@@ -234,6 +237,11 @@ def run_evaluation(
             f"the model did not load: {type(exc).__name__}: {first_line}",
             "load it yourself with AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False)",
         ) from exc
+    meter = TokenMeter()
+    meter.attach(lm)
+    on_gpu = spec.device.startswith("cuda") and torch.cuda.is_available()
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
     random.seed(spec.seed)
     with report_progress(progress) if progress else nullcontext():
         results = lm_eval.simple_evaluate(
@@ -253,6 +261,16 @@ def run_evaluation(
     if results is None:  # only on non-zero ranks of a distributed run, which openboard never starts
         raise EvaluationError("lm-eval returned no results", "see the evaluation log")
     samples = results.pop("samples", {})
+    record = efficiency(
+        meter,
+        device=spec.device,
+        device_name=torch.cuda.get_device_name(spec.device) if on_gpu else platform.machine(),
+        devices=spec.tensor_parallel_size if backend is Backend.VLLM else 1,
+        backend=backend.value,
+        wall_seconds=wall,
+        parameters=_parameters(lm),
+        peak_memory_bytes=torch.cuda.max_memory_allocated() if on_gpu else peak_rss_bytes(),
+    )
     return EvaluationOutput(
         results=results,
         samples=samples,
@@ -264,4 +282,11 @@ def run_evaluation(
             "torch": torch.__version__,
             **({"vllm": version("vllm")} if backend is Backend.VLLM else {}),
         },
+        efficiency=record,
     )
+
+
+def _parameters(lm: Any) -> int:
+    model = getattr(lm, "model", None)
+    parameters = getattr(model, "parameters", None)
+    return sum(p.numel() for p in parameters()) if callable(parameters) else 0

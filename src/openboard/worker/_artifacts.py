@@ -95,6 +95,9 @@ def write_artifacts(
     }
     if datasets is not None:
         record["datasets"] = datasets
+    if output.efficiency is not None:
+        # What the run cost (tokens, tokens/s, peak memory, device-hours, MFU on a GPU).
+        record["efficiency"] = asdict(output.efficiency)
     (folder / "reproducibility.json").write_text(json.dumps(record, indent=2))
 
 

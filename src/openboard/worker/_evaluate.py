@@ -58,7 +58,9 @@ def evaluate_request(
         gpu_memory_utilization=settings.vllm_gpu_memory_utilization,
     )
     output = run_evaluation(spec, progress=progress)
-    co2 = co2_kg(output.wall_seconds, settings.co2_power_kw, settings.co2_grid_g_per_kwh)
+    devices = output.efficiency.devices if output.efficiency else 1
+    power_kw = settings.evaluation_power_kw(devices)
+    co2 = co2_kg(output.wall_seconds, power_kw, settings.co2_grid_g_per_kwh)
     # Checked after the run, so that a file changed while it ran still marks the result.
     data = dataset_provenance(settings.datasets_dir) if suite.task_source == "v2" else None
     include_path = prepare_tasks(suite, settings.tasks_dir)
