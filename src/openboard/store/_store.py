@@ -1,5 +1,6 @@
 """Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from openboard.store._errors import (
 from openboard.store._events import add_event
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore
+from openboard.store._readmodel import BoardModel, version_columns
 from openboard.store._records import (
     Admission,
     AuditEntry,
@@ -68,6 +70,12 @@ from openboard.store._tables import (
     task_results,
 )
 from openboard.store._time import as_utc
+
+log = logging.getLogger(__name__)
+# A reader whose page met a newer data version than its snapshot waits this long for the next one
+# (an update is a copy of the columns: milliseconds), then answers from SQL.
+_CATCH_UP_TRIES = 3
+_CATCH_UP_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,7 @@ class Store:
     ) -> None:
         self.engine = engine
         self.reader = reader_of(engine, search_deadline_s)  # for reads: no write lock on SQLite
+        self._board_model: BoardModel | None = None  # the board in memory, once started
 
     @classmethod
     def open(cls, url: str) -> "Store":
@@ -467,19 +476,77 @@ class Store:
                 for row in conn.execute(query).mappings()
             ]
 
+    def start_board_model(self) -> BoardModel:
+        """Read the board into memory (numpy columns per data version) and answer `board` from
+        there from now on, following every change; a server does this before its first reader."""
+        if self._board_model is None:
+            model = BoardModel(self.reader)
+            model.start()
+            self._board_model = model
+        return self._board_model
+
+    def stop_board_model(self) -> None:
+        model, self._board_model = self._board_model, None
+        if model is not None:
+            model.stop()
+
     def board(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
-        """A page of the leaderboard (filtered, searched and sorted in the database), and the
-        pinned models' rows, which stay on top whatever the filters."""
+        """A page of the leaderboard (filtered, searched and sorted), and the pinned models' rows,
+        which stay on top whatever the filters: from the read model once it is started (exact
+        counts), else in the database."""
+        model = self._board_model
+        if model is not None:
+            answer = self._board_in_memory(model, query, pinned)
+            if answer is not None:
+                return answer
+            log.warning("the board read model is behind the database: this page came from SQL")
+        return self.board_in_sql(query, pinned)
+
+    def _board_in_memory(
+        self, model: BoardModel, query: BoardQuery, pinned: tuple[str, ...]
+    ) -> BoardResult | None:
+        """The page from the current snapshot, with its requests read in one statement that also
+        reads the data version: when the database moved past the snapshot, the next snapshot is
+        waited for (the page would mix versions otherwise)."""
+        snapshot = model.current
+        for _ in range(_CATCH_UP_TRIES):
+            rows, count = snapshot.page(query)
+            pinned_rows = snapshot.page(_pin_query(query), pinned)[0] if pinned else []
+            ids = [r.request_id for r in [*pinned_rows, *rows]]
+            found, version = self._requests_at_version(ids)
+            if version == snapshot.version:
+                return BoardResult(
+                    rows=[(found[r.request_id], r) for r in rows],
+                    pinned=[(found[r.request_id], r) for r in pinned_rows],
+                    total=count.rows,
+                    total_at_least=count.at_least,
+                )
+            caught = model.catch_up(version, _CATCH_UP_SECONDS)
+            if caught is None:
+                return None
+            snapshot = caught
+        return None
+
+    def _requests_at_version(
+        self, ids: list[int]
+    ) -> tuple[dict[int, EvalRequest], tuple[int, ...]]:
+        with self.reader.connect() as conn:
+            if not ids:
+                return {}, tuple(int(v) for v in conn.execute(select(*version_columns())).one())
+            rows = conn.execute(
+                select(requests, *(c.label(f"_version{n}") for n, c in enumerate(version_columns())))
+                .where(requests.c.id.in_(ids))
+            ).mappings().all()  # fmt: skip
+        version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
+        return {row["id"]: _request(row) for row in rows}, version
+
+    def board_in_sql(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
+        """`board` in the database alone (a search counts up to MAX_COUNTED)."""
         with self.reader.connect() as conn:
             rows, count = board_page(conn, query)
             pinned_rows: list[BoardRow] = []
             if pinned:
-                pin_query = replace(
-                    query, search=(), types=frozenset(), precisions=frozenset(),
-                    params_min_b=None, params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False, hide_unavailable=False,
-                    official_only=False, offset=0, limit=100,
-                )  # fmt: skip
-                pinned_rows, _ = board_page(conn, pin_query, models=pinned)
+                pinned_rows, _ = board_page(conn, _pin_query(query), models=pinned)
             ids = [r.request_id for r in [*pinned_rows, *rows]]
             found = {
                 row["id"]: _request(row)
@@ -522,6 +589,15 @@ class Store:
                         benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
                     )
         return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
+
+
+def _pin_query(query: BoardQuery) -> BoardQuery:
+    """The pinned models' query: the view's suite and order, none of its filters."""
+    return replace(
+        query, search=(), types=frozenset(), precisions=frozenset(), params_min_b=None,
+        params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False,
+        hide_unavailable=False, official_only=False, offset=0, limit=100,
+    )  # fmt: skip
 
 
 def _queue_order(limit: int | None) -> Select[Any]:

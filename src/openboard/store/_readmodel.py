@@ -1,0 +1,180 @@
+"""The board's read model: a `BoardSnapshot` per data version, built from SQL at start and kept
+current off the request path.
+
+SQL stays the source of truth. A thread follows `data_version()` (polled, and woken by any
+reader that saw the database ahead of its snapshot): it reads the request ids of the new events
+and audit records, reads those rows again and makes the next snapshot from the current one. A
+reader takes the current snapshot whole, so its rows and counts come from one version.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, String, cast, false, func, select
+
+from openboard.domain import Status
+from openboard.store._names import NameIndex, folding
+from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
+from openboard.store._tables import audit_log, benchmark_scores, events, flags, requests
+
+__all__ = ["BoardModel", "covers", "version_columns"]
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 1.0  # how stale the model may get while no reader asks
+_ID_BATCH = 500  # ids per IN list when rows are read again
+_REQUEST_TARGET = "request "  # audit targets of actions on one result (hide, delete, type)
+
+Version = tuple[int, ...]
+
+
+def version_columns() -> list[Any]:
+    """`data_version()` as two scalar subqueries, to read in the same statement as rows."""
+    return [
+        select(func.coalesce(func.max(events.c.id), 0)).scalar_subquery(),
+        select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery(),
+    ]
+
+
+def covers(have: Version, asked: Version) -> bool:
+    return all(h >= a for h, a in zip(have, asked, strict=True))
+
+
+def _on_board(query: Select[Any]) -> Select[Any]:
+    return query.where(requests.c.status == Status.FINISHED.value, requests.c.hidden == false())
+
+
+def _rows_query() -> Select[Any]:
+    r = requests.c
+    picked = [r.id, r.model, r.namespace, r.suite, r.model_type, r.precision, r.params, r.merged,
+              r.moe, r.available, r.license, cast(r.architectures, String), r.average,
+              r.submitted_time]  # fmt: skip
+    return _on_board(select(*picked)).order_by(r.id)
+
+
+def _scores_query() -> Select[Any]:
+    s = benchmark_scores.c
+    joined = benchmark_scores.join(requests, requests.c.id == s.request_id)
+    return _on_board(select(s.request_id, s.benchmark, s.raw, s.normalized).select_from(joined))
+
+
+def _read(conn: Connection, ids: list[int] | None) -> tuple[dict[str, list[Any]], list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    scores: list[tuple[int, str, float, float]] = []
+    batches: Iterable[list[int] | None] = (
+        [None] if ids is None else (ids[i : i + _ID_BATCH] for i in range(0, len(ids), _ID_BATCH))
+    )
+    for batch in batches:
+        rows, score_rows = _rows_query(), _scores_query()
+        if batch is not None:
+            rows = rows.where(requests.c.id.in_(batch))
+            score_rows = score_rows.where(benchmark_scores.c.request_id.in_(batch))
+        for part in conn.execution_options(yield_per=20_000).execute(rows).partitions():
+            for name, values in zip(COLUMNS, zip(*part, strict=True), strict=True):
+                columns[name].extend(values)
+        for part in conn.execution_options(yield_per=50_000).execute(score_rows).partitions():
+            scores += [(int(a), str(b), float(c), float(d)) for a, b, c, d in part]
+    return columns, scores
+
+
+def _version(conn: Connection) -> Version:
+    row = conn.execute(select(*version_columns())).one()
+    return int(row[0]), int(row[1])
+
+
+def _flagged(conn: Connection) -> frozenset[str]:
+    return frozenset(str(m) for m in conn.execute(select(flags.c.model)).scalars())
+
+
+def _changes(conn: Connection, old: Version, new: Version) -> Changes:
+    touched = {
+        int(i)
+        for i in conn.execute(
+            select(events.c.request_id)
+            .where(events.c.id > old[0], events.c.id <= new[0], events.c.request_id.isnot(None))
+            .distinct()
+        ).scalars()
+    }
+    flags_moved = False
+    audited = select(audit_log.c.action, audit_log.c.target).where(
+        audit_log.c.id > old[1], audit_log.c.id <= new[1]
+    )
+    for action, target in conn.execute(audited):
+        if target.startswith(_REQUEST_TARGET) and target[len(_REQUEST_TARGET) :].isdigit():
+            touched.add(int(target[len(_REQUEST_TARGET) :]))
+        flags_moved |= str(action).startswith("model.")
+    columns, scores = _read(conn, sorted(touched))
+    return Changes(frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None)
+
+
+class BoardModel:
+    """The current snapshot of the board and the thread that keeps it current."""
+
+    def __init__(self, reader: Engine) -> None:
+        self._reader = reader
+        self._snapshot: BoardSnapshot | None = None
+        self._moved = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.build_seconds = 0.0
+        self.names = NameIndex(folding(reader.dialect.name))
+
+    def start(self) -> None:
+        """Build the snapshot of the current version (before the first reader), then follow."""
+        began = time.perf_counter()
+        with self._reader.connect() as conn:
+            version = _version(conn)
+            columns, scores = _read(conn, None)
+            flagged = _flagged(conn)
+        self._snapshot = BoardSnapshot.build(version, self.names, columns, scores, flagged)
+        self.build_seconds = time.perf_counter() - began
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._follow, name="board-read-model", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def current(self) -> BoardSnapshot:
+        if self._snapshot is None:
+            raise RuntimeError("the board read model was not started")
+        return self._snapshot
+
+    def catch_up(self, version: Version, seconds: float) -> BoardSnapshot | None:
+        """A snapshot at `version` or later, waiting up to `seconds` for the thread to make it."""
+        with self._moved:
+            self._wake.set()
+            self._moved.wait_for(lambda: covers(self.current.version, version), seconds)
+            snapshot = self.current
+        return snapshot if covers(snapshot.version, version) else None
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(_POLL_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._advance()
+            except Exception:  # the next poll tries again; readers meanwhile wait or use SQL
+                log.exception("the board read model could not follow the database")
+
+    def _advance(self) -> None:
+        snapshot = self.current
+        with self._reader.connect() as conn:
+            version = _version(conn)
+            if version == snapshot.version:
+                return
+            changes = _changes(conn, snapshot.version, version)
+        following = snapshot.changed(version, changes)
+        with self._moved:
+            self._snapshot = following
+            self._moved.notify_all()

@@ -1,0 +1,513 @@
+"""The board at one data version as columns (numpy), for filtering, sorting and counting in memory.
+
+A snapshot is immutable: readers of one version never see another's rows. Every column holds one
+entry per *position*; positions only grow. A change (a new result, a hidden one, a flag) makes the
+next snapshot by marking the changed rows' old positions dead and appending their new state, so
+it costs a copy of the columns and one insertion per sort order, not a sort.
+
+Each sort order is kept as a permutation of positions, ascending by (value, id) with the rows
+without a value last by id; the descending order is the same walk backwards within each part,
+which is what SQL's `ORDER BY value DESC NULLS LAST, id DESC` gives. A page walks its order and
+keeps the positions the view's mask lets through.
+"""
+
+import bisect
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openboard.domain import BenchmarkScore, SearchGroup
+from openboard.store._board import BoardCount, BoardQuery, BoardRow
+from openboard.store._names import NameIndex
+from openboard.store._time import as_utc
+
+__all__ = ["BoardSnapshot", "Changes", "Vocabulary", "board_columns"]
+
+Mask = npt.NDArray[np.bool_]
+Positions = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
+_CHUNK = 1 << 15  # positions tested per step of a walk
+_RESORT_AT = 2_000  # more new rows than this at once: sort again rather than insert one by one
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+
+# One row of `board_columns` per request on the board, in this order (the store's query).
+COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
+           "moe", "available", "license", "architectures", "average", "submitted_time")  # fmt: skip
+
+
+class Vocabulary:
+    """Distinct values of a low-cardinality column by code; append-only (shared by versions)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._codes: dict[Any, int] = {}
+
+    def find(self, value: Any) -> int:
+        """The value's code, -1 when no row has it (a reader's lookup adds nothing)."""
+        return self._codes.get(value, -1)
+
+    def code(self, value: Any) -> int:
+        found = self._codes.get(value)
+        if found is None:
+            found = self._codes.setdefault(value, len(self.values))
+            if found == len(self.values):
+                self.values.append(value)
+        return found
+
+    def codes(self, values: Sequence[Any], dtype: type[np.integer[Any]]) -> npt.NDArray[Any]:
+        return np.fromiter((self.code(v) for v in values), dtype, len(values))
+
+    def table(self, keep: Callable[[Any], bool]) -> Mask:
+        """A lookup by code: whether `keep` takes the value."""
+        return np.fromiter((keep(v) for v in self.values), bool, len(self.values))
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What moved between two versions: the rows of the requests whose state may differ (those
+    still on the board) and, when flags moved, every flagged model."""
+
+    touched: frozenset[int]  # request ids read again
+    columns: dict[str, list[Any]]  # COLUMNS of those now on the board
+    scores: list[tuple[int, str, float, float]]  # request id, benchmark, raw, normalized
+    flagged: frozenset[str] | None  # None: flags unchanged
+
+
+@dataclass(slots=True)
+class _Dictionaries:
+    names: NameIndex
+    namespaces: Vocabulary = field(default_factory=Vocabulary)
+    suites: Vocabulary = field(default_factory=Vocabulary)
+    types: Vocabulary = field(default_factory=Vocabulary)
+    precisions: Vocabulary = field(default_factory=Vocabulary)
+    licenses: Vocabulary = field(default_factory=Vocabulary)
+    architectures: Vocabulary = field(default_factory=Vocabulary)
+
+
+def _microseconds(times: Sequence[datetime]) -> npt.NDArray[np.int64]:
+    naive = [as_utc(t).replace(tzinfo=None) for t in times]
+    return (np.array(naive, "datetime64[us]") - _EPOCH).astype(np.int64)
+
+
+def board_columns(
+    d: _Dictionaries, columns: Mapping[str, list[Any]]
+) -> dict[str, npt.NDArray[Any]]:
+    """The SQL rows' columns as arrays (codes for text)."""
+    n = len(columns["id"])
+    params = columns["params"]
+    return {
+        "id": np.array(columns["id"], np.int64).reshape(n),
+        "model": np.fromiter((d.names.code(m) for m in columns["model"]), np.int32, n),
+        "namespace": d.namespaces.codes(columns["namespace"], np.int32),
+        "suite": d.suites.codes(columns["suite"], np.int16),
+        "model_type": d.types.codes(columns["model_type"], np.int8),
+        "precision": d.precisions.codes(columns["precision"], np.int8),
+        "params": np.fromiter((p or 0 for p in params), np.int64, n),
+        "params_known": np.fromiter((p is not None for p in params), bool, n),
+        "merged": np.array(columns["merged"], bool).reshape(n),
+        "moe": np.array(columns["moe"], bool).reshape(n),
+        "available": np.fromiter(
+            (-1 if a is None else int(bool(a)) for a in columns["available"]), np.int8, n
+        ),
+        "license": d.licenses.codes(columns["license"], np.int32),
+        "architectures": d.architectures.codes(columns["architectures"], np.int32),
+        "average": np.array(columns["average"], np.float64).reshape(n),
+        "submitted": _microseconds(columns["submitted_time"]).reshape(n),
+        "live": np.ones(n, bool),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    positions: Positions  # ascending by (value, id), rows without a value last by id
+    valued: int  # how many have a value (the first part)
+
+    def walk(self, descending: bool) -> Iterator[Positions]:
+        parts = (self.positions[: self.valued], self.positions[self.valued :])
+        for part in parts:
+            ordered = part[::-1] if descending else part
+            for start in range(0, len(ordered), _CHUNK):
+                yield ordered[start : start + _CHUNK]
+
+
+_BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSnapshot:
+    version: tuple[int, ...]
+    dictionaries: _Dictionaries
+    names_count: int  # codes below this are this version's
+    columns: dict[str, npt.NDArray[Any]]
+    scores: dict[str, tuple[Floats, Floats]]  # benchmark -> (raw, normalized) by position
+    orders: dict[str, _Order]  # "average", ..., "id", and "<benchmark>:raw" / ":normalized"
+    flagged_models: frozenset[str]
+    flagged: Mask  # by name code
+    first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
+    later: dict[int, int]  # id -> position, for rows appended since
+    _masks: dict[tuple[Any, ...], Mask] = field(default_factory=dict)
+
+    # building
+
+    @classmethod
+    def build(
+        cls,
+        version: tuple[int, ...],
+        names: NameIndex,
+        columns: Mapping[str, list[Any]],
+        scores: list[tuple[int, str, float, float]],
+        flagged: frozenset[str],
+    ) -> "BoardSnapshot":
+        """The board from every row on it (`columns` in id order)."""
+        d = _Dictionaries(names)
+        arrays = board_columns(d, columns)
+        names.build()
+        ids = arrays["id"]
+        by_benchmark = _score_arrays(ids, {}, scores, len(ids))
+        snapshot = cls(
+            version, d, len(names), arrays, by_benchmark, {}, flagged,
+            _flagged(names, flagged), ids, {},
+        )  # fmt: skip
+        return snapshot._sorted()
+
+    def _sorted(self) -> "BoardSnapshot":
+        orders = {key: self._sort(key) for key in self._order_keys()}
+        return _replace(self, orders=orders)
+
+    def _order_keys(self) -> list[str]:
+        return [
+            *_BASIC_ORDERS,
+            *(f"{b}:{kind}" for b in self.scores for kind in ("raw", "normalized")),
+        ]
+
+    def _sort_values(self, key: str) -> tuple[npt.NDArray[Any], Mask]:
+        """The value each position sorts by (ranks for text), and whether it has one."""
+        c = self.columns
+        everywhere = np.ones(len(c["id"]), bool)
+        if key == "id":
+            return c["id"], everywhere
+        if key in ("average", "submitted", "params"):
+            values = c[key]
+            known = (
+                c["params_known"]
+                if key == "params"
+                else ~np.isnan(values)
+                if key == "average"
+                else everywhere
+            )
+            return values, known
+        if key in ("model", "precision", "type"):
+            texts, codes = {
+                "model": (self.dictionaries.names.folded, c["model"]),
+                "precision": (self.dictionaries.precisions.values, c["precision"]),
+                "type": (self.dictionaries.types.values, c["model_type"]),
+            }[key]
+            # Equal texts (two names that fold alike) rank alike: their order is then by id.
+            rank = {text: n for n, text in enumerate(sorted(set(texts)))}
+            ranks = np.fromiter((rank[t] for t in texts), np.int64, len(texts))
+            return ranks[codes], everywhere
+        benchmark, kind = key.rsplit(":", 1)
+        values = self.scores[benchmark][0 if kind == "raw" else 1]
+        return values, ~np.isnan(values)
+
+    def _sort(self, key: str) -> _Order:
+        values, known = self._sort_values(key)
+        ids = self.columns["id"]
+        valued = np.flatnonzero(known)
+        valued = valued[np.lexsort((ids[valued], values[valued]))]
+        missing = np.flatnonzero(~known)
+        missing = missing[np.argsort(ids[missing], kind="stable")]
+        return _Order(np.concatenate((valued, missing)).astype(np.int32), len(valued))
+
+    def _sort_key(self, key: str) -> Callable[[int], tuple[Any, ...]]:
+        """Position -> its place in the ascending order of `key`, as a Python tuple."""
+        c, d = self.columns, self.dictionaries
+        ids = c["id"]
+        if key in ("model", "precision", "type"):
+            texts, codes = {
+                "model": (d.names.folded, c["model"]),
+                "precision": (d.precisions.values, c["precision"]),
+                "type": (d.types.values, c["model_type"]),
+            }[key]
+            return lambda p: (0, texts[int(codes[p])], int(ids[p]))
+        values, known = self._sort_values(key) if key != "id" else (ids, None)
+
+        def place(p: int) -> tuple[Any, ...]:
+            if known is not None and not known[p]:
+                return (1, 0, int(ids[p]))
+            return (0, values[p].item(), int(ids[p]))
+
+        return place
+
+    def changed(self, version: tuple[int, ...], changes: Changes) -> "BoardSnapshot":
+        """The next snapshot: `changes.touched` rows dead, their new state appended."""
+        live = self.columns["live"].copy()
+        gone = [p for p in (self.position(i) for i in changes.touched) if p is not None]
+        live[gone] = False
+        d = self.dictionaries
+        added = board_columns(d, changes.columns)
+        start = len(live)
+        count = len(added["id"])
+        columns = {k: np.concatenate((v, added[k])) for k, v in self.columns.items() if k != "live"}
+        columns["live"] = np.concatenate((live, np.ones(count, bool)))
+        later = dict(self.later)
+        later.update((int(i), start + n) for n, i in enumerate(added["id"].tolist()))
+        new_ids = columns["id"]
+        scores = _score_arrays(new_ids, self.scores, changes.scores, start, later)
+        flagged = self.flagged_models if changes.flagged is None else changes.flagged
+        grown = _replace(
+            self, version=version, names_count=len(d.names), columns=columns, scores=scores,
+            flagged_models=flagged, flagged=_flagged(d.names, flagged), later=later, _masks={},
+        )  # fmt: skip
+        if count > _RESORT_AT or set(scores) != set(self.scores):
+            return grown._sorted()
+        new = range(start, start + count)
+        orders = {k: grown._inserted(k, o, new) for k, o in self.orders.items()}
+        return _replace(grown, orders=orders)
+
+    def _inserted(self, key: str, order: _Order, new: range) -> _Order:
+        if not new:
+            return order
+        place = self._sort_key(key)
+        spots = sorted((place(p), p) for p in new)
+        at = [
+            bisect.bisect_left(order.positions, spot, key=lambda q: place(int(q)))
+            for spot, _ in spots
+        ]
+        positions = np.insert(order.positions, at, [p for _, p in spots]).astype(np.int32)
+        valued = order.valued + sum(1 for spot, _ in spots if spot[0] == 0)
+        return _Order(positions, valued)
+
+    def position(self, request_id: int) -> int | None:
+        """The live position of a request, if it is on the board."""
+        at = self.later.get(request_id)
+        if at is None:
+            found = int(np.searchsorted(self.first_ids, request_id))
+            if found >= len(self.first_ids) or self.first_ids[found] != request_id:
+                return None
+            at = found
+        return at if self.columns["live"][at] else None
+
+    @property
+    def rows(self) -> int:
+        return int(np.count_nonzero(self.columns["live"]))
+
+    @property
+    def dead(self) -> int:
+        return len(self.columns["live"]) - self.rows
+
+    def nbytes(self) -> int:
+        arrays = [*self.columns.values(), *(a for pair in self.scores.values() for a in pair),
+                  *(o.positions for o in self.orders.values()), self.flagged, self.first_ids]  # fmt: skip
+        return sum(a.nbytes for a in arrays) + len(self.later) * 100
+
+    # reading
+
+    def page(
+        self, query: BoardQuery, models: tuple[str, ...] = ()
+    ) -> tuple[list[BoardRow], BoardCount]:
+        """What `board_page` answers from SQL, from the columns (the count is exact)."""
+        mask = self._mask(query, models)
+        total = int(np.count_nonzero(mask))
+        average = self._average(query)
+        wanted = query.offset + query.limit
+        if average is not None and query.sort == "average":
+            everything = np.flatnonzero(mask).astype(np.int32)
+            picked = _top(everything, average, self.columns["id"], wanted, query.descending)
+        else:
+            picked = self._walk(self._order_of(query), mask, wanted, query.descending)
+        picked = picked[query.offset : wanted]
+        shown = average if average is not None else self.columns["average"]
+        rows = [
+            BoardRow(int(self.columns["id"][p]), _number(shown[p]), self._scores(p))
+            for p in picked.tolist()
+        ]
+        return rows, BoardCount(total, at_least=False)
+
+    def _order_of(self, query: BoardQuery) -> _Order:
+        if query.sort in query.benchmarks:
+            return self.orders.get(
+                f"{query.sort}:{'raw' if query.raw else 'normalized'}", self.orders["id"]
+            )
+        return self.orders[
+            query.sort if query.sort in _BASIC_ORDERS and query.sort != "id" else "average"
+        ]
+
+    def _walk(self, order: _Order, mask: Mask, wanted: int, descending: bool) -> Positions:
+        found: list[Positions] = []
+        have = 0
+        for chunk in order.walk(descending):
+            kept = chunk[mask[chunk]]
+            found.append(kept)
+            have += len(kept)
+            if have >= wanted:
+                break
+        return np.concatenate(found) if found else np.zeros(0, np.int32)
+
+    def _average(self, query: BoardQuery) -> Floats | None:
+        parts = [self.scores.get(b) for b in query.average_over or () if b in query.benchmarks]
+        if not parts:
+            return None
+        nothing = np.full(len(self.columns["id"]), np.nan)
+        values = [p[1] if p is not None else nothing for p in parts]
+        total = values[0]
+        for value in values[1:]:
+            total = total + value
+        return total / len(values)
+
+    def _scores(self, p: int) -> dict[str, BenchmarkScore]:
+        found: dict[str, BenchmarkScore] = {}
+        for name, (raw, normalized) in self.scores.items():
+            if not math.isnan(normalized[p]):
+                found[name] = BenchmarkScore(
+                    name, raw=float(raw[p]), normalized=float(normalized[p])
+                )
+        return found
+
+    def _base(self, query: BoardQuery) -> Mask:
+        """Live rows of the suite, without flagged models or unavailable commits as asked."""
+        key = (query.suite, query.hide_flagged, query.hide_unavailable)
+        kept = self._masks.get(key)
+        if kept is None:
+            c = self.columns
+            kept = c["live"].copy()
+            if query.suite is not None:
+                kept &= c["suite"] == self.dictionaries.suites.find(query.suite)
+            if query.hide_flagged:
+                kept &= ~self.flagged[c["model"]]
+            if query.hide_unavailable:
+                kept &= c["available"] != 0
+            self._masks[key] = kept
+        return kept
+
+    def _mask(self, query: BoardQuery, models: tuple[str, ...]) -> Mask:
+        c, d = self.columns, self.dictionaries
+        mask = self._base(query).copy()
+        if query.types:
+            allowed = {t.value for t in query.types}
+            mask &= d.types.table(lambda v: v in allowed)[c["model_type"]]
+        if query.precisions:
+            allowed = {p.value for p in query.precisions}
+            mask &= d.precisions.table(lambda v: v in allowed)[c["precision"]]
+        if query.params_min_b is not None:
+            mask &= c["params_known"] & (c["params"] >= _parameters(query.params_min_b))
+        if query.params_max_b is not None:
+            mask &= c["params_known"] & (c["params"] <= _parameters(query.params_max_b))
+        if query.hide_merged:
+            mask &= ~c["merged"]
+        if query.hide_moe:
+            mask &= ~c["moe"]
+        if query.official_only:
+            mask &= d.namespaces.table(lambda n: n in query.official)[c["namespace"]]
+        if query.search:
+            found = np.zeros(len(mask), bool)
+            for group in query.search:
+                found |= self._group(group)
+            mask &= found
+        if models:
+            wanted = self._names_table([d.names.code_of[m] for m in models if m in d.names.code_of])
+            mask &= wanted[c["model"]]
+        return mask
+
+    def _names_table(self, codes: Sequence[int] | npt.NDArray[np.int32]) -> Mask:
+        table = np.zeros(self.names_count, bool)
+        table[np.asarray(codes, np.int64)] = True
+        return table
+
+    def _group(self, group: SearchGroup) -> Mask:
+        c, d = self.columns, self.dictionaries
+        fold = d.names.fold
+        mask = np.ones(len(c["id"]), bool)
+        if group.name and group.name_is_regex:
+            codes = d.names.match_pattern(group.name, group.required, self.names_count)
+            mask &= self._names_table(codes)[c["model"]]
+        elif group.name:
+            codes = d.names.match_text(group.name.lower(), self.names_count)
+            mask &= self._names_table(codes)[c["model"]]
+        fields = {"architecture": (d.architectures, "architectures"), "license": (d.licenses, "license"),
+                  "precision": (d.precisions, "precision"), "type": (d.types, "model_type")}  # fmt: skip
+        for name, value in group.fields.items():
+            vocabulary, column = fields[name]
+            mask &= vocabulary.table(_holds(value.lower(), fold))[c[column]]
+        return mask
+
+
+def _holds(text: str, fold: Callable[[str], str]) -> Callable[[str | None], bool]:
+    """Whether a field's value holds `text`, as the dialect's lower(...) LIKE '%text%' says."""
+    return lambda value: value is not None and text in fold(value)
+
+
+def _replace(snapshot: BoardSnapshot, **changes: Any) -> BoardSnapshot:
+    fields = {name: getattr(snapshot, name) for name in BoardSnapshot.__dataclass_fields__}
+    return BoardSnapshot(**(fields | {"_masks": {}} | changes))
+
+
+def _parameters(billions: float) -> int:
+    return int(max(-(2**62), min(2**62, billions * 1e9)))
+
+
+def _number(value: np.float64) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _flagged(names: NameIndex, models: frozenset[str]) -> Mask:
+    table = np.zeros(len(names), bool)
+    table[[names.code_of[m] for m in models if m in names.code_of]] = True
+    return table
+
+
+def _score_arrays(
+    ids: npt.NDArray[np.int64],
+    before: Mapping[str, tuple[Floats, Floats]],
+    scores: list[tuple[int, str, float, float]],
+    start: int,
+    later: Mapping[int, int] | None = None,
+) -> dict[str, tuple[Floats, Floats]]:
+    """Score columns grown to `ids`' length, with `scores` written at their rows' positions
+    (positions from `start` on: the rows just added)."""
+    n = len(ids)
+    names = sorted(set(before) | {s[1] for s in scores})
+    grown: dict[str, tuple[Floats, Floats]] = {}
+    for name in names:
+        raw, normalized = before.get(name, (np.zeros(0), np.zeros(0)))
+        fill = np.full(n - len(raw), np.nan)
+        grown[name] = (np.concatenate((raw, fill)), np.concatenate((normalized, fill.copy())))
+    if scores:
+        request_ids = np.array([s[0] for s in scores], np.int64)
+        if later is None:
+            positions = np.minimum(np.searchsorted(ids, request_ids), max(n - 1, 0))
+            found = ids[positions] == request_ids if n else np.zeros(len(scores), bool)
+        else:
+            positions = np.array([later.get(int(i), -1) for i in request_ids], np.int64)
+            found = positions >= start  # a score of a row read as off the board is no row's
+        for name in names:
+            picked = found & np.array([s[1] == name for s in scores], bool)
+            at = positions[picked]
+            grown[name][0][at] = [s[2] for s, p in zip(scores, picked, strict=True) if p]
+            grown[name][1][at] = [s[3] for s, p in zip(scores, picked, strict=True) if p]
+    return grown
+
+
+def _top(positions: Positions, values: Floats, ids: npt.NDArray[np.int64], wanted: int,
+         descending: bool) -> Positions:  # fmt: skip
+    """The first `wanted` of `positions` by (value, id) in the direction, rows without a value
+    last (by id in the direction): a partial sort, for orders kept nowhere."""
+    keys = values[positions]
+    known = ~np.isnan(keys)
+    valued, missing = positions[known], positions[~known]
+    sign = -1 if descending else 1
+    keys = keys[known] * sign
+    if len(valued) > 4 * wanted:
+        bound = np.partition(keys, wanted - 1)[wanted - 1] if wanted else -np.inf
+        near = keys <= bound
+        valued, keys = valued[near], keys[near]
+    valued = valued[np.lexsort((ids[valued] * sign, keys))][:wanted]
+    missing = missing[np.argsort(ids[missing] * sign, kind="stable")][
+        : max(0, wanted - len(valued))
+    ]
+    return np.concatenate((valued, missing)).astype(np.int32)
