@@ -108,6 +108,7 @@ class Context:
                 enabled=settings.metrics_enabled or settings.metrics_token is not None,
                 token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
             ),
+            board_read_model=settings.board_read_model,
         )
 
     def oidc(self) -> "OidcConfig | None":

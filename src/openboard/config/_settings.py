@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=10, description="sign-in attempts per address per minute"
     )
+    board_read_model: bool = Field(
+        default=True,
+        description="each server process holds the board in memory (about 0.5 GiB at 1,000,000 "
+        "results) and answers every view from there; off: every view is a database query",
+    )
     hidden_sample_tasks: list[str] = Field(
         default_factory=lambda: ["*gpqa*"],
         description="lm-eval tasks (patterns) whose sample text the web never shows (GPQA's "

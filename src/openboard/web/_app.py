@@ -18,6 +18,7 @@ from openboard.web._about import about_router
 from openboard.web._admin import admin_router
 from openboard.web._auth import auth_router
 from openboard.web._board import BadViewError
+from openboard.web._board_model import board_model_lifespan
 from openboard.web._cache import SharedPages
 from openboard.web._leaderboard import leaderboard_router
 from openboard.web._model import NotFoundError, models_router
@@ -46,8 +47,9 @@ def create_app(
 
 
 def build_app(services: Services) -> FastAPI:
-    app = FastAPI(title="openboard", version=__version__)
     settings = services.settings
+    lifespan = board_model_lifespan(services.store) if settings.board_read_model else None
+    app = FastAPI(title="openboard", version=__version__, lifespan=lifespan)
     app.state.page_cache = services.cache
     # Added last runs first: the security layer sees every request, then kept pages are answered,
     # sessions are inside both.

@@ -43,6 +43,7 @@ class WebSettings:
     hidden_sample_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS
     oidc: OidcConfig | None = None
     metrics: MetricsSettings = METRICS_OFF
+    board_read_model: bool = True  # the board in memory, built before the server listens
 
 
 class WebSettingsFields(TypedDict, total=False):
@@ -58,6 +59,7 @@ class WebSettingsFields(TypedDict, total=False):
     hidden_sample_tasks: tuple[str, ...]
     oidc: OidcConfig | None
     metrics: MetricsSettings
+    board_read_model: bool
 
 
 class Services:
