@@ -104,6 +104,7 @@ class NameIndex:
                 np.zeros(0, np.int32),
             )
         arrow = pa.array(self.names[:count], pa.string())
+        pc.match_substring_regex(arrow[:1], "a", ignore_case=True)  # loads RE2 before a reader
         with self._lock:
             self._gram_keys, self._gram_starts, self._gram_codes = gram_keys, starts, codes
             self._arrow = arrow

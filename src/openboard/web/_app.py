@@ -18,7 +18,6 @@ from openboard.web._about import about_router
 from openboard.web._admin import admin_router
 from openboard.web._auth import auth_router
 from openboard.web._board import BadViewError
-from openboard.web._board_model import board_model_lifespan
 from openboard.web._cache import SharedPages
 from openboard.web._leaderboard import leaderboard_router
 from openboard.web._model import NotFoundError, models_router
@@ -27,6 +26,7 @@ from openboard.web._operations import RequestTimer, operations_router
 from openboard.web._plots import plots_router
 from openboard.web._security import SecurityMiddleware
 from openboard.web._services import Services, WebSettings, WebSettingsFields
+from openboard.web._startup import warm_start
 from openboard.web._submissions import submissions_router
 from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_router
@@ -48,7 +48,7 @@ def create_app(
 
 def build_app(services: Services) -> FastAPI:
     settings = services.settings
-    lifespan = board_model_lifespan(services.store) if settings.board_read_model else None
+    lifespan = warm_start(services.store, services.templates, settings.board_read_model)
     app = FastAPI(title="openboard", version=__version__, lifespan=lifespan)
     app.state.page_cache = services.cache
     # Added last runs first: the security layer sees every request, then kept pages are answered,
