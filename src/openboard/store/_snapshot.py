@@ -13,6 +13,7 @@ keeps the positions the view's mask lets through.
 
 import bisect
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from openboard.domain import BenchmarkScore, SearchGroup
+from openboard.domain import BenchmarkScore, SearchDeadlineError, SearchGroup
 from openboard.store._board import BoardCount, BoardQuery, BoardRow
 from openboard.store._names import NameIndex
 from openboard.store._time import as_utc
@@ -309,10 +310,15 @@ class BoardSnapshot:
     # reading
 
     def page(
-        self, query: BoardQuery, models: tuple[str, ...] = ()
+        self, query: BoardQuery, models: tuple[str, ...] = (), deadline_s: float = math.inf
     ) -> tuple[list[BoardRow], BoardCount]:
-        """What `board_page` answers from SQL, from the columns (the count is exact)."""
+        """What `board_page` answers from SQL, from the columns (the count is exact). A search
+        is linear in the names (RE2, one pass); one that took longer than `deadline_s` is
+        answered as the SQL path answers it: SearchDeadlineError."""
+        began = time.perf_counter()
         mask = self._mask(query, models)
+        if query.search and time.perf_counter() - began > deadline_s:
+            raise SearchDeadlineError(deadline_s)
         total = int(np.count_nonzero(mask))
         average = self._average(query)
         wanted = query.offset + query.limit

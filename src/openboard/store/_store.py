@@ -110,6 +110,7 @@ class Store:
         self.engine = engine
         self.reader = reader_of(engine, search_deadline_s)  # for reads: no write lock on SQLite
         self._board_model: BoardModel | None = None  # the board in memory, once started
+        self._search_deadline_s = search_deadline_s
 
     @classmethod
     def open(cls, url: str) -> "Store":
@@ -510,7 +511,7 @@ class Store:
         waited for (the page would mix versions otherwise)."""
         snapshot = model.current
         for _ in range(_CATCH_UP_TRIES):
-            rows, count = snapshot.page(query)
+            rows, count = snapshot.page(query, deadline_s=self._search_deadline_s)
             pinned_rows = snapshot.page(_pin_query(query), pinned)[0] if pinned else []
             ids = [r.request_id for r in [*pinned_rows, *rows]]
             found, version = self._requests_at_version(ids)
