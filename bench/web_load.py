@@ -584,7 +584,8 @@ def new_result(url: str, request_id: int, seed: int) -> None:
     """A finished evaluation lands: its row, scores and the event that moves the data version."""
     row, tasks = next(evaluations(1, seed))
     per_benchmark = [
-        benchmark_score(name, [t for t in tasks if t.benchmark == name]) for name in BENCHMARKS
+        benchmark_score(spec, [t for t in tasks if t.benchmark == spec.name])
+        for spec in STARTER.benchmarks
     ]
     row |= {"id": request_id, "model": f"landed/model-{request_id}", "namespace": "landed",
             "average": average(per_benchmark)}  # fmt: skip
