@@ -144,3 +144,41 @@ def test_mmlu_pro_can_be_restored_to_an_earlier_revision(shared_data: Path, tmp_
         import_datasets(
             shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir, "2023-01-01"
         )
+
+
+def test_import_records_the_authors_files_and_marks_a_changed_one(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from openboard.evaluation._mirror_lock import read_lock
+
+    copy = tmp_path / "copy"
+    shutil.copytree(shared_data, copy)
+    clean = Settings(home=tmp_path / "clean")
+    result = import_datasets(shared_data, clean.datasets_dir, clean.tasks_dir, clean.cache_dir)
+    assert result.warnings == [] and result.missing == []
+    lock = read_lock(clean.datasets_dir)
+    assert {r.origin for r in lock.values()} == {"folder"} and not any(
+        r.modified for r in lock.values()
+    )
+
+    edited = copy / "ifeval" / "input_data.jsonl"
+    edited.chmod(0o644)
+    edited.write_bytes(edited.read_bytes().replace(b"words", b"wordz", 1))
+    changed = Settings(home=tmp_path / "changed")
+    result = import_datasets(copy, changed.datasets_dir, changed.tasks_dir, changed.cache_dir)
+    (warning,) = result.warnings
+    assert "ifeval/input_data.jsonl" in warning and "modified data" in warning
+    status = {s.benchmark: s for s in result.status}
+    assert status["ifeval"].available and status["ifeval"].modified
+    assert not status["bbh"].modified
+
+
+def test_demo_v2_without_the_data_says_how_to_get_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["demo", "--v2", "--no-serve"], env={"OPENBOARD_HOME": str(tmp_path / "home")}
+    )
+    assert result.exit_code == 1
+    assert "openboard datasets download" in result.stderr and "docs/datasets.md" in result.stderr

@@ -67,6 +67,9 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                     else f"{'–':>14}"
                     for n in names
                 )
+                marks = (
+                    f"  [limit {row['eval_limit']}]" if row["eval_limit"] is not None else ""
+                ) + ("  [modified data]" if row["data_modified"] else "")
                 typer.echo(
-                    f"{row['rank']:>3}  {row['type_symbol']} {row['model']:<38} {row['average']:>8.2f} {cells}"
+                    f"{row['rank']:>3}  {row['type_symbol']} {row['model']:<38} {row['average']:>8.2f} {cells}{marks}"
                 )

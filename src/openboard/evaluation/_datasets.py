@@ -40,6 +40,7 @@ _GPQA_MEMBERS = {
     f"dataset/gpqa_{name}.csv": f"gpqa_{name}.csv" for name in ("main", "diamond", "extended")
 }
 _HEX = re.compile(r"^[0-9a-f]+$")
+_HF_DOWNLOADS = Path(".cache") / "huggingface" / "download"  # huggingface_hub's local-dir records
 
 # The authors' layout: the files each benchmark needs (BBH's task files are added below).
 _AUTHORS_FILES: dict[str, list[str]] = {
@@ -112,11 +113,11 @@ def import_datasets(
     missing: list[str] = []
     for hub in sources:
         folder = _hub_layout(source, hub)
-        if folder is not None:
+        absent = [f for f in _authors_files(hub.benchmark) if not (source / f).is_file()]
+        # IFEval's file has one name in both layouts: without a sign of the Hub, it is the authors'.
+        if folder is not None and (absent or _from_hub(source, folder, hub)):
             record, notes = _import_hub_layout(source, folder, mirror, hub)
-        elif not (
-            absent := [f for f in _authors_files(hub.benchmark) if not (source / f).is_file()]
-        ):
+        elif not absent:
             record = _import_authors(source, mirror, hub.benchmark, mmlu_pro_revision)
             notes = []
         else:
@@ -174,13 +175,38 @@ def _hub_layout(source: Path, hub: HubDataset) -> Path | None:
     return None
 
 
+def _from_hub(source: Path, folder: Path, hub: HubDataset) -> bool:
+    """Whether the folder says it came from the Hub: a copied lock, or huggingface_hub's records."""
+    locked = (source / LOCK_FILE).is_file() and hub.benchmark in read_lock(source)
+    return locked or (folder / _HF_DOWNLOADS).is_dir()
+
+
+@dataclass(frozen=True, slots=True)
+class _Downloaded:
+    commit: str
+    etag: str
+
+
+def _download_record(folder: Path, path: str) -> _Downloaded | None:
+    """What `hf_hub_download(local_dir=...)` recorded for `path`: commit and etag (the sha256 of an
+    LFS file, the git blob id of another), in its metadata file's first two lines. Read by hand:
+    huggingface_hub's reader takes a lock, which writes into a folder that may be read-only."""
+    metadata = folder / _HF_DOWNLOADS / f"{path}.metadata"
+    if not metadata.is_file():
+        return None
+    lines = metadata.read_text(encoding="utf-8").splitlines()
+    if len(lines) < 2 or not _HEX.match(lines[0]) or not _HEX.match(lines[1]):
+        return None
+    if metadata.stat().st_mtime + 1 < (folder / path).stat().st_mtime:
+        return None  # the file changed after it was downloaded: its record says nothing about it
+    return _Downloaded(commit=lines[0], etag=lines[1])
+
+
 def _import_hub_layout(
     source: Path, folder: Path, mirror: Path, hub: HubDataset
 ) -> tuple[BenchmarkRecord, list[str]]:
     """Copy the repository's files; expect what the copied lock, or huggingface_hub's own download
     records, or the published checksums say."""
-    from huggingface_hub._local_folder import read_download_metadata
-
     locked = read_lock(source).get(hub.benchmark) if (source / LOCK_FILE).is_file() else None
     target = benchmark_folder(mirror, hub)
     if hub.gated:
@@ -189,9 +215,9 @@ def _import_hub_layout(
     records: list[FileRecord] = []
     commits: set[str] = set()
     for path in (p for p in _repo_files(folder) if hub.wanted(p)):
-        metadata = read_download_metadata(folder, path)
+        metadata = _download_record(folder, path)
         if metadata is not None:
-            commits.add(metadata.commit_hash)
+            commits.add(metadata.commit)
         expected = _expected(folder / path, locked, mirror, target / path, hub, metadata)
         _copy(folder / path, target / path, private=hub.gated)
         records.append(file_record(mirror, target / path, expected))
@@ -214,7 +240,7 @@ def _expected(
     mirror: Path,
     target: Path,
     hub: HubDataset,
-    metadata: object,
+    metadata: _Downloaded | None,
 ) -> str | None:
     relative = target.relative_to(mirror).as_posix()
     if locked is not None:
@@ -222,13 +248,12 @@ def _expected(
     repo_path = target.relative_to(benchmark_folder(mirror, hub)).as_posix()
     if repo_path in hub.sha256:
         return hub.sha256[repo_path]
-    etag = getattr(metadata, "etag", None)
-    if isinstance(etag, str) and _HEX.match(etag):
-        sha256, blob = digests(file)
-        if len(etag) == 64:
-            return etag
-        return sha256 if blob == etag else f"git blob {etag}"
-    return None
+    if metadata is None:
+        return None
+    if len(metadata.etag) == 64:
+        return metadata.etag
+    sha256, blob = digests(file)
+    return sha256 if blob == metadata.etag else f"git blob {metadata.etag}"
 
 
 # -- the authors' layout ----------------------------------------------------------------------

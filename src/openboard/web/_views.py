@@ -98,6 +98,8 @@ def leaderboard_payload(store: Store, suites: Mapping[str, Suite]) -> dict[str, 
                     for name, score in row.scores.items()
                 },
                 "submitted_time": row.request.submitted_time.strftime(TIME_FORMAT),
+                "eval_limit": row.request.eval_limit,
+                "data_modified": row.request.data_modified,
             }
             for rank, row in enumerate(rows, start=1)
         ],
