@@ -13,6 +13,7 @@ from openboard.domain import OpenboardError, Role
 from openboard.store import ApiToken, Store, User
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+MAX_LABEL_CHARS = 100  # the account page's maxlength, enforced here for every caller
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; a cap keeps a huge body from costing CPU
 
@@ -81,10 +82,15 @@ class AccountService:
             raise AccountError(f"there is no user {user!r}", "add it with `openboard users add`")
         if days is not None and days <= 0:
             raise AccountError("a token must live more than 0 days", "give --days > 0, or none")
+        if len(label) > MAX_LABEL_CHARS:
+            raise AccountError(
+                f"the token label is {len(label)} characters long; at most {MAX_LABEL_CHARS}",
+                "give a shorter label (what the token is for)",
+            )
         now = self._clock()
         secret = new_token()
         stored = self._accounts.add_token(
-            user, token_hash(secret), display_prefix(secret), label[:100], actor, now,
+            user, token_hash(secret), display_prefix(secret), label, actor, now,
             now + timedelta(days=days) if days is not None else None,
         )  # fmt: skip
         return IssuedToken(secret=secret, token=stored)

@@ -1,7 +1,6 @@
 """The moderation pages for admins: flags, official providers, the blocklist, request actions and
 the audit log; each action through `openboard.moderation`, which audits it."""
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -12,6 +11,7 @@ from openboard.moderation import Action
 from openboard.store import Store, User
 from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
 from openboard.web._board import MAX_PAGE
+from openboard.web._json import BodyError, json_body
 from openboard.web._services import Services
 
 AUDIT_PAGE = 100
@@ -100,9 +100,9 @@ def admin_router(services: Services) -> APIRouter:
     async def admin_action_api(request: Request) -> JSONResponse:
         user = auth.require(request, Role.ADMIN)
         try:
-            body = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise HTTPException(status_code=400, detail=f"the body is not JSON: {exc}") from exc
+            body = json_body(await request.body())
+        except BodyError as exc:
+            raise HTTPException(status_code=400, detail=f"{exc.message} ({exc.hint})") from exc
         if not isinstance(body, dict):
             raise HTTPException(status_code=400, detail="the body is not a JSON object")
         try:

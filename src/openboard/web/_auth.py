@@ -29,20 +29,26 @@ class Auth:
         self.accounts = accounts
 
     def user(self, request: Request) -> User | None:
-        """The signed-in user; a bearer token that is unknown or revoked is refused outright."""
-        header = request.headers.get("authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
+        """The signed-in user. An Authorization header, even an empty one, must carry a known
+        bearer token: anything else is refused outright, never read as the cookie's user."""
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.strip().partition(" ")
+            token = token.strip()
             user = (
-                self.accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+                self.accounts.user_for_token(token)
+                if scheme.lower() == "bearer" and token
+                else None
             )
             if user is None:
                 raise HTTPException(
                     status_code=401,
-                    detail="the API token is unknown or revoked: ask an admin for a new one "
-                    "(openboard users token NAME) and send 'Authorization: Bearer <token>'",
+                    detail="the Authorization header holds no known API token: send "
+                    "'Authorization: Bearer <token>' (an admin issues one with openboard users "
+                    "token NAME), or no Authorization header with a signed-in session",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
+            request.state.by_token = True
             return user
         name = request.session.get("user")
         return self.accounts.user(name) if isinstance(name, str) else None
@@ -58,7 +64,9 @@ class Auth:
             )
         if role is Role.ADMIN and user.role is not Role.ADMIN:
             raise HTTPException(status_code=403, detail=f"{user.name} is not an admin")
-        if "authorization" not in request.headers and request.method not in ("GET", "HEAD"):
+        # Only a bearer token carries no ambient authority; a cookie always needs the CSRF token.
+        by_token = getattr(request.state, "by_token", False)
+        if not by_token and request.method not in ("GET", "HEAD"):
             check_csrf(request, request.headers.get(CSRF_HEADER, ""))
         return user
 
@@ -78,6 +86,11 @@ def check_csrf(request: Request, submitted: str) -> None:
             status_code=403,
             detail="the form's CSRF token is missing or stale: reload the page and try again",
         )
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def form_fields(body: bytes) -> dict[str, str]:
@@ -129,8 +142,8 @@ def auth_router(auth: Auth, page: Page) -> APIRouter:
         user = auth.user(request)
         if user is None:
             return login_redirect(request)
-        return page(request, "account.html", account=user,
-                    tokens=auth.accounts.tokens(user.name), issued=None)  # fmt: skip
+        return _private(page(request, "account.html", account=user,
+                             tokens=auth.accounts.tokens(user.name), issued=None))  # fmt: skip
 
     @router.post("/account/tokens", response_model=None)
     async def account_tokens(request: Request) -> Response:
@@ -150,11 +163,17 @@ def auth_router(auth: Auth, page: Page) -> APIRouter:
             except OpenboardError as exc:
                 raise HTTPException(status_code=409, detail=exc.message) from exc
         else:
-            issued = auth.accounts.issue_token(
-                user.name, fields.get("label", "").strip() or "web", user.name
-            )
-        return page(request, "account.html", account=user,
-                    tokens=auth.accounts.tokens(user.name), issued=issued)  # fmt: skip
+            try:
+                issued = auth.accounts.issue_token(
+                    user.name, fields.get("label", "").strip() or "web", user.name
+                )
+            except OpenboardError as exc:
+                raise HTTPException(
+                    status_code=400, detail=f"label: {exc.message} ({exc.hint})"
+                ) from exc
+        # The page shows a new token's secret once: no cache may keep it.
+        return _private(page(request, "account.html", account=user,
+                             tokens=auth.accounts.tokens(user.name), issued=issued))  # fmt: skip
 
     @router.get("/api/me")
     def me(request: Request) -> dict[str, Any]:

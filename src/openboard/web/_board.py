@@ -99,12 +99,13 @@ def _number(params: QueryParams, name: str, default: float | None) -> float | No
     value = params.get(name)
     if value in (None, ""):
         return default
+    shown = value if len(value) <= 40 else value[:40] + "…"
     try:
         number = float(value)
     except ValueError as exc:
-        raise BadViewError(f"{name}={value!r} is not a number", f"give {name} as a number") from exc
-    if math.isnan(number):
-        raise BadViewError(f"{name}={value!r} is not a number", f"give {name} as a number")
+        raise BadViewError(f"{name}={shown!r} is not a number", f"give {name} as a number") from exc
+    if not math.isfinite(number):  # nan, inf, 1e309 and 400-digit numbers
+        raise BadViewError(f"{name}={shown!r} is not a finite number", f"give {name} as a number")
     return number
 
 

@@ -1,7 +1,9 @@
 """Security around every request: response headers (a strict Content-Security-Policy: no inline
 script), a cap on body size, and rate limits per API token, or per address without one.
 
-Pure ASGI middleware so that it also covers static files and error responses. Rate limits are
+Pure ASGI middleware so that it also covers static files and error responses: Starlette's own
+error middleware sits outside every added middleware, so an unhandled exception's 500 is sent
+here, with the headers, before the exception goes on to be logged. Rate limits are
 counted in this process: run one server process per limit, or put a shared limiter in front.
 """
 
@@ -60,6 +62,12 @@ class _Window:
             return None
 
 
+_SERVER_ERROR = {
+    "detail": "internal server error",
+    "hint": "the operator's log has the details; try again later",
+}
+
+
 class _TooLargeError(Exception):
     pass
 
@@ -115,6 +123,10 @@ class SecurityMiddleware:
             if started:
                 raise
             await _json(send_with_headers, 413, self._too_large(), [])
+        except Exception:
+            if not started:  # the outer error middleware then sends nothing more, and logs
+                await _json(send_with_headers, 500, _SERVER_ERROR, [])
+            raise
 
     def _too_large(self) -> dict[str, str]:
         return {

@@ -1,6 +1,5 @@
 """POST /api/validate (a dry run) and POST /api/submissions: the verdict as JSON, the same as the CLI's."""
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +9,7 @@ from starlette.concurrency import run_in_threadpool  # validation reads files: o
 from openboard.domain import Finding, Severity, SubmissionRequest, Verdict
 from openboard.submission import SubmissionService, parse_submission
 from openboard.web._auth import Auth
+from openboard.web._json import BodyError, json_body
 
 
 def _body_schema() -> dict[str, Any]:
@@ -29,8 +29,8 @@ def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
     async def validate_api(request: Request) -> JSONResponse:
         user = auth.require(request)
         parsed = await _parse(request, user.name)
-        if isinstance(parsed, Verdict):
-            return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
+        if isinstance(parsed, JSONResponse):
+            return parsed
         verdict = await run_in_threadpool(service.check, parsed)
         return JSONResponse(verdict.model_dump(mode="json"))
 
@@ -38,8 +38,8 @@ def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
     async def submit_api(request: Request) -> JSONResponse:
         user = auth.require(request)
         parsed = await _parse(request, user.name)
-        if isinstance(parsed, Verdict):
-            return JSONResponse(parsed.model_dump(mode="json"), status_code=422)
+        if isinstance(parsed, JSONResponse):
+            return parsed
         outcome = await run_in_threadpool(service.submit, parsed)
         payload: dict[str, Any] = outcome.verdict.model_dump(mode="json")
         if outcome.request is None:
@@ -54,15 +54,21 @@ def submissions_router(service: SubmissionService, auth: Auth) -> APIRouter:
     return router
 
 
-async def _parse(request: Request, sender: str) -> SubmissionRequest | Verdict:
-    """The body as a request, submitted by the signed-in user (a `sender` in the body is ignored)."""
+async def _parse(request: Request, sender: str) -> SubmissionRequest | JSONResponse:
+    """The body as a request, submitted by the signed-in user (a `sender` in the body is ignored);
+    or the verdict refusing it: 400 for a body that is no JSON, 422 for a wrong request."""
     try:
-        body = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _refusal(f"the body is not JSON: {exc}")
+        body = json_body(await request.body())
+    except BodyError as exc:
+        return _refused(_refusal(exc.message), 400)
     if not isinstance(body, dict):
-        return _refusal("the body is not a JSON object")
-    return parse_submission({**body, "sender": sender})
+        return _refused(_refusal("the body is not a JSON object"), 422)
+    parsed = parse_submission({**body, "sender": sender})
+    return _refused(parsed, 422) if isinstance(parsed, Verdict) else parsed
+
+
+def _refused(verdict: Verdict, status: int) -> JSONResponse:
+    return JSONResponse(verdict.model_dump(mode="json"), status_code=status)
 
 
 def _refusal(message: str) -> Verdict:
