@@ -43,7 +43,8 @@ class Auth:
             if user is None:
                 raise HTTPException(
                     status_code=401,
-                    detail="the Authorization header holds no known API token: send "
+                    detail="the API token is unknown or revoked, or the Authorization header "
+                    "holds none: send "
                     "'Authorization: Bearer <token>' (an admin issues one with openboard users "
                     "token NAME), or no Authorization header with a signed-in session",
                     headers={"WWW-Authenticate": "Bearer"},
