@@ -34,10 +34,12 @@ typecheck: install
 	$(BIN)/mypy
 
 # tests/test_browser.py drives a real headless Chromium: scripts/chromium.sh installs Debian's chromium
-# and prints its path (an assignment of its own, so a failed install stops here instead of skipping).
+# and prints its path, scripts/axe.sh installs axe-core (npm) for the accessibility checks and prints
+# its script (assignments of their own, so a failed install stops here instead of skipping).
 # The PostgreSQL pass below skips the browser tests: the pages are the same over either database.
 pytest: install
-	chromium="$$(scripts/chromium.sh)" && OPENBOARD_TEST_CHROMIUM="$$chromium" $(BIN)/pytest $(PYTEST_ARGS)
+	chromium="$$(scripts/chromium.sh)" && axe="$$(scripts/axe.sh)" && \
+	  OPENBOARD_TEST_CHROMIUM="$$chromium" OPENBOARD_TEST_AXE="$$axe" $(BIN)/pytest $(PYTEST_ARGS)
 
 # The whole suite again on PostgreSQL: scripts/postgres.sh installs (Debian's postgresql) and
 # starts a throwaway server on 127.0.0.1:54329; each test gets its own database.
@@ -47,4 +49,4 @@ pytest-postgres: install
 test: lint typecheck pytest pytest-postgres
 
 clean:
-	rm -rf $(VENV) openboard-data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) openboard-data .axe .mypy_cache .ruff_cache .pytest_cache

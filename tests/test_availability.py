@@ -91,12 +91,15 @@ def test_the_board_hides_unavailable_models_and_readers_see_the_change(board: Co
         assert "not found in the local model source" in everyone["org/folder"]["unavailable_reason"]
         assert everyone["org/kept"]["available"] is True
         page = http.get("/?col=available").text
-        assert 'class="unavailable"' in page and 'name="hide" value="unavailable"' in page
+        assert 'class="badge unavailable"' in page and 'name="hide" value="unavailable"' in page
         model = http.get("/api/models/org/folder").json()["evaluations"][0]
         assert model["available"] is False and model["availability_checked_at"].startswith(
             "2026-06-01"
         )
-        assert "Unavailable since the check of 2026-06-01" in http.get("/models/org/folder").text
+        assert (
+            'Unavailable</span> since the check of <time datetime="2026-06-01'
+            in http.get("/models/org/folder").text
+        )
         csv_text = http.get("/leaderboard.csv").text
         assert "Available on the hub" in csv_text.splitlines()[0]
         assert http.get("/?hide=gone").status_code == 400

@@ -244,7 +244,7 @@ def test_optional_columns_and_official_providers(board: TestClient) -> None:
     assert [c["name"] for c in payload["columns"]] == ["license", "official", "merged"]
     by_model = {r["model"]: r for r in payload["rows"]}
     assert by_model["meta/llama-7b"]["official"] and not by_model["tiny/edge-1b"]["official"]
-    assert "<th>License</th>" in board.get("/?col=license").text
+    assert ">License</th>" in board.get("/?col=license").text
 
 
 @pytest.mark.parametrize(

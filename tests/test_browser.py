@@ -10,20 +10,28 @@ $OPENBOARD_TEST_ARTIFACTS, or test-artifacts/screenshots/ in the repository.
 """
 
 import csv
+import gzip
+import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from openboard.cli._context import Context
-from openboard.domain import Role
+from openboard.config import Settings
+from openboard.domain import BenchmarkScore, Role, TaskScore
 from openboard.evaluation import SUITES
+from openboard.queue import claim_next, finish
+from openboard.store import Commit, Store
 from openboard.web import create_app
 
-from .test_board import add_board_models
+from .test_board import T0, add_board_models, add_finished
 from .test_store import new_request
 from .web_helpers import PASSWORD, add_user, served
 
@@ -197,7 +205,7 @@ def test_filter_checkboxes_and_presets(page: Page) -> None:
     page.get_by_label("official providers only").check()
     apply(page)
     assert rows(page) == ["meta/llama-7b"]
-    assert page.locator("p.count").inner_text().startswith("1 evaluations")
+    assert page.locator("p.count").inner_text().startswith("1 evaluation ·")  # singular
 
 
 def test_filters_apply_as_they_change_without_a_reload(page: Page) -> None:
@@ -387,9 +395,9 @@ def test_screenshots_of_the_main_pages(page: Page) -> None:
 def test_optional_columns_show_their_values(page: Page) -> None:
     page.goto("/?q=edge&col=license&col=params")
     headers = page.locator("table.board thead th").all_inner_texts()
-    assert headers[-2:] == ["License", "#Params (B)"]
+    assert headers[-2:] == ["License", "#Params"]
     cells = page.locator("table.board tbody tr").first.locator("td").all_inner_texts()
-    assert cells[-2:] == ["mit", "1.1"]
+    assert cells[-2:] == ["mit", "1.1B"]  # billions, with the unit
 
 
 def sign_in(page: Page, name: str) -> None:
@@ -464,3 +472,182 @@ def test_an_admin_flags_a_model_and_the_board_hides_it(page: Page) -> None:
     assert page.locator('tr[data-model="meta/llama-7b"] .flag').get_attribute("title") == (
         "flagged: contaminated"
     )
+
+
+# --- The board for people: phone and desktop widths, both themes, axe-core, the keyboard ---------
+#
+# One server for all of these (module scope): a board with enough rows for two pages, a pinned, a
+# flagged and an unavailable row, and a model with subtasks, samples and a reproducibility record.
+
+AXE = os.environ.get("OPENBOARD_TEST_AXE", "")
+AXE_URL = "/__test__/axe.min.js"  # same origin: the pages' CSP (script-src 'self') lets it run
+WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "height": 1000}}
+THEMES = ("light", "dark")
+DEMO = "openboard/demo-135m"
+FILLERS = 30  # with the five board models: two pages at per_page=25
+BOARD_VIEW = f"/?pin=tiny/edge-1b&flagged=show&col=params&col=submitted&pin={DEMO}"
+
+
+def _demo_model(store: Store, artifacts: Path) -> None:
+    """A finished evaluation with subtasks in each benchmark, logged samples and a
+    reproducibility record (what a worker leaves), so that the model page shows every part."""
+    new = replace(new_request(model=DEMO, at=T0 + timedelta(days=4)), params=134_515_008)
+    request = store.add_request(new, actor="alice")
+    running = claim_next(store, "w1", T0)
+    assert running is not None and running.id == request.id
+    subtasks = {
+        "starter_bbh": ("boolean_expressions", "web_of_lies", "object_counting", "dyck_languages"),
+        "starter_bbh_generative": ("boolean_expressions", "multistep_arithmetic"),
+        "starter_ifeval": ("prompt_level_strict", "inst_level_strict"),
+    }
+    tasks = [
+        TaskScore(benchmark, f"{benchmark}_{name}", "exact_match", raw=0.2 + 0.1 * n,
+                  stderr=0.05, num_choices=None, normalized=20.0 + 10 * n, samples=50)
+        for benchmark, names in subtasks.items()
+        for n, name in enumerate(names)
+    ]  # fmt: skip
+    finish(
+        store, running, actor="w1", at=T0, task_scores=tasks,
+        benchmark_scores=[BenchmarkScore(b, raw=0.35, normalized=35.0) for b in subtasks],
+        average=35.0, eval_seconds=312.0, co2_kg=0.0021,
+    )  # fmt: skip
+    folder = artifacts / str(request.id)
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "samples.jsonl.gz", "wt", encoding="utf-8") as out:
+        for doc in range(3):
+            out.write(json.dumps({
+                "task": tasks[0].task, "doc_id": doc, "arguments": [[f"Q: not {doc % 2 == 0}\nA:", {}]],
+                "filtered_resps": ["False"], "target": "False" if doc % 2 == 0 else "True",
+                "metrics": ["exact_match"], "exact_match": 1.0 if doc % 2 == 0 else 0.0,
+            }) + "\n")  # fmt: skip
+    (folder / "reproducibility.json").write_text(json.dumps({
+        "command": "lm_eval --model hf --model_args pretrained=openboard/demo-135m --tasks starter",
+        "versions": {"lm_eval": "0.4.9", "torch": "2.13.0"}, "seed": 1234, "batch_size": 8,
+        "device": "cpu", "limit": None,
+    }))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, model_library: Path) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("site") / "home"
+    settings = Settings(home=home, models=model_library, database_url=f"sqlite:///{home / 'ob.db'}")
+    context = Context.open(settings)
+    store = context.store
+    store.migrate()
+    add_board_models(store)
+    for n in range(FILLERS):
+        add_finished(store, f"filler/model-{n:02d}", (40 - n, 30 - n / 2, 35 - n), params_b=3 + n)
+    _demo_model(store, settings.artifacts_dir)
+    store.moderation.flag("merger/frankenmoe", "contaminated", "https://example.org/r", "root", T0)
+    store.availability.record(
+        Commit("meta/llama-7b", "a" * 40), False, "the repository is gone", T0, "checker"
+    )
+    store.add_request(new_request(model="queued/waiting"), actor="carol")
+    add_user(store, "root", Role.ADMIN)
+    app = create_app(
+        store, SUITES, submissions=context.submission(), official=frozenset({"meta"}),
+        artifacts=settings.artifacts_dir,
+    )  # fmt: skip
+    with served(app) as base:
+        yield base
+    store.engine.dispose()
+
+
+def _open(
+    browser: Browser, site: str, width: str, theme: str, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=site,
+        viewport=WIDTHS[width],
+        color_scheme=theme,  # type: ignore[arg-type]
+    )
+    context.set_default_timeout(30_000)  # plotly's script is megabytes, and the machine is shared
+    if AXE:
+        context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=AXE))
+    page = context.new_page()
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before and not page.is_closed():
+        screenshot(page, f"failed-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}")
+    context.close()
+
+
+@pytest.fixture(params=[(w, t) for w in WIDTHS for t in THEMES], ids=lambda p: f"{p[0]}-{p[1]}")
+def seen(browser: Browser, site: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page of the site at one width, with the system set to one theme."""
+    yield from _open(browser, site, *request.param, request)
+
+
+@pytest.fixture(params=list(WIDTHS))
+def sized(browser: Browser, site: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from _open(browser, site, request.param, "light", request)
+
+
+ANONYMOUS_PAGES = {
+    "leaderboard": BOARD_VIEW,
+    "leaderboard-empty": "/?q=nothing-is-called-this",
+    "model": f"/models/{DEMO}",
+    "model-small": "/models/meta/llama-7b",
+    "samples": "",  # filled in below from the model page's link
+    "queue": "/queue",
+    "plots": "/plots",
+    "compare": f"/compare?models=meta/llama-70b,{DEMO}",
+    "about": "/about",
+    "login": "/login",
+}
+SIGNED_IN_PAGES = {"submit": "/submit", "account": "/account", "admin": "/admin"}
+SCREENSHOTS = {"leaderboard", "model", "queue", "plots", "compare", "submit", "about", "admin"}
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    page.add_script_tag(url=AXE_URL)
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+             .filter(v => v.impact === "serious" || v.impact === "critical")
+             .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                         nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": "
+                                + (n.failureSummary || "").replace(/\\s+/g, " "))}))"""
+    )
+    return [f"{v['impact']} {v['id']} ({v['help']}): {'; '.join(v['nodes'])}" for v in found]
+
+
+def overflow(page: Page) -> int:
+    """How many pixels the page is wider than the viewport (0: nothing sticks out sideways)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def settle(page: Page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_function(  # plotly draws after the page loads
+        "() => [...document.querySelectorAll('.plot[data-src]')].every(p => p.dataset.drawn)"
+    )
+
+
+@pytest.mark.skipif(
+    not AXE, reason="no axe-core: set OPENBOARD_TEST_AXE=$(scripts/axe.sh) (make pytest does)"
+)
+def test_every_page_fits_and_passes_axe(seen: Page, request: pytest.FixtureRequest) -> None:
+    width, theme = request.node.callspec.params["seen"]
+    problems: dict[str, list[str]] = {}
+    seen.goto(f"/models/{DEMO}")
+    pages = {
+        **ANONYMOUS_PAGES,
+        "samples": seen.locator("a", has_text="browse the samples").get_attribute("href"),
+    }
+    for group in (pages, SIGNED_IN_PAGES):
+        if group is SIGNED_IN_PAGES:
+            sign_in(seen, "root")
+        for name, path in group.items():
+            assert path
+            settle(seen, path)
+            assert seen.evaluate("document.documentElement.hasAttribute('data-theme')") is False
+            wider = overflow(seen)
+            found = axe_violations(seen) + (
+                [f"the page is {wider}px wider than the screen"] if wider > 0 else []
+            )
+            if found:
+                problems[name] = found
+            if name in SCREENSHOTS:
+                screenshot(seen, f"{name}-{width}-{theme}")
+    assert problems == {}, "\n".join(f"{p}: {v}" for p, vs in problems.items() for v in vs)

@@ -19,6 +19,7 @@ from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.web._auth import Auth, csrf_token
 from openboard.web._cache import PageCache, page_key
+from openboard.web._format import FILTERS
 from openboard.web._links import link, toggle
 from openboard.web._markdown import render_card
 from openboard.web._oidc import OidcConfig
@@ -79,6 +80,7 @@ class Services:
             link=link, toggle=toggle, render_card=render_card,
             oidc_label=settings.oidc.label if settings.oidc else None,
         )  # fmt: skip
+        self.templates.env.filters.update(FILTERS)
 
     def render(
         self, request: Request, template: str, status_code: int = 200, **context: Any

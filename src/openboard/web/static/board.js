@@ -8,6 +8,11 @@
   if (!form || !results || !window.fetch || !window.DOMParser) { return; }
   var pending = null;
   var typing = null;
+  // The filter panel comes open (the page without this script shows every filter); on a phone it
+  // folds away until asked for.
+  var narrow = window.matchMedia && window.matchMedia("(max-width: 760px)").matches;
+  var panel = form.querySelector("details.filter-panel");
+  if (panel && narrow) { panel.open = false; }
 
   function viewUrl() {
     var params = new URLSearchParams();
@@ -34,7 +39,15 @@
         var fresh = page.getElementById("results");
         var freshForm = page.querySelector("form.filters");
         if (!fresh || !freshForm) { throw new Error("no results in the page"); }
-        if (!push) { form.replaceChildren.apply(form, Array.from(freshForm.childNodes)); }
+        if (!push) {
+          var wasOpen = panel ? panel.open : false;
+          form.replaceChildren.apply(form, Array.from(freshForm.childNodes));
+          panel = form.querySelector("details.filter-panel");
+          if (panel) { panel.open = wasOpen; }
+        } else if (panel) { // the form stays as the reader left it; its count of filters follows
+          var count = freshForm.querySelector("details.filter-panel > summary");
+          if (count) { panel.firstElementChild.replaceChildren.apply(panel.firstElementChild, Array.from(count.childNodes)); }
+        }
         results.replaceChildren.apply(results, Array.from(fresh.childNodes));
         results.removeAttribute("aria-busy");
         if (push && url !== location.pathname + location.search) { history.pushState(null, "", url); }
