@@ -30,6 +30,7 @@ from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
 from openboard.store import Commit, Store
 from openboard.web import create_app
+from openboard.web._board import OPTIONAL_COLUMNS
 
 from .test_board import T0, add_board_models, add_finished
 from .test_store import new_request
@@ -91,7 +92,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: str, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # plotly's script is megabytes, and the machine is shared
     page = context.new_page()
     failed_before = request.session.testsfailed
     yield page
@@ -651,3 +652,156 @@ def test_every_page_fits_and_passes_axe(seen: Page, request: pytest.FixtureReque
             if name in SCREENSHOTS:
                 screenshot(seen, f"{name}-{width}-{theme}")
     assert problems == {}, "\n".join(f"{p}: {v}" for p, vs in problems.items() for v in vs)
+
+
+# Every optional column: the board is wider than either screen, so it has to scroll sideways.
+WIDE_VIEW = "/?" + "&".join(f"col={c}" for c in OPTIONAL_COLUMNS)
+
+
+def test_model_column_and_header_stay_in_view(sized: Page) -> None:
+    sized.goto(WIDE_VIEW)
+    box = sized.locator(".board-wrap")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth + 100"), (
+        "the board should scroll sideways"
+    )
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; b.scrollTop = 400; }")
+    sized.wait_for_function("() => document.querySelector('.board-wrap').scrollLeft > 100")
+    # What is drawn at the box's left edge, a little below its header, is a model cell...
+    shown = box.evaluate(
+        """b => { const r = b.getBoundingClientRect();
+                  const head = b.querySelector('thead th.model').getBoundingClientRect();
+                  const at = document.elementFromPoint(r.left + 20, head.bottom + 12);
+                  const cell = at && at.closest('th.model, td');
+                  return {model: !!(cell && cell.matches('tbody th.model')),
+                          text: cell ? cell.innerText : '',
+                          headTop: head.top - r.top,
+                          header: document.elementFromPoint(r.left + 20, head.top + 5)
+                                    .closest('th').innerText}; }"""
+    )
+    assert shown["model"] and "/" in shown["text"], shown
+    assert abs(shown["headTop"]) <= 1 and shown["header"].startswith("Model"), shown  # header too
+    assert overflow(sized) == 0
+
+
+def test_filter_panel_opens_and_applies(sized: Page, request: pytest.FixtureRequest) -> None:
+    phone = request.node.callspec.params["sized"] == "phone"
+    sized.goto("/")
+    panel = sized.locator("details.filter-panel")
+    hide_merged = sized.get_by_label("hide merged")
+    assert panel.evaluate("d => d.open") is (not phone)  # folded away on a phone only
+    if phone:
+        assert not hide_merged.is_visible()
+        sized.locator("details.filter-panel > summary").click()
+    assert hide_merged.is_visible()
+    hide_merged.check()
+    sized.wait_for_url(re.compile(r"[?&]hide=merged(&|$)"))
+    sized.wait_for_function("() => !document.getElementById('results').hasAttribute('aria-busy')")
+    assert "merger/frankenmoe" not in rows(sized)
+    assert panel.evaluate("d => d.open") and "1 on" in panel.locator("summary").inner_text()
+    assert overflow(sized) == 0
+
+
+def _tab_to(page: Page, selector: str, limit: int = 400) -> dict[str, str]:
+    """Press Tab until the focus is on an element matching `selector`; how it is drawn focused."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        found: dict[str, str] | None = page.evaluate(
+            """s => { const e = document.activeElement;
+                      if (!e || !e.matches(s)) return null;
+                      const st = getComputedStyle(e);
+                      return {outline: st.outlineStyle + " " + st.outlineWidth,
+                              text: e.innerText || e.value || e.getAttribute("aria-label") || ""}; }""",
+            selector,
+        )
+        if found is not None:
+            return found
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_reaches_sort_filters_pins_and_pages(seen: Page) -> None:
+    seen.goto("/?per_page=25")
+    for selector in (
+        "#theme-choice",
+        "#board-search",
+        "details.filter-panel > summary",
+        'th[data-sort="starter_bbh"] a',
+        "a.pin",
+        "nav.pages a[rel=next]",
+    ):
+        focus = _tab_to(seen, selector)  # in page order: each one after the one before
+        assert not focus["outline"].startswith("none") and not focus["outline"].endswith(" 0px"), (
+            selector,
+            focus,
+        )  # the focus is visible
+    # The filters themselves: open the panel from the keyboard, then tick one with the space bar.
+    seen.locator("details.filter-panel > summary").focus()
+    if not seen.locator("details.filter-panel").evaluate("d => d.open"):
+        seen.keyboard.press("Enter")
+    _tab_to(seen, 'input[name="type"][value="chat"]')
+    seen.keyboard.press("Space")
+    seen.wait_for_url(re.compile(r"[?&]type=chat(&|$)"))
+    seen.wait_for_function("() => !document.getElementById('results').hasAttribute('aria-busy')")
+    assert rows(seen) == ["mistral/mistral-7b"]
+    # Sorting by keyboard, and the header says how the table is sorted.
+    seen.goto("/?per_page=25")
+    assert seen.locator('th[data-sort="average"]').get_attribute("aria-sort") == "descending"
+    seen.locator('th[data-sort="starter_ifeval"] a').focus()
+    seen.keyboard.press("Enter")
+    seen.wait_for_url(re.compile(r"sort=starter_ifeval&dir=desc"))
+    assert seen.locator('th[data-sort="starter_ifeval"]').get_attribute("aria-sort") == "descending"
+    assert seen.locator('th[data-sort="average"]').get_attribute("aria-sort") is None
+    assert seen.locator("#results").get_attribute("aria-live") == "polite"  # updates are announced
+
+
+def test_theme_choice_is_remembered(browser: Browser, site: str) -> None:
+    context = browser.new_context(base_url=site, color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto("/")
+        background = "getComputedStyle(document.documentElement).backgroundColor"
+        assert page.evaluate(background) == "rgb(255, 255, 255)"
+        page.locator("#theme-choice").select_option("dark")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert page.evaluate(background) == "rgb(13, 17, 23)"
+        page.goto(f"/models/{DEMO}")  # another page, later: still dark, and the choice shows it
+        assert page.evaluate(background) == "rgb(13, 17, 23)"
+        assert page.locator("#theme-choice").input_value() == "dark"
+        page.locator("#theme-choice").select_option("")  # back to the system's
+        page.reload()
+        assert page.evaluate(background) == "rgb(255, 255, 255)"
+    finally:
+        context.close()
+    dark = browser.new_context(base_url=site, color_scheme="dark")  # a dark system, no choice
+    try:
+        page = dark.new_page()
+        page.goto("/")
+        assert page.evaluate("getComputedStyle(document.body).color") == "rgb(230, 237, 243)"
+    finally:
+        dark.close()
+
+
+def test_words_and_numbers_read_well(sized: Page) -> None:
+    sized.goto(f"/?q=edge&col=params&col=submitted&pin={DEMO}")
+    assert sized.locator("p.count").inner_text().startswith("1 evaluation ·")
+    demo = sized.locator(f'tr[data-model="{DEMO}"]')
+    assert "pinned" in demo.locator("th.model").inner_text()  # marked with words, not colour alone
+    edge = sized.locator('tr[data-model="tiny/edge-1b"]')
+    assert edge.locator("td").all_inner_texts()[-2] == "1.1B"
+    assert demo.locator("td").all_inner_texts()[-2] == "135M"
+    when = edge.locator("time")
+    assert when.inner_text() == "3 Mar 2026, 00:00" and when.get_attribute("title") == (
+        "2026-03-03T00:00:00Z"
+    )
+    score = edge.locator("td.score").first
+    assert score.inner_text() == "20.00"  # the number is there, beside its bar
+    assert score.evaluate("td => getComputedStyle(td).backgroundSize").startswith("20%")
+    sized.goto("/?flagged=show&q=frankenmoe%3B%20llama-7b")
+    assert "flagged" in sized.locator('tr[data-model="merger/frankenmoe"] .badge').inner_text()
+    assert "unavailable" in sized.locator('tr[data-model="meta/llama-7b"] .badge').inner_text()
+    sized.goto(f"/models/{DEMO}")
+    assert sized.locator("details.subtasks").count() == 3  # one per benchmark, folded
+    assert not sized.locator("table.tasks").first.is_visible()
+    sized.locator("details.subtasks > summary").first.click()
+    assert sized.locator("table.tasks").first.locator("tbody tr").count() == 4
+    sized.goto("/?q=nothing-is-called-this")
+    assert "show the whole board" in sized.locator("p.empty").inner_text()
