@@ -586,7 +586,7 @@ def sized(browser: Browser, site: str, request: pytest.FixtureRequest) -> Iterat
 
 ANONYMOUS_PAGES = {
     "leaderboard": BOARD_VIEW,
-    "leaderboard-empty": "/?q=nothing-is-called-this",
+    "leaderboard-empty": "/?type=multimodal",
     "model": f"/models/{DEMO}",
     "model-small": "/models/meta/llama-7b",
     "samples": "",  # filled in below from the model page's link
@@ -781,7 +781,7 @@ def test_theme_choice_is_remembered(browser: Browser, site: str) -> None:
 
 
 def test_words_and_numbers_read_well(sized: Page) -> None:
-    sized.goto(f"/?q=edge&col=params&col=submitted&pin={DEMO}")
+    sized.goto(f"/?type=fine-tuned&col=params&col=submitted&pin={DEMO}")  # tiny/edge-1b alone
     assert sized.locator("p.count").inner_text().startswith("1 evaluation ·")
     demo = sized.locator(f'tr[data-model="{DEMO}"]')
     assert "pinned" in demo.locator("th.model").inner_text()  # marked with words, not colour alone
@@ -795,7 +795,7 @@ def test_words_and_numbers_read_well(sized: Page) -> None:
     score = edge.locator("td.score").first
     assert score.inner_text() == "20.00"  # the number is there, beside its bar
     assert score.evaluate("td => getComputedStyle(td).backgroundSize").startswith("20%")
-    sized.goto("/?flagged=show&q=frankenmoe%3B%20llama-7b")
+    sized.goto("/?flagged=show")
     assert "flagged" in sized.locator('tr[data-model="merger/frankenmoe"] .badge').inner_text()
     assert "unavailable" in sized.locator('tr[data-model="meta/llama-7b"] .badge').inner_text()
     sized.goto(f"/models/{DEMO}")
@@ -803,5 +803,5 @@ def test_words_and_numbers_read_well(sized: Page) -> None:
     assert not sized.locator("table.tasks").first.is_visible()
     sized.locator("details.subtasks > summary").first.click()
     assert sized.locator("table.tasks").first.locator("tbody tr").count() == 4
-    sized.goto("/?q=nothing-is-called-this")
+    sized.goto("/?type=multimodal")
     assert "show the whole board" in sized.locator("p.empty").inner_text()
