@@ -128,3 +128,27 @@ def test_transitions_are_checked_and_logged(store: Store) -> None:
     kinds = [(e.from_status, e.to_status, e.message) for e in store.events_for(request.id)]
     assert kinds[0][1] is Status.PENDING
     assert kinds[-1] == (Status.RUNNING, Status.FAILED, "out of memory: 72 GiB needed")
+
+
+def test_the_trigram_index_follows_requests_after_every_migration(tmp_path: Path) -> None:
+    """A migration that rebuilds `requests` (SQLite's batch mode) would drop the triggers that keep
+    the model-name index in step, and every narrowed search would then find nothing."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ob.db'}")
+    store.migrate()
+    store.add_request(new_request(model="org/findable-model"), actor="alice")
+    with store.engine.connect() as conn:
+        triggers = set(
+            conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        )
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM requests_model_fts WHERE requests_model_fts MATCH 'findable'"
+            )
+        ).scalar_one()
+    assert {
+        "requests_model_fts_insert",
+        "requests_model_fts_delete",
+        "requests_model_fts_update",
+    } <= triggers
+    assert found == 1
+    store.engine.dispose()

@@ -15,11 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("requests") as batch:
-        batch.add_column(sa.Column("eval_limit", sa.Integer))
-        batch.add_column(
-            sa.Column("data_modified", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, not a batch: SQLite's batch mode copies `requests` into a new table, which
+    # drops the triggers that keep the model-name trigram index (0012) in step.
+    op.add_column("requests", sa.Column("eval_limit", sa.Integer))
+    op.add_column(
+        "requests", sa.Column("data_modified", sa.Boolean, nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
