@@ -45,6 +45,7 @@ class Run:
     minimum_tokens: int = 0  # each distinct context once, each option's tokens but its last
     requested_tokens: int = 0  # each request's context and continuation, as lm-eval's hf runs them
     generated_tokens: int = 0
+    parameters: int = 0
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     benchmarks: dict[str, float] = field(default_factory=dict)
 
@@ -92,6 +93,7 @@ def evaluate(
         pretrained=str(model), dtype=args.dtype, batch_size=args.batch_size, device=args.device
     )
     count_tokens(lm, run)
+    run.parameters = sum(p.numel() for p in lm.model.parameters())
     started = time.perf_counter()
     results = lm_eval.simple_evaluate(
         model=lm,
