@@ -16,6 +16,7 @@ from openboard.cli import (
     _demo,
     _prune,
     _queue,
+    _rescore,
     _results,
     _status,
     _submit,
@@ -123,6 +124,7 @@ _availability.register(app, open_context)
 _backup.register(app, open_context)
 _status.register(app, open_context)
 _prune.register(app, open_context)
+_rescore.register(app, open_context)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from openboard.evaluation._harness import (
 )
 from openboard.evaluation._hub_download import DatasetHub, Fetched, hub_api
 from openboard.evaluation._hub_download import download as download_datasets
+from openboard.evaluation._math_verify import judge_answers
 from openboard.evaluation._mirror_lock import provenance as dataset_provenance
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
@@ -39,6 +40,7 @@ from openboard.evaluation._scoring import (
     NonFiniteScoreError,
     ResultsFormatError,
     SuiteScores,
+    TaskSamples,
     average,
     benchmark_score,
     co2_kg,
@@ -88,6 +90,7 @@ __all__ = [
     "Suite",
     "SuiteFileError",
     "SuiteScores",
+    "TaskSamples",
     "UnknownSuiteError",
     "UnsupportedBackendError",
     "UnsupportedPrecisionError",
@@ -104,6 +107,7 @@ __all__ = [
     "get_suite",
     "hub_api",
     "import_datasets",
+    "judge_answers",
     "load_suite_file",
     "normalize",
     "parse_task_scores",

@@ -16,6 +16,7 @@ from openboard.domain import Precision, WeightType
 from openboard.evaluation._backend import Backend, BackendSetting, choose_backend
 from openboard.evaluation._efficiency import Efficiency, TokenMeter, efficiency, peak_rss_bytes
 from openboard.evaluation._errors import EvaluationError, ModelLoadError, UnsupportedPrecisionError
+from openboard.evaluation._math_verify import judge_answers
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._progress import ProgressCallback, report_progress
 from openboard.evaluation._scoring import SuiteScores, score_suite
@@ -274,7 +275,7 @@ def run_evaluation(
     return EvaluationOutput(
         results=results,
         samples=samples,
-        scores=score_suite(results, spec.suite),
+        scores=score_suite(results, spec.suite, samples, judge_answers),
         wall_seconds=wall,
         versions={
             "lm_eval": version("lm_eval"),

@@ -1,14 +1,14 @@
 """The public leaderboard's normalization, as pure functions (no I/O)."""
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from statistics import fmean
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from statistics import fmean, stdev
 from typing import Any
 
 from openboard.domain import BenchmarkScore, FailureKind, TaskScore
 from openboard.evaluation._errors import EvaluationError
-from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Scorer, Suite
 
 
 class ResultsFormatError(EvaluationError):
@@ -131,10 +131,85 @@ class SuiteScores:
     scorer: str
 
 
-def score_suite(results: Mapping[str, Any], suite: Suite) -> SuiteScores:
-    """The one scoring path: a fresh evaluation, an import and a rescore all come through here."""
+# lm-eval's per-sample records, by task: the generation and the document it answered.
+TaskSamples = Mapping[str, Sequence[Mapping[str, Any]]]
+Judge = Callable[[Sequence[tuple[str, str]]], list[bool]]
+# A results file without per-sample outputs (an import) has MATH as lm-eval scored it.
+WITHOUT_SAMPLES = " MATH by lm-eval: no samples"
+
+
+def score_suite(
+    results: Mapping[str, Any], suite: Suite, samples: TaskSamples | None, judge: Judge
+) -> SuiteScores:
+    """The one scoring path: a fresh evaluation, an import and a rescore all come through here.
+
+    `samples` None: the result kept no per-sample outputs, so a benchmark that re-judges them
+    keeps lm-eval's metric, and the scorer says so."""
     tasks = parse_task_scores(results, suite)
+    scorer = suite.scorer
+    if any(b.scorer is Scorer.MATH_VERIFY for b in suite.benchmarks):
+        if samples is None:
+            scorer += WITHOUT_SAMPLES
+        else:
+            tasks = rejudge(tasks, results, suite, samples, judge)
     benchmarks = [
         benchmark_score(b, [t for t in tasks if t.benchmark == b.name]) for b in suite.benchmarks
     ]
-    return SuiteScores(tasks, benchmarks, average(benchmarks), suite.scorer)
+    return SuiteScores(tasks, benchmarks, average(benchmarks), scorer)
+
+
+def rejudge(
+    tasks: list[TaskScore], results: Mapping[str, Any], suite: Suite, samples: TaskSamples,
+    judge: Judge,
+) -> list[TaskScore]:  # fmt: skip
+    """Math-Verify's verdicts in place of lm-eval's metric; lm-eval's values stay as extras."""
+    judged = {t for b in suite.benchmarks if b.scorer is Scorer.MATH_VERIFY for t in b.tasks}
+    pairs: list[tuple[str, str]] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for task in sorted(judged):
+        records = samples.get(task) or []
+        if not records:
+            raise ResultsFormatError(
+                f"the per-sample outputs hold no sample of task {task}, which Math-Verify scores",
+                "re-run the evaluation (openboard admin rerun) to store its samples again",
+            )
+        spans[task] = (len(pairs), len(pairs) + len(records))
+        pairs += [_answer_pair(task, record) for record in records]
+    verdicts = [1.0 if v else 0.0 for v in judge(pairs)]
+    rejudged = []
+    for score in tasks:
+        if score.task not in judged:
+            rejudged.append(score)
+            continue
+        start, end = spans[score.task]
+        values = verdicts[start:end]
+        raw = fmean(values)
+        lm_eval = results.get("results", {}).get(score.task, {})
+        extra = {key.split(",")[0]: float(value) for key, value in lm_eval.items()
+                 if key.startswith("exact_match") and "_stderr" not in key
+                 and isinstance(value, int | float)}  # fmt: skip
+        rejudged.append(
+            replace(
+                score, metric="math_verify", raw=raw, normalized=normalize(raw, score.num_choices),
+                stderr=stdev(values) / math.sqrt(len(values)) if len(values) > 1 else None,
+                samples=len(values), extra=extra,
+            )
+        )  # fmt: skip
+    return rejudged
+
+
+def _answer_pair(task: str, record: Mapping[str, Any]) -> tuple[str, str]:
+    """(reference solution, generation) of one lm-eval MATH sample record."""
+    doc = record.get("doc")
+    solution = doc.get("solution") if isinstance(doc, Mapping) else None
+    responses = record.get("filtered_resps") or record.get("resps") or []
+    generation = responses[0] if responses else None
+    if isinstance(generation, list):  # `resps` nests one list per request
+        generation = generation[0] if generation else None
+    if not isinstance(solution, str) or not isinstance(generation, str):
+        raise ResultsFormatError(
+            f"a sample of task {task} (doc {record.get('doc_id')}) lacks its document's solution "
+            "or the model's generation",
+            "the samples file must be the one lm-eval logged (log_samples); re-run the evaluation",
+        )
+    return solution, generation

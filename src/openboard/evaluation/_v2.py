@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Scorer, Suite
 from openboard.evaluation._v2_sources import V2_HUB_DATA
 
 # Number of choices per BBH subtask, from the public site's normalization code.
@@ -112,10 +112,11 @@ def official_tasks() -> list[OfficialTask]:
 
 
 # Version 2: GPQA and MATH Lvl 5 take lm-eval's size-weighted group value, normalized once
-# (version 1 normalized each subset and took the plain mean).
+# (version 1 normalized each subset and took the plain mean). Version 3: MATH Lvl 5 judged with
+# Math-Verify from the stored generations, as the public site re-scored it on 2025-02-14.
 V2 = Suite(
     name="v2",
-    version="2",
+    version="3",
     task_source="v2",
     data=V2_HUB_DATA,
     benchmarks=(
@@ -137,6 +138,7 @@ V2 = Suite(
             metrics=("exact_match",),
             tasks={f"leaderboard_math_{s}_hard": None for s in MATH_SUBSETS},
             aggregation=Aggregation.SIZE_WEIGHTED,
+            scorer=Scorer.MATH_VERIFY,
         ),
         BenchmarkSpec(
             name="gpqa",

@@ -14,6 +14,12 @@ from openboard.worker._job import (
     Outcome,
     Stopped,
 )
+from openboard.worker._rescore import (
+    RescoreError,
+    RescoreOutcome,
+    rescore_all,
+    rescore_request,
+)
 from openboard.worker._results_io import ResultsImportError, export_results, import_results
 from openboard.worker._slurm import JobState, SlurmDispatcher, job_state
 from openboard.worker._subprocess import SubprocessEvaluation
@@ -29,6 +35,8 @@ __all__ = [
     "JobControl",
     "JobState",
     "Outcome",
+    "RescoreError",
+    "RescoreOutcome",
     "ResultsImportError",
     "SlurmDispatcher",
     "Stopped",
@@ -39,5 +47,7 @@ __all__ = [
     "import_results",
     "job_state",
     "reproduction_command",
+    "rescore_all",
+    "rescore_request",
     "write_artifacts",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from openboard.domain import OpenboardError, Status
-from openboard.evaluation import Suite, score_suite
+from openboard.evaluation import Suite, judge_answers, score_suite
 from openboard.queue import finish, transition
 from openboard.store import EvalRequest, NewRequest, Store
 
@@ -50,7 +50,8 @@ def import_results(
             f"{path} is not an lm-eval results object", "give the results_*.json that lm-eval wrote"
         )
     suite = suite_of(results, suites)
-    scores = score_suite(results, suite)  # refuses NaN and missing metrics first
+    # No per-sample outputs come with a results file: MATH stays as lm-eval scored it, and says so.
+    scores = score_suite(results, suite, None, judge_answers)  # refuses NaN, missing metrics
     request = store.add_request(replace(new, suite=suite.name), actor=actor)
     transition(store, request, Status.RUNNING, actor=actor, at=now, message=f"imported from {path.name}",
                fields={"job_start_time": now, "attempts": 1})  # fmt: skip
