@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from statistics import fmean
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, DateTime, column, insert, select, table, update
 
 from openboard.domain import BenchmarkScore
 from openboard.evaluation import V2, normalize
@@ -15,19 +15,29 @@ from openboard.store._tables import benchmark_scores, requests, task_results
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+_OLD_COLUMNS = (
+    "model", "requested_revision", "revision", "pin", "precision", "weight_type", "model_type",
+    "use_chat_template", "status", "sender", "suite",
+    "attempts", "namespace", "merged", "moe", "priority", "hidden",
+)  # fmt: skip
+
+
 def _insert_request(store: Store, model: str) -> int:
     """A request row with only the columns revision 0012 had."""
+    old = table(
+        "requests", column("id"), column("architectures", JSON),
+        column("submitted_time", DateTime(timezone=True)), *(column(c) for c in _OLD_COLUMNS),
+    )  # fmt: skip
     with store.engine.begin() as conn:
         key = conn.execute(
-            insert(requests).values(
+            insert(old).values(merged=False, moe=False, priority=0, hidden=False,
                 model=model, requested_revision="main", revision="b" * 40, pin="git",
                 precision="bfloat16", weight_type="Original", model_type="pretrained",
                 use_chat_template=False, architectures=[], status="PENDING", sender="t",
                 submitted_time=T0, suite="v2", attempts=1, namespace=model.split("/")[0],
-            )
-        ).inserted_primary_key  # fmt: skip
-    assert key is not None
-    return int(key[0])
+            ).returning(old.c.id)
+        ).scalar_one()  # fmt: skip
+    return int(key)
 
 
 def _raw(benchmark: str, task: str) -> float:
