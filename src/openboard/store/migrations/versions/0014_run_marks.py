@@ -19,7 +19,8 @@ def upgrade() -> None:
     # drops the triggers that keep the model-name trigram index (0012) in step.
     op.add_column("requests", sa.Column("eval_limit", sa.Integer))
     op.add_column(
-        "requests", sa.Column("data_modified", sa.Boolean, nullable=False, server_default=sa.false())
+        "requests",
+        sa.Column("data_modified", sa.Boolean, nullable=False, server_default=sa.false()),
     )
 
 
