@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import re
 import threading
 import time
@@ -12,11 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
+from click.testing import Result
 from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from starlette.responses import Response
+from typer.testing import CliRunner
 
+from openboard.cli import app
 from openboard.cli._context import Context
 from openboard.domain import (
     BenchmarkScore,
@@ -561,3 +565,32 @@ def test_paths_never_kept_cost_no_version_query(
         before = len(asked)
         http.get("/?q=llama")  # kept: one version check, answered before routing
         assert len(asked) == before + 1
+
+
+def test_the_cli_prints_the_web_boards_view(context: Context, cli_env: dict[str, str]) -> None:
+    store = context.store
+    add_finished(store, "org/alpha", (50, 60, 70))
+    add_finished(store, "org/beta", (10, 20, 30), model_type=ModelType.CHAT, day=1)
+    add_finished(store, "org/gamma", (80, 80, 80), day=2)
+    store.moderation.flag("org/gamma", "contaminated", "https://e.org/1", "root", T0)
+    runner = CliRunner()
+
+    def cli(*args: str) -> Result:
+        return runner.invoke(app, ["leaderboard", *args], env=cli_env)
+
+    with TestClient(create_app(store, SUITES)) as http:
+        web = http.get("/api/leaderboard?per_page=200").json()
+        web_csv = http.get("/leaderboard.csv").text
+        chat = http.get("/api/leaderboard?type=chat&flagged=show").json()
+    printed = json.loads(cli("--json").output)
+    assert [r["model"] for r in printed["rows"]] == ["org/alpha", "org/beta"]  # the flag hides
+    assert printed["rows"] == web["rows"] and printed["benchmarks"] == web["benchmarks"]
+    assert printed["total"] == web["total"] == 2
+    assert cli("--csv").output.splitlines() == web_csv.splitlines()
+    chosen = json.loads(cli("--json", "--view", "type=chat&flagged=show").output)
+    assert chosen["rows"] == chat["rows"] and [r["model"] for r in chosen["rows"]] == ["org/beta"]
+    table = cli().output.splitlines()
+    assert table[1].split()[:3] == ["1", "🟢", "org/alpha"] and "org/gamma" not in cli().output
+    refused = cli("--suite", "nope")
+    assert refused.exit_code == 1 and "unknown suite 'nope'" in refused.output
+    assert "choose from" in refused.output

@@ -81,7 +81,7 @@ def test_submit_evaluate_and_show_matches_lm_eval(
 
     board = _leaderboard(env)
     (row,) = board["rows"]
-    assert row["model"] == "demo/tiny" and row["revision"] == verdict["revision"]
+    assert row["model"] == "demo/tiny" and row["sha"] == verdict["revision"]
     assert _task_raws(env, "demo/tiny") == reference_scores  # to the last digit
     per_benchmark = []
     for benchmark in STARTER.benchmarks:
@@ -101,8 +101,8 @@ def test_submit_evaluate_and_show_matches_lm_eval(
     assert again.exit_code == 1
     assert [f["check"] for f in json.loads(again.output)["findings"]] == ["duplicate"]
 
-    csv_out = run(env, "leaderboard", "--csv").output.splitlines()
-    assert csv_out[0].startswith("rank,model,") and csv_out[1].startswith("1,demo/tiny,")
+    csv_out = run(env, "leaderboard", "--csv").output.splitlines()  # the web's /leaderboard.csv
+    assert csv_out[0].startswith("eval_name,Precision,") and ",demo/tiny," in csv_out[1]
 
     # The sample browser reads the run's own samples: their right/wrong marks give lm-eval's score.
     with TestClient(context.web_app()) as http:
@@ -140,7 +140,7 @@ def test_evaluation_reads_the_pinned_commit_not_the_moving_branch(
 
     assert "FINISHED" in run(env, "worker", "--once").output
     (row,) = _leaderboard(env)["rows"]
-    assert row["revision"] == pinned
+    assert row["sha"] == pinned
     assert _task_raws(env, "demo/tiny") == reference_scores
 
 
@@ -374,7 +374,7 @@ def test_results_export_and_import_round_trip(env: dict[str, str], tmp_path: Pat
     assert imported.exit_code == 0, imported.output
     (theirs,) = _leaderboard(other)["rows"]
     (ours,) = _leaderboard(env)["rows"]
-    assert theirs["model"] == "elsewhere/tiny" and theirs["revision"] == sha
+    assert theirs["model"] == "elsewhere/tiny" and theirs["sha"] == sha
     assert theirs["scores"] == ours["scores"] and theirs["average"] == ours["average"]
 
     again = run(

@@ -21,7 +21,6 @@ from openboard.store._records import (
     EvalRequest,
     Event,
     Flag,
-    LeaderboardRow,
     NewRequest,
     User,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "Event",
     "Flag",
     "Histogram",
-    "LeaderboardRow",
     "ModerationStore",
     "NewRequest",
     "OperationalFacts",

@@ -2,14 +2,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from openboard.domain import (
-    BenchmarkScore,
     FailureKind,
     ModelType,
     PinKind,
     Precision,
     Role,
     Status,
-    TaskScore,
     WeightType,
 )
 
@@ -122,13 +120,6 @@ class Event:
     from_status: Status | None
     to_status: Status | None
     message: str
-
-
-@dataclass(frozen=True, slots=True)
-class LeaderboardRow:
-    request: EvalRequest
-    scores: dict[str, BenchmarkScore] = field(default_factory=dict)
-    tasks: list[TaskScore] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

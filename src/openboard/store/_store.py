@@ -1,7 +1,6 @@
 """Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +11,6 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
-    false,
     func,
     insert,
     literal,
@@ -53,7 +51,6 @@ from openboard.store._records import (
     AuditEntry,
     EvalRequest,
     Event,
-    LeaderboardRow,
     NewRequest,
 )
 from openboard.store._scores import ScoreStore, write_scores
@@ -64,7 +61,6 @@ from openboard.store._tables import (
     benchmark_scores,
     blocklist,
     events,
-    flags,
     model_cards,
     requests,
     task_results,
@@ -564,32 +560,6 @@ class Store:
         """Every evaluation the view's filters let through, for the plots."""
         with self.reader.connect() as conn:
             return board_points(conn, query)
-
-    def leaderboard(self) -> list[LeaderboardRow]:
-        """Finished evaluations with their benchmark scores, best average first; like the web
-        board's default view, without results a moderator hid or models one flagged."""
-        query = (
-            select(requests)
-            .where(
-                requests.c.status == Status.FINISHED.value,
-                requests.c.hidden == false(),
-                requests.c.model.not_in(select(flags.c.model)),
-            )
-            .order_by(requests.c.average.desc(), requests.c.id)
-        )
-        with self.reader.connect() as conn:
-            finished = [_request(row) for row in conn.execute(query).mappings()]
-            by_request: dict[int, dict[str, BenchmarkScore]] = defaultdict(dict)
-            ids = [r.id for r in finished]
-            if ids:
-                score_rows = conn.execute(
-                    select(benchmark_scores).where(benchmark_scores.c.request_id.in_(ids))
-                ).mappings()
-                for row in score_rows:
-                    by_request[row["request_id"]][row["benchmark"]] = BenchmarkScore(
-                        benchmark=row["benchmark"], raw=row["raw"], normalized=row["normalized"]
-                    )
-        return [LeaderboardRow(request=r, scores=by_request[r.id]) for r in finished]
 
 
 def _pin_query(query: BoardQuery) -> BoardQuery:

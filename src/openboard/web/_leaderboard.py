@@ -1,9 +1,17 @@
-"""The leaderboard's routes: the page and its JSON twin, and the CSV and Parquet exports."""
+"""The leaderboard's routes: the page and its JSON twin, and the CSV and Parquet exports; and the
+whole board (every row of a view, no pages) that the exports and `openboard leaderboard` print."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import QueryParams
 
 from openboard.domain import ModelType, Precision
+from openboard.evaluation import Suite
+from openboard.store import Store
 from openboard.web._board import (
     OPTIONAL_COLUMNS,
     SIZE_PRESETS,
@@ -19,12 +27,48 @@ from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 
 
+def view_of(
+    store: Store, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str],
+    params: QueryParams,
+) -> BoardView:  # fmt: skip
+    """The view the URL parameters ask for (a bad one raises BadViewError: 400); no parameters
+    is the default view: the default suite, flagged models hidden, best average first."""
+    return parse_view(params, suites, default_suite, official_namespaces(store, official))
+
+
 def board_view(services: Services, request: Request) -> BoardView:
-    """The view the URL asks for (a bad parameter raises BadViewError: 400)."""
-    official = official_namespaces(services.store, services.settings.official)
-    return parse_view(
-        request.query_params, services.suites, services.settings.default_suite, official
-    )
+    settings = services.settings
+    return view_of(services.store, services.suites, settings.default_suite, settings.official,
+                   request.query_params)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class WholeBoard:
+    """Every row a view lets through, in its order, without pages or pins."""
+
+    view: BoardView
+    rows: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, store: Store, view: BoardView) -> "WholeBoard":
+        return cls(view, all_rows(store, view, view.query.official))
+
+    def payload(self) -> dict[str, Any]:
+        """The board's JSON (as /api/leaderboard's) with every row on one page."""
+        view = self.view
+        return {
+            "schema_version": 2,
+            "suite": view.suite.name,
+            "benchmarks": [{"name": b.name, "display_name": b.display_name}
+                           for b in view.suite.benchmarks if b.name in view.shown],
+            "total": len(self.rows),
+            "rows": self.rows,
+        }  # fmt: skip
+
+    def export(self, kind: str) -> str | bytes:
+        """The table in an export format (`csv`, `parquet`) under the public `contents` columns."""
+        write, _ = EXPORTS[kind]
+        return write(contents_records(self.rows, self.view.suite), self.view.suite)
 
 
 def leaderboard_router(services: Services) -> APIRouter:
@@ -41,11 +85,9 @@ def leaderboard_router(services: Services) -> APIRouter:
         })  # fmt: skip
 
     def export(request: Request, kind: str) -> Response:
-        view = board_view(services, request)
-        records = contents_records(all_rows(store, view, view.query.official), view.suite)
-        write, media_type = EXPORTS[kind]
-        name = f"leaderboard-{view.suite.name}.{kind}"
-        return Response(write(records, view.suite), media_type=media_type,
+        board = WholeBoard.read(store, board_view(services, request))
+        name = f"leaderboard-{board.view.suite.name}.{kind}"
+        return Response(board.export(kind), media_type=EXPORTS[kind][1],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
     @router.get("/leaderboard.csv", openapi_extra=board_parameters())

@@ -1,31 +1,19 @@
-"""The read side shared by the HTML pages, their JSON twins and the CLI: plain JSON-ready dicts."""
+"""The queue's read side, shared by its page, its JSON twin and the CLI: plain JSON-ready dicts."""
 
 import statistics
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from openboard.domain import Status
-from openboard.evaluation import Suite
 from openboard.store import EvalRequest, Store
 from openboard.web._board import MAX_PAGE
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 
-LEADERBOARD_SCHEMA_VERSION = 1
+QUEUE_SCHEMA_VERSION = 1
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the public queue's format
-
-
-def _benchmarks(names: set[str], suites: Mapping[str, Suite]) -> list[dict[str, str]]:
-    columns: list[dict[str, str]] = []
-    for name in sorted(names):
-        suite = suites.get(name)
-        if suite is None:
-            continue
-        columns += [{"name": b.name, "display_name": b.display_name} for b in suite.benchmarks]
-    return columns
 
 
 def request_record(request: EvalRequest) -> dict[str, Any]:
@@ -72,40 +60,6 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
     }
 
 
-def leaderboard_payload(store: Store, suites: Mapping[str, Suite]) -> dict[str, Any]:
-    rows = store.leaderboard()
-    return {
-        "schema_version": LEADERBOARD_SCHEMA_VERSION,
-        "benchmarks": _benchmarks({row.request.suite for row in rows}, suites),
-        "rows": [
-            {
-                "rank": rank,
-                "request_id": row.request.id,
-                "model": row.request.model,
-                "type": row.request.model_type.value,
-                "type_symbol": row.request.model_type.symbol,
-                "revision": row.request.revision,
-                "precision": row.request.precision.value,
-                "weight_type": row.request.weight_type.value,
-                "params_b": round(row.request.params / 1e9, 6)
-                if row.request.params is not None
-                else None,
-                "architecture": ",".join(row.request.architectures),
-                "use_chat_template": row.request.use_chat_template,
-                "average": row.request.average,
-                "scores": {
-                    name: {"normalized": score.normalized, "raw": score.raw}
-                    for name, score in row.scores.items()
-                },
-                "submitted_time": row.request.submitted_time.strftime(TIME_FORMAT),
-                "eval_limit": row.request.eval_limit,
-                "data_modified": row.request.data_modified,
-            }
-            for rank, row in enumerate(rows, start=1)
-        ],
-    }
-
-
 ACTIVE = frozenset({Status.PENDING, Status.RUNNING})
 ENDED = frozenset({Status.FINISHED, Status.FAILED, Status.CANCELLED})
 
@@ -139,7 +93,7 @@ def queue_payload(
         return (now + timedelta(seconds=wait)).strftime(TIME_FORMAT)
 
     return {
-        "schema_version": LEADERBOARD_SCHEMA_VERSION,
+        "schema_version": QUEUE_SCHEMA_VERSION,
         "counts": {s.value: n for s, n in counts.items()},
         "typical_eval_seconds": typical,
         "history": {
