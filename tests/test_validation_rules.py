@@ -330,3 +330,43 @@ def test_every_check_is_documented_with_an_example() -> None:
     assert not set(sections) - set(CHECKS), f"documented but unknown: {set(sections) - set(CHECKS)}"
     for name, section in sections.items():
         assert "Example" in section, f"docs/validation.md: `{name}` has no example message"
+
+
+def test_the_docs_table_of_checks_is_made_from_the_registered_rules(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from openboard.cli import app
+    from openboard.validation import RULES, docs_table, with_docs_table
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+    assert with_docs_table(docs.read_text()) == docs.read_text(), (
+        "docs/validation.md is stale: run `openboard dev validation-docs`"
+    )
+    table = docs_table()
+    assert all(f"| `{name}` | {r.stage} | {r.doc} |" in table for name, r in RULES.items())
+    # The command finds a stale copy, and rewrites it without touching the rest of the text.
+    stale = tmp_path / "validation.md"
+    stale.write_text(docs.read_text().replace("| `size` | files |", "| `size` | request |"))
+    runner = CliRunner()
+    checked = runner.invoke(app, ["dev", "validation-docs", str(stale), "--check"])
+    assert checked.exit_code == 1 and "stale" in checked.output
+    assert runner.invoke(app, ["dev", "validation-docs", str(stale)]).exit_code == 0
+    assert stale.read_text() == docs.read_text()
+    stale.write_text("# no table here\n")
+    refused = runner.invoke(app, ["dev", "validation-docs", str(stale)])
+    assert refused.exit_code == 1 and "no table of checks" in refused.output
+
+
+def test_a_rule_is_registered_once_and_names_its_own_findings() -> None:
+    from openboard.validation import ALL_CHECKS, CHECKS, RULES, Stage
+    from openboard.validation._rules import declare
+
+    with pytest.raises(ValueError, match="'size' is registered twice"):
+        declare("size", "again", Stage.FILES)
+    assert list(CHECKS) == [r.name for s in Stage for r in RULES.values() if r.stage is s]
+    names = [c.rule.name for c in ALL_CHECKS]
+    assert len(names) == len(set(names)) and all(RULES[n].stage is Stage.FILES for n in names)
+    cardless = ModelSnapshot(model_id=ModelId("o", "m"), requested_revision="main",
+                             revision="r" * 40, pin=PinKind.COMMIT, files={})  # fmt: skip
+    card = next(c for c in ALL_CHECKS if c.rule.name == "model_card")
+    assert [f.check for f in card(cardless, request(), ValidationPolicy())] == ["model_card"]

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +22,30 @@ V2_DEMO_LIMIT = (
     5  # samples per task: minutes on a CPU, and marked on the board as a small-limit run
 )
 
-dev = typer.Typer(help="Developer tools: demo models.", no_args_is_help=True)
+dev = typer.Typer(help="Developer tools: demo models, generated docs.", no_args_is_help=True)
+
+
+@dev.command("validation-docs")
+@friendly_errors
+def validation_docs(
+    path: Annotated[Path, typer.Argument(help="the file to update")] = Path("docs/validation.md"),
+    check: Annotated[
+        bool, typer.Option("--check", help="change nothing; exit status 1 when the file is stale")
+    ] = False,
+) -> None:
+    """Write the table of validation checks (made from the registered rules) into the docs."""
+    from openboard.validation import with_docs_table
+
+    text = path.read_text()
+    made = with_docs_table(text)
+    if made == text:
+        typer.echo(f"{path} is up to date")
+    elif check:
+        typer.echo(f"{path} is stale: run openboard dev validation-docs {path}", err=True)
+        raise typer.Exit(1)
+    else:
+        path.write_text(made)
+        typer.echo(f"wrote the table of checks into {path}")
 
 
 def _ensure_tiny(context: Context, model: str, seed: int, force: bool = False) -> None:

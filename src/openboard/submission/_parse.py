@@ -6,9 +6,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from openboard.domain import Finding, ModelType, Severity, SubmissionRequest, Verdict
+from openboard.validation import MODEL_ID
 
 # Which check a malformed field belongs to, so a refusal names the rule as every other finding does.
-_FIELD_CHECK = {"model": "model_id"}
+_FIELD_CHECK = {"model": MODEL_ID.name}
 
 
 def parse_submission(fields: Mapping[str, Any]) -> SubmissionRequest | Verdict:

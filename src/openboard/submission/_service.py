@@ -13,7 +13,15 @@ from openboard.domain import (
 )
 from openboard.sources import ModelSnapshot, ModelSource, SourceError
 from openboard.store import Admission, AdmissionError, EvalRequest, NewRequest, Store
-from openboard.validation import ValidationPolicy, source_failure_verdict, validate
+from openboard.validation import (
+    ADMISSION,
+    BASE_MODEL,
+    MODEL_ID,
+    SOURCE,
+    ValidationPolicy,
+    source_failure_verdict,
+    validate,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +113,10 @@ class SubmissionService:
         )
         for error in self._store.admission_errors(new, self._admission(new)):
             verdict = _with(verdict, _admission_finding(error))
-        rules = ["model_id", "source", *verdict.checked]
+        rules = [MODEL_ID.name, SOURCE.name, *verdict.checked]
         if request.weight_type.needs_base_model:
-            rules.append("base_model")
-        rules += ["blocklist", "duplicate", "rate_limit"]
+            rules.append(BASE_MODEL.name)
+        rules += [r.name for r in ADMISSION]
         return verdict.model_copy(update={"checked": rules}), new
 
     def _base(
@@ -118,26 +126,15 @@ class SubmissionService:
         if not request.weight_type.needs_base_model:
             return None, []
         if not request.base_model:
-            return None, [
-                Finding(
-                    check="base_model",
-                    severity=Severity.ERROR,
-                    message=f"a {request.weight_type} submission needs its base model",
-                    hint="give the base model's id (--base-model org/name)",
-                )
-            ]
+            return None, BASE_MODEL.error(
+                f"a {request.weight_type} submission needs its base model",
+                "give the base model's id (--base-model org/name)",
+            )
         try:
             base_id = ModelId.parse(request.base_model)
             base = self._source.snapshot(base_id, "main")
         except (SourceError, InvalidModelIdError) as exc:
-            return None, [
-                Finding(
-                    check="base_model",
-                    severity=Severity.ERROR,
-                    message=f"base model: {exc.message}",
-                    hint=exc.hint,
-                )
-            ]
+            return None, BASE_MODEL.error(f"base model: {exc.message}", exc.hint)
         as_original = request.model_copy(
             update={
                 "model": request.base_model,
@@ -149,7 +146,7 @@ class SubmissionService:
         return base, [
             f.model_copy(
                 update={
-                    "check": f"base_model.{f.check}",
+                    "check": f"{BASE_MODEL.name}.{f.check}",
                     "message": f"base model {base_id}: {f.message}",
                 }
             )

@@ -1,17 +1,12 @@
 from datetime import datetime
 
-from openboard.domain import Finding, Severity, SubmissionRequest, Verdict, WeightType
+from openboard.domain import SubmissionRequest, Verdict, WeightType
 from openboard.sources import ModelSnapshot, SourceError
-from openboard.validation._checks import (
-    ALL_CHECKS,
-    RULE_NAMES,
-    Check,
-    check_public,
-    size_findings,
-)
+from openboard.validation._checks import SIZE, check_public, size_findings
 from openboard.validation._policy import ValidationPolicy
+from openboard.validation._rules import ADAPTER, DELTA, FILE_CHECKS, MODEL_ID, SOURCE, Check
 from openboard.validation._traits import count_parameters, model_traits
-from openboard.validation._weight_types import CONFIG_RULES, check_adapter, check_delta_shapes
+from openboard.validation._weight_types import check_adapter, check_delta_shapes
 
 
 def validate(
@@ -19,7 +14,7 @@ def validate(
     request: SubmissionRequest,
     policy: ValidationPolicy,
     now: datetime,
-    checks: tuple[Check, ...] = ALL_CHECKS,
+    checks: tuple[Check, ...] | None = None,
     base: ModelSnapshot | None = None,
 ) -> Verdict:
     """Every rule over the snapshot; for an Adapter or a Delta also over how it meets `base`."""
@@ -28,23 +23,22 @@ def validate(
         gate or snapshot.unreadable
     ):  # nothing else is worth checking, and the files may be unreadable
         reason = [
-            Finding(
-                check="source",
-                severity=Severity.ERROR,
-                message=snapshot.unreadable or "",
-                hint="ask the operator to give its Hub token access, or submit an ungated model",
+            SOURCE.finding(
+                snapshot.unreadable or "",
+                "ask the operator to give its Hub token access, or submit an ungated model",
             )
         ]
         return Verdict(
             model=request.model,
             revision=snapshot.revision,
             findings=gate or reason,
-            checked=["public"],
+            checked=[check_public.rule.name],
             checked_at=now,
         )
     adapter = request.weight_type is WeightType.ADAPTER
+    checks = tuple(FILE_CHECKS) if checks is None else checks
     if adapter:
-        checks = tuple(c for c in checks if c.__name__ not in CONFIG_RULES)
+        checks = tuple(c for c in checks if not c.reads_config)
     findings = [finding for check in checks for finding in check(snapshot, request, policy)]
     findings += check_adapter(snapshot, request)
     params = count_parameters(snapshot)
@@ -56,12 +50,11 @@ def validate(
     findings += size_findings(
         params, snapshot if not adapter or base is None else base, request, policy
     )
-    checked = ["public", *(name for c in checks for name in RULE_NAMES.get(c.__name__, ()))]
-    checked += ["size"]
+    checked = [check_public.rule.name, *(c.rule.name for c in checks), SIZE.name]
     if adapter:
-        checked.append("adapter")
+        checked.append(ADAPTER.name)
     if request.weight_type is WeightType.DELTA and base is not None:
-        checked.append("delta")
+        checked.append(DELTA.name)
     described = snapshot if not adapter or base is None else base
     traits = model_traits(snapshot)
     return Verdict(
@@ -82,9 +75,7 @@ def source_failure_verdict(
     request: SubmissionRequest, error: SourceError, now: datetime
 ) -> Verdict:
     """A verdict for a model that could not even be read: the source's error is the one finding."""
-    finding = Finding(
-        check="source", severity=Severity.ERROR, message=error.message, hint=error.hint
-    )
     return Verdict(
-        model=request.model, findings=[finding], checked=["model_id", "source"], checked_at=now
-    )
+        model=request.model, findings=SOURCE.error(error.message, error.hint),
+        checked=[MODEL_ID.name, SOURCE.name], checked_at=now,
+    )  # fmt: skip

@@ -1,12 +1,8 @@
 """Rules for Adapter and Delta submissions: what the adapter or delta holds, and how it meets its base."""
 
-from openboard.domain import Finding, Severity, SubmissionRequest, WeightType
+from openboard.domain import Finding, SubmissionRequest, WeightType
 from openboard.sources import ModelSnapshot
-
-# Rules that read config.json: an adapter has none (its base's config is checked instead).
-CONFIG_RULES = frozenset(
-    {"check_config", "check_remote_code", "check_loadability", "check_precision"}
-)
+from openboard.validation._rules import ADAPTER, DELTA
 
 
 def check_adapter(snapshot: ModelSnapshot, request: SubmissionRequest) -> list[Finding]:
@@ -14,33 +10,15 @@ def check_adapter(snapshot: ModelSnapshot, request: SubmissionRequest) -> list[F
         return []
     fix = "save the adapter with peft's save_pretrained, which writes adapter_config.json"
     if snapshot.adapter_config_error and "missing" not in snapshot.adapter_config_error:
-        return [
-            Finding(
-                check="adapter",
-                severity=Severity.ERROR,
-                message=snapshot.adapter_config_error,
-                hint=fix,
-            )
-        ]
+        return ADAPTER.error(snapshot.adapter_config_error, fix)
     if snapshot.adapter_config is None:
-        return [
-            Finding(
-                check="adapter",
-                severity=Severity.ERROR,
-                message="an Adapter submission needs adapter_config.json",
-                hint=fix,
-            )
-        ]
+        return ADAPTER.error("an Adapter submission needs adapter_config.json", fix)
     declared = snapshot.adapter_config.get("base_model_name_or_path")
     if declared and request.base_model and str(declared) != request.base_model:
-        return [
-            Finding(
-                check="adapter",
-                severity=Severity.WARNING,
-                message=f"adapter_config.json names {declared} as its base, but {request.base_model} was given",
-                hint="check that the adapter was trained on the base model you submit it with",
-            )
-        ]
+        return ADAPTER.warning(
+            f"adapter_config.json names {declared} as its base, but {request.base_model} was given",
+            "check that the adapter was trained on the base model you submit it with",
+        )
     return []
 
 
@@ -52,33 +30,19 @@ def check_delta_shapes(
         return []
     fix = "compute the delta from the base model you submit it with (same architecture and sizes)"
     if snapshot.architectures != base.architectures:
-        return [
-            Finding(
-                check="delta",
-                severity=Severity.ERROR,
-                message=f"the delta is {snapshot.architectures} but its base is {base.architectures}",
-                hint=fix,
-            )
-        ]
+        return DELTA.error(
+            f"the delta is {snapshot.architectures} but its base is {base.architectures}", fix
+        )
     ours = {t.name: t.shape for h in snapshot.safetensors.values() for t in h.tensors}
     theirs = {t.name: t.shape for h in base.safetensors.values() for t in h.tensors}
     if missing := sorted(theirs.keys() - ours.keys()):
-        return [
-            Finding(
-                check="delta",
-                severity=Severity.ERROR,
-                message=f"the delta lacks {len(missing)} of the base's tensors, e.g. {missing[0]}",
-                hint=fix,
-            )
-        ]
+        return DELTA.error(
+            f"the delta lacks {len(missing)} of the base's tensors, e.g. {missing[0]}", fix
+        )
     if wrong := sorted(n for n in theirs if ours[n] != theirs[n]):
         name = wrong[0]
-        return [
-            Finding(
-                check="delta",
-                severity=Severity.ERROR,
-                message=f"{len(wrong)} tensors differ in shape from the base, e.g. {name}: {list(ours[name])} vs {list(theirs[name])}",
-                hint=fix,
-            )
-        ]
+        return DELTA.error(
+            f"{len(wrong)} tensors differ in shape from the base, e.g. {name}: {list(ours[name])} vs {list(theirs[name])}",
+            fix,
+        )
     return []
