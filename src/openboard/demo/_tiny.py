@@ -1,5 +1,7 @@
 """Tiny Llama-architecture models with random weights and a locally trained tokenizer, as git repositories."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +99,22 @@ def write_tiny_model_files(folder: Path, spec: TinyModelSpec | None = None) -> N
     )
     torch.manual_seed(spec.seed)
     model = LlamaForCausalLM(config).to(getattr(torch, spec.dtype))
-    model.save_pretrained(folder, safe_serialization=True)
+    with _without_progress_bars():  # the command's output is openboard's own
+        model.save_pretrained(folder, safe_serialization=True)
     (folder / "README.md").write_text(
         _CARD.format(name=folder.name, seed=spec.seed, layers=spec.layers, hidden=spec.hidden_size)
     )
+
+
+@contextmanager
+def _without_progress_bars() -> Iterator[None]:
+    """No transformers progress bar ("Writing model shards") while the block runs."""
+    from transformers.utils import logging as transformers_logging
+
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
