@@ -367,6 +367,6 @@ def test_a_rule_is_registered_once_and_names_its_own_findings() -> None:
     names = [c.rule.name for c in ALL_CHECKS]
     assert len(names) == len(set(names)) and all(RULES[n].stage is Stage.FILES for n in names)
     cardless = ModelSnapshot(model_id=ModelId("o", "m"), requested_revision="main",
-                             revision="r" * 40, pin=PinKind.COMMIT, files={})  # fmt: skip
+                             revision="r" * 40, pin=PinKind.GIT_COMMIT, files={})  # fmt: skip
     card = next(c for c in ALL_CHECKS if c.rule.name == "model_card")
     assert [f.check for f in card(cardless, request(), ValidationPolicy())] == ["model_card"]
