@@ -58,7 +58,7 @@ def _work(url: str, name: str, start: "multiprocessing.synchronize.Barrier") -> 
     store = Store.open(url)
     store.get_request(0)  # connect before the clock starts
     start.wait()
-    while (request := claim_next(store, name, datetime.now(UTC), 60)) is not None:
+    while (request := claim_next(store, name, lambda: datetime.now(UTC), 60)) is not None:
         finish(store, request, actor=name, at=datetime.now(UTC), task_scores=TASK,
                benchmark_scores=BENCHMARK, average=0.0, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
 

@@ -72,7 +72,7 @@ def add_finished(
         moe=moe,
     )
     store.add_request(new, actor="alice")
-    running = claim_next(store, "w1", T0)
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None and running.model == model
     finish(
         store,

@@ -31,6 +31,7 @@ from openboard.worker import (
 )
 
 from .conftest import POSTGRES_SERVER
+from .processes import alive_in, evaluation_groups
 from .test_store import new_request
 
 T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -75,14 +76,14 @@ def test_order_is_priority_then_fair_share_then_submission_time(context: Context
         ids[model] = store.add_request(
             new_request(model=model, at=T0 + timedelta(minutes=minute)), "t"
         ).id
-    order = [next(m for m, i in ids.items() if i == rid) for rid in store.pending_in_order()]
+    order = [next(m for m, i in ids.items() if i == rid) for rid in store.queue.pending_in_order()]
     assert order == ["a/1", "b/1", "c/1", "a/2", "b/2", "a/3", "a/4"]
     store.set_priority(ids["a/4"], 10, "admin", T0)
-    assert store.pending_in_order()[0] == ids["a/4"]
+    assert store.queue.pending_in_order()[0] == ids["a/4"]
     store.set_priority(ids["a/4"], 0, "admin", T0)
     # Namespace a already has one running: b and c go before a's next.
-    assert claim_next(store, "w", T0) is not None  # a/1
-    order = [next(m for m, i in ids.items() if i == rid) for rid in store.pending_in_order()]
+    assert claim_next(store, "w", lambda: T0) is not None  # a/1
+    order = [next(m for m, i in ids.items() if i == rid) for rid in store.queue.pending_in_order()]
     assert order == ["b/1", "c/1", "a/2", "b/2", "a/3", "a/4"]
 
 
@@ -91,7 +92,7 @@ def test_lost_worker_returns_the_request_then_fails_it_after_n_attempts(context:
     request = store.add_request(new_request(), "t")
     now = T0
     for attempt in (1, 2, 3):
-        claimed = claim_next(store, f"w{attempt}", now, lease_seconds=60)
+        claimed = claim_next(store, f"w{attempt}", lambda at=now: at, lease_seconds=60)
         assert claimed is not None and claimed.attempts == attempt
         assert reap(store, now + timedelta(seconds=59), max_attempts=3, timeout_seconds=None) == []
         now += timedelta(seconds=61)
@@ -102,22 +103,24 @@ def test_lost_worker_returns_the_request_then_fails_it_after_n_attempts(context:
     assert final.failure_kind is FailureKind.WORKER_LOST
     assert final.failure_reason and "worker lost 3 times" in final.failure_reason
     assert final.log_tail == "last words"
-    moves = [
-        (e.from_status, e.to_status) for e in store.events_for(request.id) if e.kind == "status"
-    ]
-    assert moves.count((Status.RUNNING, Status.PENDING)) == 2
+    moves = [(e.kind, e.from_status, e.to_status, e.attempt) for e in store.events_for(request.id)]
+    assert [m for m in moves if m[0] == "lost"] == [
+        ("lost", Status.RUNNING, Status.PENDING, 1), ("lost", Status.RUNNING, Status.PENDING, 2)
+    ]  # fmt: skip
 
 
 def test_a_late_worker_cannot_write_after_its_attempt_was_superseded(context: Context) -> None:
     store = context.store
     store.add_request(new_request(), "t")
-    first = claim_next(store, "slow", T0, lease_seconds=10)
+    first = claim_next(store, "slow", lambda: T0, lease_seconds=10)
     assert first is not None
     reap(store, T0 + timedelta(seconds=11), max_attempts=3, timeout_seconds=None)
-    second = claim_next(store, "fast", T0 + timedelta(seconds=12), lease_seconds=10)
+    second = claim_next(store, "fast", lambda: T0 + timedelta(seconds=12), lease_seconds=10)
     assert second is not None and second.attempts == 2
-    store.set_progress(first.id, first.attempts, 5, 10)  # the lost worker's progress is ignored
-    assert not store.renew_lease(first.id, first.attempts, T0, 10)
+    store.queue.set_progress(
+        first.id, first.attempts, 5, 10
+    )  # the lost worker's progress is ignored
+    assert not store.queue.renew(first.id, first.attempts, lambda: T0, 10)
     result = scores(0.9)
     assert not finish(store, first, actor="slow", at=T0, task_scores=result.task_scores,
                       benchmark_scores=result.benchmark_scores, average=result.average,
@@ -135,7 +138,7 @@ def test_a_late_worker_cannot_write_after_its_attempt_was_superseded(context: Co
 def test_reaper_fails_requests_running_past_the_time_limit(context: Context) -> None:
     store = context.store
     store.add_request(new_request(), "t")
-    claimed = claim_next(store, "w", T0, lease_seconds=3600)
+    claimed = claim_next(store, "w", lambda: T0, lease_seconds=3600)
     assert claimed is not None
     assert reap(store, T0 + timedelta(minutes=59), max_attempts=3, timeout_seconds=3600) == []
     reap(store, T0 + timedelta(minutes=61), max_attempts=3, timeout_seconds=3600)
@@ -179,7 +182,7 @@ def test_shutdown_hands_the_request_back_without_counting_an_attempt(context: Co
     worker.stop_current()
     thread.join(10)
     back = store.get_request(request.id)
-    assert back is not None and back.status is Status.PENDING and back.attempts == 0
+    assert back is not None and back.status is Status.PENDING and back.counted_attempts == 0
     assert SHUTDOWN in store.events_for(request.id)[-1].message
 
 
@@ -201,16 +204,14 @@ def test_cancel_kills_the_real_evaluation_process_within_seconds(context: Contex
         time.sleep(0.2)
     else:
         pytest.fail("the evaluation never reported progress")
+    groups = evaluation_groups()
+    assert groups, "the evaluation process is not this test's child"
     cancelled_at = time.monotonic()
     assert cancel(store, now, actor="admin", at=datetime.now(UTC), reason="changed my mind")
     thread.join(30)
     assert not thread.is_alive()
     assert time.monotonic() - cancelled_at < 10
-    children = subprocess.run(["pgrep", "-f", f"openboard.worker._child .*\\.{request.id}\\.attempt"],
-                              capture_output=True, text=True)  # fmt: skip
-    left = subprocess.run(["ps", "-o", "pid,stat,args", "-p", ",".join(children.stdout.split()) or "0"],
-                          capture_output=True, text=True).stdout  # fmt: skip
-    assert children.stdout == "", left
+    assert alive_in(groups) == []
     final = store.get_request(request.id)
     assert final is not None and final.status is Status.CANCELLED and final.average is None
 
@@ -315,15 +316,14 @@ def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
             time.sleep(0.2)
         else:
             pytest.fail("the first worker never made progress")
+        groups = evaluation_groups(first.pid)
+        assert groups, "the worker's evaluation process was not found below it"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
         first.kill()
     time.sleep(1.5)  # PR_SET_PDEATHSIG: the evaluation process died with its worker
-    orphans = subprocess.run(
-        ["pgrep", "-f", f"\\.{request.id}\\.attempt-1"], capture_output=True, text=True
-    )
-    assert orphans.stdout == ""
+    assert alive_in(groups) == []
     second = subprocess.Popen([sys.executable, "-m", "openboard", "worker", "--poll", "0.5"],
                               env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

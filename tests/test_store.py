@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from openboard.domain import FailureKind, ModelType, PinKind, Precision, Status, WeightType
-from openboard.queue import IllegalTransitionError, claim_next, fail, transition
+from openboard.queue import IllegalTransitionError, cancel, claim_next, fail, finish
 from openboard.store import (
     HEAD_REVISION,
     DuplicateRequestError,
@@ -100,22 +100,23 @@ def test_claim_takes_oldest_pending_once(store: Store) -> None:
         new_request(model="org/later", at=T0 + timedelta(minutes=1)), actor="a"
     )
     older = store.add_request(new_request(model="org/older"), actor="a")
-    claimed = claim_next(store, "w1", T0)
+    claimed = claim_next(store, "w1", lambda: T0)
     assert claimed is not None and claimed.id == older.id
     assert claimed.status is Status.RUNNING and claimed.attempts == 1 and claimed.worker == "w1"
-    second = claim_next(store, "w2", T0)
+    second = claim_next(store, "w2", lambda: T0)
     assert second is not None and second.id == later.id
-    assert claim_next(store, "w3", T0) is None
+    assert claim_next(store, "w3", lambda: T0) is None
 
 
 def test_transitions_are_checked_and_logged(store: Store) -> None:
     request = store.add_request(new_request(), actor="alice")
     with pytest.raises(IllegalTransitionError, match="PENDING to FINISHED"):
-        transition(store, request, Status.FINISHED, actor="x", at=T0)
-    running = claim_next(store, "w1", T0)
+        finish(store, request, actor="x", at=T0, task_scores=[], benchmark_scores=[],
+               average=0.0, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None
     # A stale copy (still PENDING) loses the compare-and-set instead of overwriting RUNNING.
-    assert transition(store, request, Status.CANCELLED, actor="x", at=T0) is False
+    assert cancel(store, request, actor="x", at=T0, reason="stale") is False
     assert fail(
         store, running, actor="w1", at=T0, reason="72 GiB needed", kind=FailureKind.OUT_OF_MEMORY
     )

@@ -29,7 +29,7 @@ def client(context: Context) -> Iterator[TestClient]:
         replace(new_request(model="org/broken"), sender="<script>alert(1)</script>"), actor="x"
     )
     store.add_request(new_request(model="org/waiting"), actor="carol")
-    running = claim_next(store, "w1", T0)
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None and running.id == done.id
     task = TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.75, 0.05, 2, 50.0, 40)
     finish(
@@ -43,7 +43,7 @@ def client(context: Context) -> Iterator[TestClient]:
         eval_seconds=60.0,
         co2_kg=0.025,
     )
-    broken = claim_next(store, "w1", T0)
+    broken = claim_next(store, "w1", lambda: T0)
     assert broken is not None
     fail(store, broken, actor="w1", at=T0, reason="model load: <b>bad</b> config")
     with TestClient(create_app(store, SUITES)) as http:
@@ -127,7 +127,7 @@ def _choice_sample(task: str, doc_id: int, right: bool, text: str) -> dict[str, 
 def test_sample_browser_filters_pages_and_hides_gpqa(context: Context) -> None:
     store = context.store
     store.add_request(new_request(model="org/sampled"), actor="alice")
-    running = claim_next(store, "w1", T0)
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None
     finish(store, running, actor="w1", at=T0, average=1.0, eval_seconds=1.0, co2_kg=0.0,
            task_scores=[TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.5, 0.1, 2, 0.0, 30)],
@@ -192,7 +192,7 @@ def test_queue_pages_its_history_but_shows_every_active_request(context: Context
     store = context.store
     for n in range(5):
         store.add_request(new_request(model=f"org/ended-{n}"), actor="alice")
-        ended = claim_next(store, "w1", T0)
+        ended = claim_next(store, "w1", lambda: T0)
         assert ended is not None
         fail(store, ended, actor="w1", at=T0, reason=f"model load: case {n}")
     for n in range(3):

@@ -7,7 +7,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from openboard.domain import Finding, OpenboardError, Severity, Verdict
 
@@ -68,14 +67,6 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"error: {exc.message}", err=True)
             if exc.hint:
                 typer.echo(f"  fix: {exc.hint}", err=True)
-            raise typer.Exit(1) from exc
-        except OperationalError as exc:  # the database is down or the URL is wrong
-            # SQLAlchemy's message names host and database, never the password.
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            typer.echo(f"error: cannot use the database: {reason}", err=True)
-            typer.echo(
-                "  fix: check OPENBOARD_DATABASE_URL and that the server is running", err=True
-            )
             raise typer.Exit(1) from exc
 
     return wrapper

@@ -87,11 +87,12 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 return
             _report(done.id, done.model, done.status.value, done.average, done.failure_reason)
             return
-        progress = worker_progress(lambda: context.store.running_jobs(runner.name))
+        progress = worker_progress(lambda: context.store.queue.running_jobs(runner.name))
+        stop = threading.Event()
         if once or until_empty:
             with progress:
                 while True:
-                    done = runner.run_once()
+                    done = runner.run_waiting(stop, poll_seconds=poll)
                     if done is None:
                         typer.echo("no pending request")
                         return
@@ -99,7 +100,6 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                             done.failure_reason)  # fmt: skip
                     if once:
                         return
-        stop = threading.Event()
 
         def _stop(signum: int, _: FrameType | None) -> None:
             if stop.is_set():

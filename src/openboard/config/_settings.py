@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(
         default=60, description="a running request's lease; its worker renews it every third"
     )
+    database_busy_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="how long a statement waits for a lock another process holds (SQLite's busy "
+        "timeout, PostgreSQL's lock_timeout) before it fails and is retried",
+    )
     max_attempts: int = Field(
         default=3, description="attempts before a request whose worker keeps getting lost FAILS"
     )

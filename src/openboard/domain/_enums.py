@@ -56,7 +56,7 @@ _DESCRIPTIONS = {
 
 
 class Status(StrEnum):
-    """A request's lifecycle state; only `openboard.queue.transition` changes it."""
+    """A request's lifecycle state; only `openboard.queue`'s named operations change it."""
 
     PENDING = "PENDING"
     RUNNING = "RUNNING"

@@ -1,9 +1,23 @@
+"""A request's life as named operations. Each checks its move against `ALLOWED_TRANSITIONS`, the
+one transition table, and hands the store a typed change; the store maps it to columns."""
+
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from openboard.domain import BenchmarkScore, FailureKind, OpenboardError, Status, TaskScore
-from openboard.store import EvalRequest, StatusChange, Store
+from openboard.store import (
+    BackToQueue,
+    Budget,
+    Cancel,
+    Change,
+    Claim,
+    Clock,
+    EvalRequest,
+    Fail,
+    Finish,
+    Store,
+    Transition,
+)
 
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.RUNNING, Status.CANCELLED, Status.FAILED}),
@@ -18,57 +32,70 @@ class IllegalTransitionError(OpenboardError):
     pass
 
 
-def transition(
-    store: Store,
-    request: EvalRequest,
-    new: Status,
-    *,
-    actor: str,
-    at: datetime,
-    message: str = "",
-    fields: dict[str, Any] | None = None,
-    task_scores: list[TaskScore] | None = None,
-    benchmark_scores: list[BenchmarkScore] | None = None,
-    audit_action: str | None = None,
-) -> bool:
-    """Move `request` from its current status to `new`, with an event (and an audit record for an
-    operator's action); False if another actor moved it first."""
-    if new not in ALLOWED_TRANSITIONS[request.status]:
+def _check(current: Status, new: Status, request_id: int) -> None:
+    if new not in ALLOWED_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "nothing"
         raise IllegalTransitionError(
-            f"request #{request.id} cannot go from {request.status} to {new}",
-            f"allowed from {request.status}: {', '.join(sorted(ALLOWED_TRANSITIONS[request.status])) or 'nothing'}",
+            f"request #{request_id} cannot go from {current} to {new}",
+            f"allowed from {current}: {allowed}",
         )
-    change = StatusChange(
-        request_id=request.id,
-        expected=request.status,
-        expected_attempt=request.attempts,
-        new=new,
-        actor=actor,
-        at=at,
-        message=message,
-        fields=dict(fields or {}),
-        task_scores=list(task_scores or []),
-        benchmark_scores=list(benchmark_scores or []),
-        audit_action=audit_action,
-    )
-    return store.apply_status_change(change)
+
+
+def _move(
+    store: Store, request: EvalRequest, new: Status, change: Change, *, actor: str, at: datetime,
+    kind: str, message: str, audit_action: str | None = None, reason: str = "",
+) -> bool:  # fmt: skip
+    """Make the move if `request` is still as read; False when another actor moved it first."""
+    _check(request.status, new, request.id)
+    return store.queue.apply(Transition(
+        request_id=request.id, expected=request.status, attempt=request.attempts, new=new,
+        change=change, actor=actor, at=at, kind=kind, message=message, audit_action=audit_action,
+        reason=reason,
+    ))  # fmt: skip
+
+
+def _claim(
+    store: Store, candidates: list[int], worker: str, clock: Clock, lease: float
+) -> int | None:
+    _check(Status.PENDING, Status.RUNNING, candidates[0] if candidates else 0)
+
+    def taken(request_id: int, attempts: int, counted: int, now: datetime) -> Transition:
+        return Transition(
+            request_id=request_id, expected=Status.PENDING, attempt=attempts, new=Status.RUNNING,
+            change=Claim(worker, lease), actor=worker, at=now, kind="claim",
+            message=f"claimed by {worker} (attempt {counted + 1})",
+        )  # fmt: skip
+
+    return store.queue.claim(candidates, clock, taken)
 
 
 def claim_next(
-    store: Store, worker: str, now: datetime, lease_seconds: float = 60.0
+    store: Store, worker: str, clock: Clock, lease_seconds: float = 60.0
 ) -> EvalRequest | None:
-    """Take the next PENDING request in queue order with a lease; two workers never get the same one.
-
-    The move is PENDING → RUNNING (allowed by ALLOWED_TRANSITIONS); the store makes it in one
-    transaction over a window of candidates, so competing workers skip, not retry, each other's."""
-    assert Status.RUNNING in ALLOWED_TRANSITIONS[Status.PENDING]
+    """Take the next PENDING request in queue order with a lease; two workers never get the same
+    one. The store claims over a window of candidates in one transaction, so competing workers
+    skip, not retry, each other's; the lease starts when the claim holds the lock (`clock`)."""
     while True:
-        candidates = store.pending_in_order(limit=16)
+        candidates = store.queue.pending_in_order(limit=16)
         if not candidates:
             return None
-        claimed = store.claim(candidates, worker, now, lease_seconds)
+        claimed = _claim(store, candidates, worker, clock, lease_seconds)
         if claimed is not None:
             return store.get_request(claimed)
+
+
+def claim(
+    store: Store, request: EvalRequest, worker: str, clock: Clock, lease_seconds: float = 60.0
+) -> EvalRequest | None:
+    """Take this PENDING request (an import records its results at once); None if it is not."""
+    if _claim(store, [request.id], worker, clock, lease_seconds) is None:
+        return None
+    return store.get_request(request.id)
+
+
+def renew(store: Store, request: EvalRequest, clock: Clock, lease_seconds: float) -> bool:
+    """Extend the running attempt's lease; False when it is no longer current: stop it."""
+    return store.queue.renew(request.id, request.attempts, clock, lease_seconds)
 
 
 def finish(
@@ -84,23 +111,11 @@ def finish(
     co2_kg: float,
     scorer: str | None = None,  # the suite scorer that computed the scores; None: not recorded
 ) -> bool:
-    return transition(
-        store,
-        request,
-        Status.FINISHED,
-        actor=actor,
-        at=at,
-        message=f"average {average:.2f}",
-        fields={
-            "finished_time": at,
-            "average": average,
-            "scorer": scorer,
-            "eval_seconds": eval_seconds,
-            "co2_kg": co2_kg,
-        },
-        task_scores=task_scores,
-        benchmark_scores=benchmark_scores,
+    change = Finish(
+        average, eval_seconds, co2_kg, tuple(task_scores), tuple(benchmark_scores), scorer
     )
+    return _move(store, request, Status.FINISHED, change, actor=actor, at=at, kind="finish",
+                 message=f"finished by {actor}: average {average:.2f}")  # fmt: skip
 
 
 def fail(
@@ -113,43 +128,47 @@ def fail(
     kind: FailureKind = FailureKind.HARNESS,
     log_tail: str | None = None,
 ) -> bool:
-    return transition(
-        store,
-        request,
-        Status.FAILED,
-        actor=actor,
-        at=at,
-        message=f"{kind}: {reason}",
-        fields={
-            "finished_time": at,
-            "failure_reason": reason,
-            "failure_kind": kind.value,
-            "log_tail": log_tail,
-        },
-    )
+    return _move(store, request, Status.FAILED, Fail(reason, kind, log_tail), actor=actor, at=at,
+                 kind="fail", message=f"{kind}: {reason}")  # fmt: skip
 
 
 def cancel(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
     """PENDING or RUNNING → CANCELLED; a running worker sees it at its next heartbeat and stops."""
-    return transition(
-        store,
-        request,
-        Status.CANCELLED,
-        actor=actor,
-        at=at,
-        message=reason,
-        fields={"finished_time": at, "failure_reason": reason},
-        audit_action="request.cancel",
-    )
+    return _move(store, request, Status.CANCELLED, Cancel(reason), actor=actor, at=at,
+                 kind="cancel", message=f"cancelled by {actor}: {reason}",
+                 audit_action="request.cancel", reason=reason)  # fmt: skip
 
 
 def requeue(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
-    """FAILED or CANCELLED → PENDING, for another try (an admin's decision)."""
-    return transition(
-        store, request, Status.PENDING, actor=actor, at=at, message=reason,
-        fields={"finished_time": None, "lease_expires_at": None, "worker": None},
-        audit_action="request.requeue",
-    )  # fmt: skip
+    """FAILED or CANCELLED → PENDING for another try (an admin's decision), with a fresh attempt
+    budget: the attempts before it do not count against `max_attempts`."""
+    spent = request.counted_attempts
+    note = f"; the {spent} attempt{'s' * (spent != 1)} before do not count" if spent else ""
+    return _move(store, request, Status.PENDING, BackToQueue(Budget.FRESH), actor=actor, at=at,
+                 kind="requeue", message=f"requeued by {actor}: {reason}{note}",
+                 audit_action="request.requeue", reason=reason)  # fmt: skip
+
+
+def hand_back(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
+    """RUNNING → PENDING when the worker stops for its own reasons (shutdown): the attempt is
+    not counted."""
+    return _move(store, request, Status.PENDING, BackToQueue(Budget.RETURNED), actor=actor, at=at,
+                 kind="hand_back", message=f"handed back by {actor}: {reason}")  # fmt: skip
+
+
+def release(
+    store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str,
+    max_attempts: int, log_tail: str | None = None,
+) -> bool:  # fmt: skip
+    """An attempt ended without a result and not by the model's doing (its worker was lost, its
+    evaluation process killed from outside): back to the queue while attempts remain, FAILED as
+    `worker_lost` once `max_attempts` are spent."""
+    spent = request.counted_attempts
+    if spent >= max_attempts:
+        return fail(store, request, actor=actor, at=at, kind=FailureKind.WORKER_LOST,
+                    reason=f"worker lost {spent} times; last: {reason}", log_tail=log_tail)  # fmt: skip
+    return _move(store, request, Status.PENDING, BackToQueue(Budget.SPENT), actor=actor, at=at,
+                 kind="lost", message=f"{reason}; back in the queue (attempt {spent} of {max_attempts})")  # fmt: skip
 
 
 def reap(
@@ -161,30 +180,20 @@ def reap(
     log_tail: Callable[[EvalRequest], str | None] = lambda _: None,
     actor: str = "reaper",
 ) -> list[EvalRequest]:
-    """Requests whose worker stopped renewing its lease go back to PENDING, or FAILED once they
-    used `max_attempts`; requests running past `timeout_seconds` FAIL as timeouts. Returns what
-    changed. Safe to run from every worker at once: each move is a compare-and-set."""
+    """Requests whose worker stopped renewing its lease are released (back to PENDING, or FAILED
+    once they used `max_attempts`); requests running past `timeout_seconds` FAIL as timeouts.
+    Returns what changed. Safe to run from every worker at once: each move is a compare-and-set."""
     changed: list[EvalRequest] = []
     if timeout_seconds:
-        for request in store.running_since(now - timedelta(seconds=timeout_seconds)):
-            reason = f"timeout: still running after {timeout_seconds / 60:g} minutes (attempt {request.attempts})"
+        for request in store.queue.running_since(now - timedelta(seconds=timeout_seconds)):
+            reason = f"timeout: still running after {timeout_seconds / 60:g} minutes (attempt {request.counted_attempts})"
             if fail(store, request, actor=actor, at=now, reason=reason, kind=FailureKind.TIMEOUT,
                     log_tail=log_tail(request)):  # fmt: skip
                 changed.append(request)
-    for request in store.expired_leases(now):
-        lost = f"worker {request.worker} lost (no heartbeat since {request.heartbeat_at:%H:%M:%S})"
-        if request.attempts >= max_attempts:
-            moved = fail(
-                store, request, actor=actor, at=now, kind=FailureKind.WORKER_LOST,
-                reason=f"worker lost {request.attempts} times; last: {lost}",
-                log_tail=log_tail(request),
-            )  # fmt: skip
-        else:
-            moved = transition(
-                store, request, Status.PENDING, actor=actor, at=now,
-                message=f"{lost}; back in the queue (attempt {request.attempts} of {max_attempts})",
-                fields={"lease_expires_at": None, "progress_done": None, "progress_total": None},
-            )  # fmt: skip
-        if moved:
+    for request in store.queue.expired_leases(now):
+        heartbeat = f"{request.heartbeat_at:%H:%M:%S}" if request.heartbeat_at else "never"
+        lost = f"worker {request.worker} lost (no heartbeat since {heartbeat})"
+        if release(store, request, actor=actor, at=now, reason=lost, max_attempts=max_attempts,
+                   log_tail=log_tail(request)):  # fmt: skip
             changed.append(request)
     return changed

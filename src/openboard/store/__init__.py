@@ -1,4 +1,5 @@
-"""The database: tables, migrations and the queries every other layer uses. Only this package speaks SQL."""
+"""The database: tables, migrations and the queries every other layer uses. Only this package
+speaks SQL and knows SQLAlchemy: a driver's operational error leaves it as `DatabaseUnavailableError`."""
 
 from openboard.store._accounts import AccountStore, DuplicateUserError
 from openboard.store._availability import AvailabilityStore, Commit
@@ -6,6 +7,7 @@ from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRo
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
+    DatabaseUnavailableError,
     DuplicateRequestError,
     RateLimitError,
     StoreError,
@@ -13,6 +15,18 @@ from openboard.store._errors import (
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
 from openboard.store._moderation import ModerationStore
 from openboard.store._operations import Histogram, OperationalFacts, operational_facts, readiness
+from openboard.store._queue import (
+    BackToQueue,
+    Budget,
+    Cancel,
+    Change,
+    Claim,
+    Clock,
+    Fail,
+    Finish,
+    QueueStore,
+    Transition,
+)
 from openboard.store._records import (
     Admission,
     ApiToken,
@@ -26,7 +40,7 @@ from openboard.store._records import (
 )
 from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
-from openboard.store._store import BoardResult, StatusChange, Store
+from openboard.store._store import BoardResult, Store
 
 __all__ = [
     "HEAD_REVISION",
@@ -37,30 +51,40 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AvailabilityStore",
+    "BackToQueue",
     "BlockedModelError",
     "BlocklistEntry",
     "BoardPoint",
     "BoardQuery",
     "BoardResult",
     "BoardRow",
+    "Budget",
+    "Cancel",
+    "Change",
+    "Claim",
+    "Clock",
     "Commit",
+    "DatabaseUnavailableError",
     "DuplicateRequestError",
     "DuplicateUserError",
     "EvalRequest",
     "Event",
+    "Fail",
+    "Finish",
     "Flag",
     "Histogram",
     "ModerationStore",
     "NewRequest",
     "OperationalFacts",
+    "QueueStore",
     "RateLimitError",
     "Rescored",
     "RetentionFacts",
     "ScoreChange",
     "ScoreStore",
-    "StatusChange",
     "Store",
     "StoreError",
+    "Transition",
     "User",
     "current_revision",
     "migrate",

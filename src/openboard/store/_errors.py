@@ -53,3 +53,17 @@ class RateLimitError(AdmissionError):
             f"{namespace!r} as an official provider",
         )
         self.retry_at = retry_at
+
+
+class DatabaseUnavailableError(StoreError):
+    """The database refused or timed out a statement: locked longer than the busy timeout, down,
+    restarting, or unreachable. Mapped once from the driver's error at the engine (`_engine.py`),
+    so that no layer above `store` sees SQLAlchemy. Worth retrying: nothing was written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"cannot use the database: {reason}",
+            "check OPENBOARD_DATABASE_URL and that the server is running; a lock held by another "
+            "process (a backup, a long transaction) clears when it ends",
+        )
+        self.reason = reason

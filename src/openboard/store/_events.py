@@ -13,13 +13,13 @@ from openboard.store._tables import events
 
 def add_event(
     conn: Connection, request_id: int | None, at: datetime, actor: str, kind: str, message: str,
-    from_status: Status | None = None, to_status: Status | None = None,
+    from_status: Status | None = None, to_status: Status | None = None, attempt: int | None = None,
 ) -> None:  # fmt: skip
     """`request_id` None: an event about no single request (the blocklist)."""
     conn.execute(
         insert(events).values(
             request_id=request_id, at=at, actor=actor, kind=kind, message=message,
             from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None,
+            to_status=to_status.value if to_status else None, attempt=attempt,
         )
     )  # fmt: skip

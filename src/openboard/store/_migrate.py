@@ -6,6 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from openboard.store._engine import reader_of
+
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
@@ -24,7 +26,12 @@ def known_revisions() -> frozenset[str]:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (default: the newest); a no-op when it is already there."""
+    """Bring the database to `revision` (default: the newest); a no-op when it is already there.
+
+    The check reads first: on SQLite a read never waits for another process's write lock, so a
+    command (a worker starting) on a migrated database does not fail while someone holds it."""
+    if revision == "head" and current_revision(engine) == HEAD_REVISION:
+        return
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -32,5 +39,5 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with reader_of(engine).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -81,7 +81,8 @@ class EvalRequest:
     job_id: str | None = None
     job_start_time: datetime | None = None
     finished_time: datetime | None = None
-    attempts: int = 0
+    attempts: int = 0  # claims so far: this attempt's fencing token while RUNNING
+    uncounted_attempts: int = 0  # claims that do not count against max_attempts
     worker: str | None = None
     progress_done: int | None = None
     progress_total: int | None = None
@@ -110,9 +111,17 @@ class EvalRequest:
     def namespace(self) -> str:
         return self.model.split("/", 1)[0]
 
+    @property
+    def counted_attempts(self) -> int:
+        """Attempts spent from the budget (`max_attempts`); an admin's requeue starts it afresh."""
+        return self.attempts - self.uncounted_attempts
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One entry of a request's history; `kind` names what happened (submitted, claim, lost,
+    hand_back, requeue, finish, fail, cancel, ...)."""
+
     request_id: int | None
     at: datetime
     actor: str
@@ -120,6 +129,7 @@ class Event:
     from_status: Status | None
     to_status: Status | None
     message: str
+    attempt: int | None = None  # the claim it is about (`EvalRequest.attempts`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,35 +1,27 @@
-"""Queries. Every write that must be atomic (a status change and its event, results and FINISHED) is one transaction."""
+"""Requests, results and the board. Every write that must be atomic is one transaction; the
+queue's moves live in `_queue.py`."""
 
 import logging
-from dataclasses import dataclass, field, replace
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
-    RowMapping,
-    Select,
     func,
     insert,
-    literal,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
     BenchmarkScore,
-    FailureKind,
-    ModelType,
-    PinKind,
     Precision,
     Status,
     TaskScore,
-    WeightType,
 )
 from openboard.store._accounts import AccountStore
 from openboard.store._audit import record
@@ -45,6 +37,7 @@ from openboard.store._errors import (
 from openboard.store._events import add_event
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore
+from openboard.store._queue import QueueStore
 from openboard.store._readmodel import BoardModel, version_columns
 from openboard.store._records import (
     Admission,
@@ -53,7 +46,8 @@ from openboard.store._records import (
     Event,
     NewRequest,
 )
-from openboard.store._scores import ScoreStore, write_scores
+from openboard.store._rows import event_of, request_of, task_score_of
+from openboard.store._scores import ScoreStore
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     MAX_CARD_CHARS,
@@ -75,23 +69,6 @@ _CATCH_UP_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class StatusChange:
-    """A compare-and-set on a request's status; built and checked by `openboard.queue.transition`."""
-
-    request_id: int
-    expected: Status
-    expected_attempt: int  # fencing: a worker whose attempt was superseded changes nothing
-    new: Status
-    actor: str
-    at: datetime
-    message: str = ""
-    fields: dict[str, Any] = field(default_factory=dict)
-    task_scores: list[TaskScore] = field(default_factory=list)
-    benchmark_scores: list[BenchmarkScore] = field(default_factory=list)
-    audit_action: str | None = None  # set for an operator's move (cancel, requeue): audited
-
-
-@dataclass(frozen=True, slots=True)
 class BoardResult:
     rows: list[tuple[EvalRequest, BoardRow]]
     pinned: list[tuple[EvalRequest, BoardRow]]
@@ -109,8 +86,12 @@ class Store:
         self._search_deadline_s = search_deadline_s
 
     @classmethod
-    def open(cls, url: str) -> "Store":
-        return cls(create_store_engine(url))
+    def open(cls, url: str, busy_timeout_seconds: float = 30.0) -> "Store":
+        return cls(create_store_engine(url, busy_timeout_seconds))
+
+    @property
+    def queue(self) -> QueueStore:
+        return QueueStore(self.engine)
 
     @property
     def accounts(self) -> AccountStore:
@@ -209,7 +190,7 @@ class Store:
             row = (
                 conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
             )
-        return _request(row) if row else None
+        return request_of(row) if row else None
 
     def list_requests(self, model: str | None = None) -> list[EvalRequest]:
         """Every request in submission order, or only those of `model`."""
@@ -217,7 +198,7 @@ class Store:
         if model is not None:
             query = query.where(requests.c.model == model)
         with self.reader.connect() as conn:
-            return [_request(row) for row in conn.execute(query).mappings()]
+            return [request_of(row) for row in conn.execute(query).mappings()]
 
     def requests_with_status(
         self, statuses: frozenset[Status], offset: int = 0, limit: int | None = None,
@@ -234,129 +215,13 @@ class Store:
             .limit(limit)
         )
         with self.reader.connect() as conn:
-            return [_request(row) for row in conn.execute(query).mappings()]
+            return [request_of(row) for row in conn.execute(query).mappings()]
 
     def status_counts(self) -> dict[Status, int]:
         query = select(requests.c.status, func.count()).group_by(requests.c.status)
         with self.reader.connect() as conn:
             found = {Status(status): int(n) for status, n in conn.execute(query)}
         return {status: found.get(status, 0) for status in Status}
-
-    def pending_in_order(self, limit: int | None = None) -> list[int]:
-        """PENDING request ids in the order workers take them: admin priority first, then fair
-        share (each namespace's next request takes its turn, counting what it already has
-        running), then submission time."""
-        with self.reader.connect() as conn:
-            return [int(row[0]) for row in conn.execute(_queue_order(limit))]
-
-    def claim(
-        self, candidates: list[int], worker: str, now: datetime, lease_seconds: float
-    ) -> int | None:
-        """The PENDING → RUNNING move of `openboard.queue.claim_next`, in one transaction: the first
-        candidate still PENDING (in the given order) gets `worker`, a lease and its next attempt.
-
-        PostgreSQL locks that row with FOR UPDATE SKIP LOCKED, so concurrent workers pass over a
-        row another is taking instead of waiting for it; SQLite's BEGIN IMMEDIATE serializes claims."""
-        if not candidates:
-            return None
-        with self.engine.begin() as conn:
-            query = select(requests.c.id, requests.c.attempts).where(
-                requests.c.id.in_(candidates), requests.c.status == Status.PENDING.value
-            )
-            if conn.dialect.name == "postgresql":
-                position = func.array_position(literal(candidates, ARRAY(Integer)), requests.c.id)
-                query = query.order_by(position).limit(1).with_for_update(skip_locked=True)
-                row = conn.execute(query).first()
-            else:
-                rank = {request_id: n for n, request_id in enumerate(candidates)}
-                rows = conn.execute(query).all()
-                row = min(rows, key=lambda r: rank[r.id], default=None)
-            if row is None:
-                return None
-            attempt = int(row.attempts) + 1
-            conn.execute(
-                update(requests)
-                .where(requests.c.id == row.id)
-                .values(
-                    status=Status.RUNNING.value, worker=worker, job_start_time=now,
-                    attempts=attempt, lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    heartbeat_at=now, failure_reason=None, failure_kind=None, log_tail=None,
-                    progress_done=None, progress_total=None, job_id=None,
-                )
-            )  # fmt: skip
-            add_event(conn, int(row.id), now, worker, "status",
-                      f"claimed by {worker} (attempt {attempt})",
-                      Status.PENDING, Status.RUNNING)  # fmt: skip
-        return int(row.id)
-
-    def renew_lease(
-        self, request_id: int, attempt: int, now: datetime, lease_seconds: float
-    ) -> bool:
-        """Extend a running request's lease; False when the attempt is no longer the current one
-        (cancelled, timed out, or reclaimed after the lease expired): the worker must stop."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(requests)
-                .where(
-                    requests.c.id == request_id,
-                    requests.c.status == Status.RUNNING.value,
-                    requests.c.attempts == attempt,
-                )
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), heartbeat_at=now)
-            )
-        return result.rowcount == 1
-
-    def set_job(
-        self, request_id: int, attempt: int, job_id: str, start_time: datetime | None = None
-    ) -> bool:
-        """Record the batch job that runs this attempt (the public queue's job_id, job_start_time)."""
-        values: dict[str, Any] = {"job_id": job_id}
-        if start_time is not None:
-            values["job_start_time"] = start_time
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(requests)
-                .where(
-                    requests.c.id == request_id,
-                    requests.c.status == Status.RUNNING.value,
-                    requests.c.attempts == attempt,
-                )
-                .values(**values)
-            )
-        return result.rowcount == 1
-
-    def running_jobs(self, worker_prefix: str) -> list[EvalRequest]:
-        """RUNNING requests that a launcher (`worker` starting with the prefix) handed to jobs."""
-        query = select(requests).where(
-            requests.c.status == Status.RUNNING.value,
-            requests.c.worker.startswith(worker_prefix, autoescape=True),
-        )
-        with self.reader.connect() as conn:
-            return [_request(row) for row in conn.execute(query).mappings()]
-
-    def expired_leases(self, now: datetime) -> list[EvalRequest]:
-        query = select(requests).where(
-            requests.c.status == Status.RUNNING.value, requests.c.lease_expires_at < now
-        )
-        with self.reader.connect() as conn:
-            return [_request(row) for row in conn.execute(query).mappings()]
-
-    def running_since(self, before: datetime) -> list[EvalRequest]:
-        query = select(requests).where(
-            requests.c.status == Status.RUNNING.value, requests.c.job_start_time < before
-        )
-        with self.reader.connect() as conn:
-            return [_request(row) for row in conn.execute(query).mappings()]
-
-    def recent_eval_seconds(self, limit: int = 20) -> list[float]:
-        query = (
-            select(requests.c.eval_seconds)
-            .where(requests.c.status == Status.FINISHED.value, requests.c.eval_seconds.is_not(None))
-            .order_by(requests.c.finished_time.desc())
-            .limit(limit)
-        )
-        with self.reader.connect() as conn:
-            return [float(row[0]) for row in conn.execute(query)]
 
     def set_run_marks(self, request_id: int, eval_limit: int | None, data_modified: bool) -> None:
         """Record what the run saw (not a status change): shown next to its scores."""
@@ -380,59 +245,19 @@ class Store:
                                         reason, at, {"priority": priority}))  # fmt: skip
         return bool(changed)
 
-    def apply_status_change(self, change: StatusChange) -> bool:
-        """Apply `change` if the request is still in `expected`; False when someone else moved it first."""
-        with self.engine.begin() as conn:
-            values: dict[str, Any] = {"status": change.new.value, **change.fields}
-            result = conn.execute(
-                update(requests)
-                .where(
-                    requests.c.id == change.request_id,
-                    requests.c.status == change.expected.value,
-                    requests.c.attempts == change.expected_attempt,
-                )
-                .values(**values)
-            )
-            if result.rowcount != 1:
-                return False
-            write_scores(conn, change.request_id, change.task_scores, change.benchmark_scores)
-            add_event(conn, change.request_id, change.at, change.actor, "status", change.message,
-                      change.expected, change.new)  # fmt: skip
-            if change.audit_action is not None:
-                record(conn, AuditEntry(
-                    change.actor, change.audit_action, f"request {change.request_id}",
-                    change.message, change.at,
-                    {"from": change.expected.value, "to": change.new.value},
-                ))  # fmt: skip
-        return True
-
-    def set_progress(self, request_id: int, attempt: int, done: int, total: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(requests)
-                .where(
-                    requests.c.id == request_id,
-                    requests.c.status == Status.RUNNING.value,
-                    requests.c.attempts == attempt,
-                )
-                .values(progress_done=done, progress_total=total)
-            )
-
     def events_for(self, request_id: int) -> list[Event]:
-        query = select(events).where(events.c.request_id == request_id).order_by(events.c.id)
+        return self.histories([request_id]).get(request_id, [])
+
+    def histories(self, request_ids: list[int]) -> dict[int, list[Event]]:
+        """Each request's events, oldest first, in one query (a page of the queue at once)."""
+        if not request_ids:
+            return {}
+        query = select(events).where(events.c.request_id.in_(request_ids)).order_by(events.c.id)
+        found: dict[int, list[Event]] = defaultdict(list)
         with self.reader.connect() as conn:
-            return [
-                Event(
-                    request_id=row["request_id"],
-                    at=as_utc(row["at"]),
-                    actor=row["actor"],
-                    kind=row["kind"],
-                    from_status=Status(row["from_status"]) if row["from_status"] else None,
-                    to_status=Status(row["to_status"]) if row["to_status"] else None,
-                    message=row["message"],
-                )
-                for row in conn.execute(query).mappings()
-            ]
+            for row in conn.execute(query).mappings():
+                found[row["request_id"]].append(event_of(row))
+        return dict(found)
 
     def task_scores(self, request_id: int) -> list[TaskScore]:
         query = (
@@ -441,7 +266,7 @@ class Store:
             .order_by(task_results.c.benchmark, task_results.c.task)
         )
         with self.reader.connect() as conn:
-            return [_task_score(row) for row in conn.execute(query).mappings()]
+            return [task_score_of(row) for row in conn.execute(query).mappings()]
 
     def data_version(self) -> tuple[int, ...]:
         """Moves whenever what the leaderboard shows may change: every request event (submitted,
@@ -535,7 +360,7 @@ class Store:
                 .where(requests.c.id.in_(ids))
             ).mappings().all()  # fmt: skip
         version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
-        return {row["id"]: _request(row) for row in rows}, version
+        return {row["id"]: request_of(row) for row in rows}, version
 
     def board_in_sql(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """`board` in the database alone (a search counts up to MAX_COUNTED)."""
@@ -546,7 +371,7 @@ class Store:
                 pinned_rows, _ = board_page(conn, _pin_query(query), models=pinned)
             ids = [r.request_id for r in [*pinned_rows, *rows]]
             found = {
-                row["id"]: _request(row)
+                row["id"]: request_of(row)
                 for row in conn.execute(select(requests).where(requests.c.id.in_(ids))).mappings()
             } if ids else {}  # fmt: skip
         return BoardResult(
@@ -571,34 +396,6 @@ def _pin_query(query: BoardQuery) -> BoardQuery:
     )  # fmt: skip
 
 
-def _queue_order(limit: int | None) -> Select[Any]:
-    running = (
-        select(requests.c.namespace, func.count().label("running"))
-        .where(requests.c.status == Status.RUNNING.value)
-        .group_by(requests.c.namespace)
-        .subquery()
-    )
-    turn = func.row_number().over(
-        partition_by=requests.c.namespace,
-        order_by=(requests.c.priority.desc(), requests.c.submitted_time, requests.c.id),
-    )
-    pending = (
-        select(
-            requests.c.id,
-            requests.c.priority,
-            requests.c.submitted_time,
-            (turn + func.coalesce(running.c.running, 0)).label("turn"),
-        )
-        .select_from(requests.outerjoin(running, running.c.namespace == requests.c.namespace))
-        .where(requests.c.status == Status.PENDING.value)
-        .subquery()
-    )
-    query = select(pending.c.id).order_by(
-        pending.c.priority.desc(), pending.c.turn, pending.c.submitted_time, pending.c.id
-    )
-    return query.limit(limit) if limit else query
-
-
 def _find_active(
     conn: Connection, model: str, revision: str, precision: Precision
 ) -> EvalRequest | None:
@@ -609,7 +406,7 @@ def _find_active(
         requests.c.status.in_(ACTIVE_STATUSES),
     )
     row = conn.execute(query).mappings().first()
-    return _request(row) if row else None
+    return request_of(row) if row else None
 
 
 def _admission_errors(
@@ -645,71 +442,3 @@ def _admission_errors(
                 )
             )
     return errors
-
-
-def _request(row: RowMapping) -> EvalRequest:
-    optional_time = {
-        key: as_utc(row[key]) if row[key] is not None else None
-        for key in (
-            "job_start_time",
-            "finished_time",
-            "lease_expires_at",
-            "heartbeat_at",
-            "availability_checked_at",
-        )
-    }
-    return EvalRequest(
-        id=row["id"],
-        model=row["model"],
-        base_model=row["base_model"],
-        base_revision=row["base_revision"],
-        requested_revision=row["requested_revision"],
-        revision=row["revision"],
-        pin=PinKind(row["pin"]),
-        precision=Precision(row["precision"]),
-        weight_type=WeightType(row["weight_type"]),
-        model_type=ModelType(row["model_type"]),
-        use_chat_template=bool(row["use_chat_template"]),
-        params=row["params"],
-        architectures=list(row["architectures"] or []),
-        status=Status(row["status"]),
-        sender=row["sender"],
-        submitted_time=as_utc(row["submitted_time"]),
-        suite=row["suite"],
-        job_id=row["job_id"],
-        attempts=row["attempts"],
-        worker=row["worker"],
-        progress_done=row["progress_done"],
-        progress_total=row["progress_total"],
-        failure_reason=row["failure_reason"],
-        failure_kind=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
-        log_tail=row["log_tail"],
-        average=row["average"],
-        eval_seconds=row["eval_seconds"],
-        co2_kg=row["co2_kg"],
-        license=row["license"],
-        merged=bool(row["merged"]),
-        moe=bool(row["moe"]),
-        priority=row["priority"],
-        hidden=bool(row["hidden"]),
-        available=None if row["available"] is None else bool(row["available"]),
-        unavailable_reason=row["unavailable_reason"],
-        scorer=row["scorer"],
-        eval_limit=row["eval_limit"],
-        data_modified=bool(row["data_modified"]),
-        **optional_time,
-    )
-
-
-def _task_score(row: RowMapping) -> TaskScore:
-    return TaskScore(
-        benchmark=row["benchmark"],
-        task=row["task"],
-        metric=row["metric"],
-        raw=row["raw"],
-        stderr=row["stderr"],
-        num_choices=row["num_choices"],
-        normalized=row["normalized"],
-        samples=row["samples"],
-        extra=dict(row["metrics"] or {}),
-    )

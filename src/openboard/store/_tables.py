@@ -44,7 +44,10 @@ requests = Table(
     Column("job_id", String(64)),
     Column("job_start_time", DateTime(timezone=True)),
     Column("finished_time", DateTime(timezone=True)),
+    # Every claim adds one and nothing takes it back: the token that fences superseded workers.
     Column("attempts", Integer, nullable=False, default=0),
+    # Claims that do not count against max_attempts (handed back; spent before a requeue).
+    Column("uncounted_attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("worker", String(200)),
     Column("progress_done", Integer),
     Column("progress_total", Integer),
@@ -115,6 +118,7 @@ events = Table(
     Column("from_status", String(16)),
     Column("to_status", String(16)),
     Column("message", Text, nullable=False, default=""),
+    Column("attempt", Integer),  # the claim it is about (`requests.attempts`), for the history
     Index("ix_events_request", "request_id"),
 )
 

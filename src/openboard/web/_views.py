@@ -78,9 +78,9 @@ def queue_payload(
     requests = active + ended
     counts = store.status_counts()
     ended_total = sum(counts[s] for s in ENDED)
-    positions = {rid: n for n, rid in enumerate(store.pending_in_order(), start=1)}
+    positions = {rid: n for n, rid in enumerate(store.queue.pending_in_order(), start=1)}
     running = [r for r in requests if r.status is Status.RUNNING]
-    recent = store.recent_eval_seconds()
+    recent = store.queue.recent_eval_seconds()
     typical = statistics.median(recent) if recent else None
     parallel = max(1, len(running))
 

@@ -11,6 +11,7 @@ from openboard.worker._job import (
     Failed,
     Finished,
     JobControl,
+    Lost,
     Outcome,
     Stopped,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Finished",
     "JobControl",
     "JobState",
+    "Lost",
     "Outcome",
     "RescoreError",
     "RescoreOutcome",

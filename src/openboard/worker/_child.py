@@ -2,8 +2,9 @@
 
 Runs one request in its own process, so that a worker can stop it within seconds (cancel,
 timeout, lost lease) and a model that crashes or exhausts memory takes only this process down.
-It dies with its worker (PR_SET_PDEATHSIG), reports progress to the store fenced by its attempt,
-and leaves `outcome.json` or `failure.json` in WORKDIR.
+It dies with its worker (PR_SET_PDEATHSIG), reports progress to the store fenced by its attempt
+(best effort: a busy database never ends an evaluation), and leaves `outcome.json` or
+`failure.json` in WORKDIR.
 """
 
 import ctypes
@@ -13,11 +14,16 @@ import os
 import resource
 import signal
 import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 JOB_FILE = "job.json"
 FAILURE_FILE = "failure.json"
 LOG_FILE = "evaluation.log"
+SUPERSEDED = 3  # exit status: the attempt was no longer current when the process started
+DATABASE_UNAVAILABLE = 4  # exit status: the request could not be read before the lease ran out
 
 
 def _die_with_parent(parent: int) -> None:
@@ -37,6 +43,34 @@ def _limit_memory(gib: float, device: str) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+class BestEffortProgress:
+    """Progress written by a thread of its own, the latest count only: a database that is locked
+    or down slows the evaluation not at all and ends it never; a failed write is logged and the
+    next count tried."""
+
+    def __init__(self, write: Callable[[int, int], None]) -> None:
+        self._write = write
+        self._latest: tuple[int, int] | None = None
+        self._changed = threading.Event()
+        threading.Thread(target=self._run, name="progress", daemon=True).start()
+
+    def __call__(self, done: int, total: int) -> None:
+        self._latest = (done, total)
+        self._changed.set()
+
+    def _run(self) -> None:
+        from openboard.store import DatabaseUnavailableError
+
+        while self._changed.wait():
+            self._changed.clear()
+            if self._latest is None:
+                continue
+            try:
+                self._write(*self._latest)
+            except DatabaseUnavailableError as exc:
+                logging.getLogger("openboard.worker").warning("progress not saved: %s", exc.reason)
+
+
 def main(workdir: Path) -> int:
     job = json.loads((workdir / JOB_FILE).read_text())
     _die_with_parent(int(job["parent_pid"]))
@@ -46,14 +80,22 @@ def main(workdir: Path) -> int:
     from openboard.worker._evaluate import OUTCOME_FILE, evaluate_request, write_outcome
     from openboard.worker._failures import classify_failure
     from openboard.worker._logcapture import capture_log
+    from openboard.worker._retry import GaveUpError, until_deadline
 
     settings = Settings(**job["settings"])
     _limit_memory(settings.eval_memory_gib, settings.eval_device)
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, settings.database_busy_timeout_seconds)
     request_id, attempt = int(job["request_id"]), int(job["attempt"])
-    request = store.get_request(request_id)
+    started = datetime.now(UTC)
+    try:
+        request = until_deadline(
+            f"read request #{request_id}", lambda: store.get_request(request_id),
+            lambda: started + timedelta(seconds=settings.lease_seconds), lambda: datetime.now(UTC),
+        )  # fmt: skip
+    except GaveUpError:
+        return DATABASE_UNAVAILABLE
     if request is None or request.attempts != attempt:
-        return 3  # superseded before it started: nothing to do
+        return SUPERSEDED
     log = logging.getLogger("openboard.worker")
     with capture_log(workdir / LOG_FILE):
         try:
@@ -62,7 +104,9 @@ def main(workdir: Path) -> int:
                 build_source(settings),
                 request,
                 workdir,
-                progress=lambda done, total: store.set_progress(request_id, attempt, done, total),
+                progress=BestEffortProgress(
+                    lambda done, total: store.queue.set_progress(request_id, attempt, done, total)
+                ),
             )
         except Exception as exc:
             log.exception("evaluation of request #%d failed", request_id)

@@ -59,7 +59,15 @@ class Stopped:
     reason: str
 
 
-Outcome = Finished | Failed | Stopped
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """The attempt ended without a result by no doing of the model (its evaluation process was
+    killed from outside): retried like a lost worker's while attempts remain."""
+
+    reason: str
+
+
+Outcome = Finished | Failed | Lost | Stopped
 
 
 class Evaluation(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 
 from openboard.domain import OpenboardError, Status
 from openboard.evaluation import Suite, judge_answers, score_suite
-from openboard.queue import finish, transition
+from openboard.queue import claim, finish
 from openboard.store import EvalRequest, NewRequest, Store
 
 
@@ -53,13 +53,15 @@ def import_results(
     # No per-sample outputs come with a results file: MATH stays as lm-eval scored it, and says so.
     scores = score_suite(results, suite, None, judge_answers)  # refuses NaN, missing metrics
     request = store.add_request(replace(new, suite=suite.name), actor=actor)
-    transition(store, request, Status.RUNNING, actor=actor, at=now, message=f"imported from {path.name}",
-               fields={"job_start_time": now, "attempts": 1})  # fmt: skip
+    running = claim(store, request, actor, lambda: now)
+    if running is None:  # a worker claimed it between the insert and here
+        raise ResultsImportError(
+            f"a worker took request #{request.id} before its import finished",
+            f"let it evaluate, or `openboard admin cancel {request.id}` and import again",
+        )
     folder = artifacts_dir / str(request.id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(results, indent=2))
-    running = store.get_request(request.id)
-    assert running is not None
     finish(store, running, actor=actor, at=now, task_scores=scores.task_scores,
            benchmark_scores=scores.benchmark_scores, average=scores.average,
            scorer=scores.scorer, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip

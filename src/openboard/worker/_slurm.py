@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openboard.config import Settings
 from openboard.domain import FailureKind
-from openboard.queue import claim_next, fail, reap
+from openboard.queue import claim_next, fail, reap, renew
 from openboard.store import EvalRequest, Store
 from openboard.worker._logcapture import tail
 
@@ -79,13 +79,13 @@ class SlurmDispatcher:
         reap(self._store, self._clock(), max_attempts=settings.max_attempts,
              timeout_seconds=settings.eval_timeout_minutes * 60 or None, actor=self.name)  # fmt: skip
         in_flight = 0
-        for request in self._store.running_jobs(LAUNCHER_PREFIX):
+        for request in self._store.queue.running_jobs(LAUNCHER_PREFIX):
             if request.job_id is None:
                 continue
             if self._follow(request):
                 in_flight += 1
         while in_flight < settings.slurm_max_jobs:
-            claimed = claim_next(self._store, self.name, self._clock(), settings.lease_seconds)
+            claimed = claim_next(self._store, self.name, self._clock, settings.lease_seconds)
             if claimed is None:
                 break
             self._submit(claimed)
@@ -97,13 +97,15 @@ class SlurmDispatcher:
         job = self._state_of(request.job_id)
         now = self._clock()
         if job.state in ACTIVE_STATES:
-            self._store.renew_lease(request.id, request.attempts, now, self._settings.lease_seconds)
+            renew(self._store, request, self._clock, self._settings.lease_seconds)
             if (
                 job.state == "RUNNING"
                 and job.start_time
                 and request.job_start_time != job.start_time
             ):
-                self._store.set_job(request.id, request.attempts, request.job_id, job.start_time)
+                self._store.queue.set_job(
+                    request.id, request.attempts, request.job_id, job.start_time
+                )
             return True
         current = self._store.get_request(request.id)
         if current is None or current.attempts != request.attempts or current.status.is_terminal:
@@ -154,5 +156,5 @@ class SlurmDispatcher:
                  reason=f"sbatch refused the job: {answer.stderr.strip()}")  # fmt: skip
             return
         job_id = answer.stdout.strip().split(";")[0]
-        self._store.set_job(request.id, request.attempts, job_id)
+        self._store.queue.set_job(request.id, request.attempts, job_id)
         log.info("request #%d is SLURM job %s", request.id, job_id)

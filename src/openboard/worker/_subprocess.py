@@ -9,29 +9,34 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from openboard.config import Settings
 from openboard.domain import FailureKind
-from openboard.worker._child import FAILURE_FILE, JOB_FILE, LOG_FILE
+from openboard.worker._child import DATABASE_UNAVAILABLE, FAILURE_FILE, JOB_FILE, LOG_FILE
 from openboard.worker._evaluate import OUTCOME_FILE, read_outcome
-from openboard.worker._job import EvaluationJob, Failed, JobControl, Outcome, Stopped
+from openboard.worker._job import EvaluationJob, Failed, JobControl, Lost, Outcome, Stopped
+from openboard.worker._oom import counter_files, oom_kill_between, read_counters
 
 _POLL_SECONDS = 0.5
 _GRACE_SECONDS = 5.0
 
 
 class SubprocessEvaluation:
-    """Runs `openboard.worker._child` for each job; `gpus` becomes its CUDA_VISIBLE_DEVICES."""
+    """Runs `openboard.worker._child` for each job; `gpus` becomes its CUDA_VISIBLE_DEVICES.
+    `oom_counters` are the files whose `oom_kill` count tells an out-of-memory kill apart."""
 
     def __init__(
         self,
         settings: Settings,
         gpus: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        oom_counters: Callable[[], list[Path]] = counter_files,
     ) -> None:
         self._settings = settings
         self._gpus = gpus
         self._clock = clock
+        self._oom_counters = oom_counters
 
     def run(self, job: EvaluationJob, control: JobControl) -> Outcome:
         job.workdir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +54,7 @@ class SubprocessEvaluation:
         env = {**os.environ, **secrets}  # secrets by environment, never in the job file
         if self._gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = self._gpus
+        oom_before = read_counters(self._oom_counters())
         with (job.workdir / LOG_FILE).open("ab") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", "openboard.worker._child", str(job.workdir)],
@@ -61,6 +67,11 @@ class SubprocessEvaluation:
             returncode = self._watch(child, control)
         if isinstance(returncode, Stopped | Failed):
             return returncode
+        return self._outcome(job, control, returncode, oom_before)
+
+    def _outcome(
+        self, job: EvaluationJob, control: JobControl, returncode: int, oom_before: dict[Path, int]
+    ) -> Outcome:
         if (reason := control.stop_reason) is not None:
             return Stopped(reason)
         if returncode == -signal.SIGTERM:
@@ -85,12 +96,29 @@ class SubprocessEvaluation:
                     f"ran out of memory: the evaluation reached its {limit:g} GiB limit "
                     "(eval_memory_gib); evaluate in a lower precision or raise the limit",
                 )
-            hint = " (the kernel's out-of-memory killer sends SIGKILL)" if name == "SIGKILL" else ""
-            return Failed(FailureKind.HARNESS, f"the evaluation process was killed by {name}{hint}")
+            if name == "SIGKILL":
+                return self._killed(oom_before)
+            return Failed(FailureKind.HARNESS, f"the evaluation process was killed by {name}")
+        if returncode == DATABASE_UNAVAILABLE:
+            return Lost(
+                "the evaluation process could not read its request: the database was unavailable"
+            )
         return Failed(
             FailureKind.HARNESS,
             f"the evaluation process exited with status {returncode} and left no result",
         )
+
+    def _killed(self, oom_before: dict[Path, int]) -> Outcome:
+        counters = read_counters(self._oom_counters())
+        moved = oom_kill_between(oom_before, counters)
+        if moved is not None:
+            return Failed(
+                FailureKind.OUT_OF_MEMORY,
+                f"ran out of memory: the kernel's out-of-memory killer ended the evaluation "
+                f"(oom_kill rose in {moved}); evaluate in a lower precision or on a larger machine",
+            )
+        seen = "no out-of-memory kill recorded" if counters else "no out-of-memory counter readable"
+        return Lost(f"the evaluation process was killed by SIGKILL from outside ({seen})")
 
     def _watch(self, child: subprocess.Popen[bytes], control: JobControl) -> int | Stopped | Failed:
         while True:

@@ -7,13 +7,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy.exc import OperationalError
+from typing import TypeVar
 
 from openboard.config import Settings
 from openboard.domain import Status
-from openboard.queue import claim_next, fail, finish, reap, transition
-from openboard.store import EvalRequest, Store
+from openboard.queue import claim_next, fail, finish, hand_back, reap, release, renew
+from openboard.store import DatabaseUnavailableError, EvalRequest, Store
 from openboard.worker._child import LOG_FILE
 from openboard.worker._job import (
     Evaluation,
@@ -21,24 +20,36 @@ from openboard.worker._job import (
     Failed,
     Finished,
     JobControl,
+    Lost,
     Outcome,
     Stopped,
 )
 from openboard.worker._logcapture import tail
+from openboard.worker._retry import GaveUpError, until_deadline
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN = "the worker is shutting down"
+
+T = TypeVar("T")
 
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class _Lease:
+    """Until when this worker knows its attempt is its own: the claim's lease, then each renewal's."""
+
+    def __init__(self, request: EvalRequest, clock: Callable[[], datetime], seconds: float) -> None:
+        self.expires = request.lease_expires_at or clock() + timedelta(seconds=seconds)
+
+
 class Worker:
     """Claims requests with a lease, renews it while the evaluation runs, and records the outcome
     once: every write is fenced by the attempt number, so a worker that lost its lease (and came
-    back late) changes nothing."""
+    back late) changes nothing. A busy database (locked, restarting) is waited out: renewals and
+    the outcome are retried with backoff until the lease runs out."""
 
     def __init__(
         self,
@@ -68,7 +79,7 @@ class Worker:
         )
         for lost in reaped:  # its log tail is stored; the attempt's files have no further use
             shutil.rmtree(self._workdir(lost), ignore_errors=True)
-        request = claim_next(self._store, self.name, self._clock(), settings.lease_seconds)
+        request = claim_next(self._store, self.name, self._clock, settings.lease_seconds)
         if request is None:
             return None
         return self._run(request)
@@ -94,23 +105,34 @@ class Worker:
             if timeout and request.job_start_time
             else None
         )
+        lease = _Lease(request, self._clock, settings.lease_seconds)
         self.current = control
         try:
-            with self._heartbeat(request, control):
+            with self._heartbeat(request, control, lease):
                 outcome = self._evaluation.run(job, control)
+                # Still under the heartbeat: the lease holds while the outcome waits for the database.
+                self._record(job, outcome, lease)
         finally:
             self.current = None
-        self._record(job, outcome)
         return self._store.get_request(request.id)
 
-    def run_forever(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
-        """Until `stop`: a database that goes away (restart, failover) is waited for, not fatal."""
+    def run_waiting(self, stop: threading.Event, poll_seconds: float = 5.0) -> EvalRequest | None:
+        """`run_once`, tried again every `poll_seconds` while the database is unavailable (locked,
+        restarting, failing over) with a warning each time; None also when `stop` is set."""
         while not stop.is_set():
             try:
-                if self.run_once() is None:
-                    stop.wait(poll_seconds)
-            except OperationalError as exc:
-                log.warning("database unavailable (%s); retrying in %.0f s", exc.orig, poll_seconds)
+                return self.run_once()
+            except DatabaseUnavailableError as exc:
+                log.warning(
+                    "database unavailable (%s); retrying in %.0f s", exc.reason, poll_seconds
+                )
+                stop.wait(poll_seconds)
+        return None
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+        """Until `stop`: a database that goes away or stays locked is waited for, not fatal."""
+        while not stop.is_set():
+            if self.run_waiting(stop, poll_seconds) is None:
                 stop.wait(poll_seconds)
 
     def stop_current(self, reason: str = SHUTDOWN) -> None:
@@ -120,22 +142,38 @@ class Worker:
     def _workdir(self, request: EvalRequest) -> Path:
         return self._settings.artifacts_dir / f".{request.id}.attempt-{request.attempts}"
 
+    def _until_lease_ends(self, what: str, write: Callable[[], T], lease: _Lease,
+                          stop: threading.Event | None = None) -> T:  # fmt: skip
+        return until_deadline(what, write, lambda: lease.expires, self._clock, stop)
+
     @contextmanager
-    def _heartbeat(self, request: EvalRequest, control: JobControl) -> Iterator[None]:
-        """Renew the lease every third of its length; a refused renewal stops the evaluation."""
-        lease = self._settings.lease_seconds
+    def _heartbeat(
+        self, request: EvalRequest, control: JobControl, lease: _Lease
+    ) -> Iterator[None]:
+        """Renew the lease every third of its length, retrying while the database is busy; a
+        refused renewal, or a lease that ran out before the database answered, stops the evaluation."""
+        seconds = self._settings.lease_seconds
         done = threading.Event()
 
+        def renewed() -> bool:
+            started = self._clock()
+            if not renew(self._store, request, self._clock, seconds):
+                return False
+            lease.expires = started + timedelta(seconds=seconds)
+            return True
+
         def beat() -> None:
-            while not done.wait(lease / 3):
+            while not done.wait(seconds / 3):
                 try:
-                    renewed = self._store.renew_lease(
-                        request.id, request.attempts, self._clock(), lease
+                    current = self._until_lease_ends(
+                        f"renew the lease of #{request.id}", renewed, lease, done
                     )
-                except OperationalError as exc:  # keep trying until the lease runs out
-                    log.warning("could not renew the lease of #%d: %s", request.id, exc.orig)
-                    continue
-                if not renewed:
+                except GaveUpError as exc:
+                    if not done.is_set():
+                        control.stop(f"the lease of #{request.id} ran out while the database "
+                                     f"was unavailable ({exc.cause.reason})")  # fmt: skip
+                    return
+                if not current:
                     now = self._store.get_request(request.id)
                     status = now.status if now else None
                     control.stop(
@@ -152,38 +190,47 @@ class Worker:
             done.set()
             thread.join()
 
-    def _record(self, job: EvaluationJob, outcome: Outcome) -> None:
-        request, now = job.request, self._clock()
+    def _record(self, job: EvaluationJob, outcome: Outcome, lease: _Lease) -> None:
+        """Record the outcome once, retried until the lease runs out; a request whose outcome
+        could not be recorded stays RUNNING until the reaper puts it back in the queue."""
+        now = self._clock()
+        try:
+            recorded = self._until_lease_ends(
+                f"record the outcome of #{job.request.id}",
+                lambda: self._write(job, outcome, now), lease,
+            )  # fmt: skip
+        except GaveUpError:
+            log.warning("request #%d: the outcome is lost; it goes back to the queue when its "
+                        "lease is reaped", job.request.id)  # fmt: skip
+            recorded = False
+        if recorded:
+            self._publish(job)
+        else:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+
+    def _write(self, job: EvaluationJob, outcome: Outcome, now: datetime) -> bool:
+        """True when the outcome is the request's result (its files become its artifacts)."""
+        request, store, log_tail = job.request, self._store, tail(job.workdir / LOG_FILE)
         match outcome:
             case Finished():
-                self._store.set_run_marks(request.id, outcome.eval_limit, outcome.data_modified)
-                recorded = finish(
-                    self._store, request, actor=self.name, at=now,
+                store.set_run_marks(request.id, outcome.eval_limit, outcome.data_modified)
+                return finish(
+                    store, request, actor=self.name, at=now,
                     task_scores=outcome.task_scores, benchmark_scores=outcome.benchmark_scores,
                     average=outcome.average, scorer=outcome.scorer,
                     eval_seconds=outcome.eval_seconds, co2_kg=outcome.co2_kg,
                 )  # fmt: skip
             case Failed():
-                recorded = fail(
-                    self._store, request, actor=self.name, at=now, reason=outcome.reason,
-                    kind=outcome.kind, log_tail=tail(job.workdir / LOG_FILE),
-                )  # fmt: skip
-            case Stopped() if outcome.reason == SHUTDOWN:
-                # Handing the request back is not a lost attempt.
-                transition(
-                    self._store, request, Status.PENDING, actor=self.name, at=now,
-                    message=f"returned: {SHUTDOWN}",
-                    fields={"attempts": request.attempts - 1, "lease_expires_at": None,
-                            "progress_done": None, "progress_total": None},
-                )  # fmt: skip
-                recorded = False
+                return fail(store, request, actor=self.name, at=now, reason=outcome.reason,
+                            kind=outcome.kind, log_tail=log_tail)  # fmt: skip
+            case Lost():  # like a lost worker: another try while attempts remain
+                release(store, request, actor=self.name, at=now, reason=outcome.reason,
+                        max_attempts=self._settings.max_attempts, log_tail=log_tail)  # fmt: skip
+            case Stopped() if outcome.reason == SHUTDOWN:  # not a spent attempt
+                hand_back(store, request, actor=self.name, at=now, reason=SHUTDOWN)
             case Stopped():
                 log.info("request #%d stopped: %s", request.id, outcome.reason)
-                recorded = False
-        if recorded:
-            self._publish(job)
-        else:
-            shutil.rmtree(job.workdir, ignore_errors=True)
+        return False
 
     def _publish(self, job: EvaluationJob) -> None:
         """The recorded attempt's files become the request's artifacts."""
