@@ -13,6 +13,8 @@ _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 SEARCH_DEADLINE = "openboard_search_deadline"  # seconds (store._search.search_deadline)
 DEFAULT_SEARCH_DEADLINE_S = 2.0
 REGEXP_FUNCTION = "openboard_regexp"  # the search's regular expressions on SQLite
+# SQLite's result codes for a database that is busy or out of reach, not wrong.
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
 
 
 def create_store_engine(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
@@ -66,6 +68,9 @@ def _map_errors(engine: Engine) -> None:
         original = error.orig if error.orig is not None else error
         if getattr(original, "sqlstate", None) == _QUERY_CANCELED:
             return  # a statement_timeout the caller set (a search's deadline) is the caller's
+        code = getattr(original, "sqlite_errorname", None)
+        if code is not None and not code.startswith(_SQLITE_UNAVAILABLE):
+            return  # SQLite also says OperationalError for a missing column: a bug, not a wait
         lines = str(original).strip().splitlines()
         raise DatabaseUnavailableError(lines[0] if lines else type(original).__name__) from error
 

@@ -20,6 +20,7 @@ def add_event(
         insert(events).values(
             request_id=request_id, at=at, actor=actor, kind=kind, message=message,
             from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None, attempt=attempt,
+            to_status=to_status.value if to_status else None,
+            **({"attempt": attempt} if attempt is not None else {}),
         )
     )  # fmt: skip

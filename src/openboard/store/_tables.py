@@ -47,7 +47,7 @@ requests = Table(
     # Every claim adds one and nothing takes it back: the token that fences superseded workers.
     Column("attempts", Integer, nullable=False, default=0),
     # Claims that do not count against max_attempts (handed back; spent before a requeue).
-    Column("uncounted_attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("uncounted_attempts", Integer, nullable=False, server_default="0"),
     Column("worker", String(200)),
     Column("progress_done", Integer),
     Column("progress_total", Integer),
