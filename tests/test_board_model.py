@@ -61,7 +61,7 @@ def _add_odd_ones(store: Store) -> None:
         ("odd/no-params", "starter", None, BENCHMARKS[:2]), ("odd/other-suite", "v2", 7 * 10**9, ()),
     ):  # fmt: skip
         store.add_request(replace(new_request(model=model), suite=suite, params=params), "alice")
-        running = claim_next(store, "w1", T0)
+        running = claim_next(store, "w1", lambda: T0)
         assert running is not None
         finish(store, running, actor="w1", at=T0, task_scores=[], eval_seconds=1.0, co2_kg=0.0,
                benchmark_scores=[BenchmarkScore(b, raw=0.5, normalized=50.0) for b in benchmarks],

@@ -494,7 +494,7 @@ def _demo_model(store: Store, artifacts: Path) -> None:
     reproducibility record (what a worker leaves), so that the model page shows every part."""
     new = replace(new_request(model=DEMO, at=T0 + timedelta(days=4)), params=134_515_008)
     request = store.add_request(new, actor="alice")
-    running = claim_next(store, "w1", T0)
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None and running.id == request.id
     subtasks = {
         "starter_bbh": ("boolean_expressions", "web_of_lies", "object_counting", "dyck_languages"),

@@ -45,12 +45,12 @@ def scripted_day(store: Store) -> None:
     now = datetime.now(UTC)
     for name in ("org/failed", "org/cancelled", "org/waiting", "org/last"):
         store.add_request(new_request(model=name, at=now - timedelta(minutes=10)), actor="alice")
-    failing = claim_next(store, "w1", now)
+    failing = claim_next(store, "w1", lambda: now)
     assert failing is not None and failing.model == "org/failed"
     fail(store, failing, actor="w1", at=now, reason="boom", kind=FailureKind.OUT_OF_MEMORY)
     (cancelled,) = [r for r in store.list_requests() if r.model == "org/cancelled"]
     cancel(store, cancelled, actor="alice", at=now, reason="changed my mind")
-    running = claim_next(store, "w2", now)
+    running = claim_next(store, "w2", lambda: now)
     assert running is not None and running.model == "org/waiting"
 
 

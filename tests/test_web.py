@@ -217,7 +217,7 @@ def test_queue_pages_its_history_but_shows_every_active_request(context: Context
 def test_a_small_limit_run_and_modified_data_are_marked(context: Context) -> None:
     store = context.store
     marked = store.add_request(new_request(model="org/quick"), actor="alice")
-    running = claim_next(store, "w1", T0)
+    running = claim_next(store, "w1", lambda: T0)
     assert running is not None and running.id == marked.id
     store.set_run_marks(running.id, 5, True)
     task = TaskScore("starter_bbh", "starter_bbh_web_of_lies", "acc_norm", 0.75, 0.05, 2, 50.0, 5)

@@ -12,7 +12,9 @@ from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors, print_json
 from openboard.cli._progress import worker_progress
 from openboard.config import Settings
-from openboard.web import queue_payload
+from openboard.domain import OpenboardError
+from openboard.store import Store
+from openboard.web import history_records, queue_payload, request_record
 
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
@@ -20,10 +22,17 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
     @friendly_errors
     def queue(
         ctx: typer.Context,
+        request_id: Annotated[
+            int | None, typer.Argument(help="show this request with its history")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the queue as JSON")] = False,
     ) -> None:
-        """Show pending, running, finished and failed requests."""
-        payload = queue_payload(open_context(ctx).store)
+        """Show pending, running, finished and failed requests, or one request and its story."""
+        store = open_context(ctx).store
+        if request_id is not None:
+            _show_request(store, request_id, as_json)
+            return
+        payload = queue_payload(store)
         if as_json:
             print_json(payload)
             return
@@ -114,6 +123,24 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         typer.echo(f"worker {runner.name} waiting for requests (Ctrl-C stops)")
         with progress:
             runner.run_forever(stop, poll_seconds=poll)
+
+
+def _show_request(store: Store, request_id: int, as_json: bool) -> None:
+    request = store.get_request(request_id)
+    if request is None:
+        raise OpenboardError(f"there is no request #{request_id}", "see `openboard queue`")
+    record = {**request_record(request), "history": history_records(store.events_for(request_id))}
+    if as_json:
+        print_json(record)
+        return
+    typer.echo(
+        f"#{request.id} {request.status} {request.model} {request.revision[:12]} {request.precision}"
+        f" by {request.sender} (attempt {request.counted_attempts})"
+    )
+    if request.failure_reason:
+        typer.echo(f"reason: {request.failure_reason}")
+    for event in record["history"]:
+        typer.echo(f"  {event['at']}  {event['kind']:<9} {event['message']}  ({event['actor']})")
 
 
 def _report(

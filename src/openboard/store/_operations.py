@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openboard.domain import Status
 from openboard.store._engine import reader_of
+from openboard.store._errors import DatabaseUnavailableError
 from openboard.store._migrate import HEAD_REVISION, current_revision
 from openboard.store._tables import requests
 from openboard.store._time import as_utc
@@ -87,6 +88,8 @@ def readiness(engine: Engine) -> str | None:
         with reader_of(engine).connect() as conn:
             conn.execute(text("SELECT 1"))
         revision = current_revision(reader_of(engine))
+    except DatabaseUnavailableError as exc:
+        return f"the database does not answer: {exc.reason[:200]}"
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         return f"the database does not answer: {str(cause).strip().splitlines()[0][:200]}"

@@ -5,7 +5,7 @@ from openboard.web._leaderboard import WholeBoard, view_of
 from openboard.web._oidc import OidcConfig
 from openboard.web._operations import MetricsSettings
 from openboard.web._security import Limits
-from openboard.web._views import queue_payload
+from openboard.web._views import history_records, queue_payload, request_record
 
 __all__ = [
     "Limits",
@@ -13,6 +13,8 @@ __all__ = [
     "OidcConfig",
     "WholeBoard",
     "create_app",
+    "history_records",
     "queue_payload",
+    "request_record",
     "view_of",
 ]

@@ -20,7 +20,7 @@ from openboard.store import EvalRequest, Store
 from openboard.web._board import MAX_PAGE
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
-from openboard.web._views import request_record
+from openboard.web._views import history_records, request_record
 
 SAMPLES_PER_PAGE = 20
 MAX_ID = 2**31 - 1
@@ -60,6 +60,7 @@ def _evaluation(
     logged = folder is not None and (folder / SAMPLES_FILE).is_file()
     return {
         **request_record(request),
+        "history": history_records(store.events_for(request.id)),
         "suite": request.suite,
         "average": request.average,
         "co2_kg": request.co2_kg,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from openboard.domain import Status
-from openboard.store import EvalRequest, Store
+from openboard.store import EvalRequest, Event, Store
 from openboard.web._board import MAX_PAGE
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
@@ -38,7 +38,7 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         else None,
         "use_chat_template": request.use_chat_template,
         "sender": request.sender,
-        "attempts": request.attempts,
+        "attempts": request.counted_attempts,  # of the budget; an admin's requeue resets it
         "priority": request.priority,
         "worker": request.worker,
         "heartbeat_at": request.heartbeat_at.strftime(TIME_FORMAT)
@@ -58,6 +58,23 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "eval_seconds": request.eval_seconds,
         "co2_kg": request.co2_kg,
     }
+
+
+def history_records(history: list[Event]) -> list[dict[str, Any]]:
+    """A request's story, oldest first: submitted, claimed by which worker, lost, handed back,
+    requeued by whom and why, finished or failed."""
+    return [
+        {
+            "at": event.at.strftime(TIME_FORMAT),
+            "kind": event.kind,
+            "actor": event.actor,
+            "from_status": event.from_status.value if event.from_status else None,
+            "to_status": event.to_status.value if event.to_status else None,
+            "claim": event.attempt,  # the n-th claim it is about (the fencing token), or None
+            "message": event.message,
+        }
+        for event in history
+    ]
 
 
 ACTIVE = frozenset({Status.PENDING, Status.RUNNING})
@@ -83,6 +100,7 @@ def queue_payload(
     recent = store.queue.recent_eval_seconds()
     typical = statistics.median(recent) if recent else None
     parallel = max(1, len(running))
+    histories = store.histories([r.id for r in requests])
 
     def estimated_start(request_id: int) -> str | None:
         position = positions.get(request_id)
@@ -104,6 +122,7 @@ def queue_payload(
         "requests": [
             {
                 **request_record(r),
+                "history": history_records(histories.get(r.id, [])),
                 "position": positions.get(r.id),
                 "estimated_start": estimated_start(r.id),
                 "elapsed_seconds": (now - r.job_start_time).total_seconds()

@@ -7,14 +7,14 @@ budget). Before this, a requeue kept the count ("attempt 4 of 3") and a hand-bac
 token, so a later claim could share a stopped worker's token.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
