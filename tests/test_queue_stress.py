@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -166,13 +166,16 @@ def test_a_claim_that_waited_for_a_lock_gets_its_whole_lease(context: Context) -
     assert still is not None and still.status is Status.RUNNING and still.worker == "patient"
 
 
-def _kill_the_evaluation(store: Store, request_id: int, worker: Worker) -> EvalRequest | None:
+def _kill_the_evaluation(
+    store: Store, request_id: int, worker: Worker, meanwhile: Callable[[], object] = lambda: None
+) -> EvalRequest | None:
     outcome: list[EvalRequest | None] = []
     thread = threading.Thread(target=lambda: outcome.append(worker.run_once()))
     thread.start()
     wait_for(store, request_id, lambda r: r.progress_done and r.status is Status.RUNNING)
     groups = evaluation_groups()
     assert len(groups) == 1
+    meanwhile()
     os.killpg(groups.pop(), signal.SIGKILL)  # from outside, as an operator's kill -9 would
     thread.join(120)
     return outcome[0]
@@ -195,8 +198,10 @@ def test_a_killed_evaluation_is_retried_and_an_out_of_memory_kill_is_not(
     lost = store.events_for(request.id)[-1]
     assert lost.kind == "lost" and "SIGKILL from outside" in lost.message and lost.attempt == 1
 
-    events.write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")  # the kernel's killer acts
-    out_of_memory = _kill_the_evaluation(store, request.id, worker)
+    def kernel_kills_for_memory() -> None:  # while the evaluation runs, as the kernel's would
+        events.write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+
+    out_of_memory = _kill_the_evaluation(store, request.id, worker, kernel_kills_for_memory)
     assert out_of_memory is not None and out_of_memory.status is Status.FAILED
     assert out_of_memory.failure_kind is FailureKind.OUT_OF_MEMORY, out_of_memory
     assert out_of_memory.failure_reason and "oom_kill" in out_of_memory.failure_reason
