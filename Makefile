@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export OPENBOARD_HOME ?= $(CURDIR)/openboard-data
 
-.PHONY: demo test lint typecheck pytest pytest-postgres install clean
+.PHONY: demo test lint typecheck docs pytest pytest-postgres install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The operator's documentation (docs/, mkdocs.yml); --strict fails on a broken link between pages.
+docs: install
+	$(BIN)/mkdocs build --strict --quiet
+
 # tests/test_browser.py drives a real headless Chromium: scripts/chromium.sh installs Debian's chromium
 # and prints its path, scripts/axe.sh installs axe-core (npm) for the accessibility checks and prints
 # its script (assignments of their own, so a failed install stops here instead of skipping).
@@ -46,7 +50,7 @@ pytest: install
 pytest-postgres: install
 	OPENBOARD_TEST_POSTGRES="$$(scripts/postgres.sh start)" $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest pytest-postgres
+test: lint typecheck docs pytest pytest-postgres
 
 clean:
-	rm -rf $(VENV) openboard-data .axe .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) openboard-data .axe .mypy_cache .ruff_cache .pytest_cache build

@@ -14,6 +14,7 @@ from openboard.cli import (
     _board,
     _datasets,
     _demo,
+    _docs,
     _prune,
     _queue,
     _rescore,
@@ -115,6 +116,7 @@ _queue.register(app, open_context)
 _queue.register_slurm(app, open_context)
 _board.register(app, open_context)
 _demo.register(app, open_context)
+_docs.register(open_context)
 _datasets.register(app, open_context)
 _results.register(app, open_context)
 _blocklist.register(app, open_context)

@@ -1,5 +1,6 @@
 """The web leaderboard: server-rendered pages, each with a JSON twin."""
 
+from openboard.web._api_reference import api_reference
 from openboard.web._app import create_app
 from openboard.web._leaderboard import WholeBoard, view_of
 from openboard.web._oidc import OidcConfig
@@ -12,6 +13,7 @@ __all__ = [
     "MetricsSettings",
     "OidcConfig",
     "WholeBoard",
+    "api_reference",
     "create_app",
     "history_records",
     "queue_payload",
