@@ -93,6 +93,9 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, i
     ("GET", "/api/plots", None, True, (200, 200, 200, 200)),
     ("GET", "/leaderboard.parquet", None, False, (200, 200, 200, 200)),
     ("GET", "/login", None, False, (200, 200, 200, 200)),
+    ("GET", "/feeds/results.atom", None, False, (200, 200, 200, 200)),
+    ("GET", "/feeds/models/org/good.atom", None, False, (200, 200, 200, 200)),
+    ("GET", "/feeds/submitters/alice.atom", None, False, (200, 200, 200, 200)),
     # Forms without their CSRF token: refused before anything happens (the good path is tested
     # with a token elsewhere); anonymous users are sent to sign in first.
     ("POST", "/submit", SUBMISSION, False, (303, 403, 403, 403)),

@@ -35,6 +35,7 @@ from openboard.store._errors import (
     RateLimitError,
 )
 from openboard.store._events import add_event
+from openboard.store._feeds import recent_results
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore
 from openboard.store._queue import QueueStore
@@ -285,6 +286,12 @@ class Store:
         with self.reader.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         return str(value) if value is not None else None
+
+    def recent_results(
+        self, limit: int, model: str | None = None, sender: str | None = None
+    ) -> list[EvalRequest]:
+        """Finished, unhidden results, newest first (the Atom feeds)."""
+        return recent_results(self.reader, limit, model, sender)
 
     def scores_by_benchmark(self, request_id: int) -> list[BenchmarkScore]:
         query = (

@@ -19,6 +19,7 @@ from openboard.web._admin import admin_router
 from openboard.web._auth import auth_router
 from openboard.web._board import BadViewError
 from openboard.web._cache import SharedPages
+from openboard.web._feeds import feeds_router
 from openboard.web._leaderboard import leaderboard_router
 from openboard.web._model import NotFoundError, models_router
 from openboard.web._oidc import oidc_router
@@ -75,7 +76,14 @@ def build_app(services: Services) -> FastAPI:
         app.include_router(oidc_router(settings.oidc, services.auth))
     app.include_router(submit_form_router(services.submissions, services.auth, services.render))
     app.include_router(admin_router(services))
-    for router in (leaderboard_router, plots_router, about_router, queue_router, models_router):
+    for router in (
+        leaderboard_router,
+        plots_router,
+        about_router,
+        queue_router,
+        models_router,
+        feeds_router,
+    ):
         app.include_router(router(services))
     return app
 

@@ -30,7 +30,7 @@ class NotFoundError(OpenboardError):
     pass
 
 
-def _model_id(org: str, name: str) -> ModelId:
+def parse_model_id(org: str, name: str) -> ModelId:
     try:
         return ModelId.parse(f"{org}/{name}")
     except InvalidModelIdError as exc:
@@ -105,7 +105,7 @@ def model_payload(
     store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str,
     hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
 ) -> dict[str, Any]:  # fmt: skip
-    model_id = _model_id(org, name)
+    model_id = parse_model_id(org, name)
     requests = store.list_requests(model=str(model_id))
     if not requests:
         raise NotFoundError(f"no evaluation of {model_id}", "submit it at /submit")
@@ -122,7 +122,7 @@ def samples_payload(
     store: Store, artifacts: Path | None, org: str, name: str, request_id: int, task: str | None,
     wrong_only: bool, page: int, hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
 ) -> dict[str, Any]:  # fmt: skip
-    model_id = _model_id(org, name)
+    model_id = parse_model_id(org, name)
     request = store.get_request(request_id)
     if request is None or request.model != str(model_id):
         raise NotFoundError(
