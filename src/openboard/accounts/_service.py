@@ -50,8 +50,32 @@ class AccountService:
         return self._accounts.add_user(name, hashed, role, actor, self._clock(), external_id)
 
     def set_password(self, name: str, password: str, actor: str) -> None:
+        """A new password; every web sign-in of the user ends (a stolen cookie with it)."""
         if not self._accounts.set_password_hash(name, self._hash(password), actor, self._clock()):
             raise AccountError(f"there is no user {name!r}", "see `openboard users list`")
+        self._accounts.end_sessions(name, actor, self._clock(), "password changed")
+
+    def start_session(self, name: str, days: float) -> str:
+        """A web sign-in: the secret for the cookie (only its sha256 is stored)."""
+        secret, now = new_token(), self._clock()
+        if not self._accounts.open_session(
+            name, token_hash(secret), now, now + timedelta(days=days)
+        ):
+            raise AccountError(f"there is no user {name!r}", "sign in again")
+        return secret
+
+    def session_user(self, secret: str) -> User | None:
+        if len(secret) > 200:
+            return None
+        return self._accounts.session_user(token_hash(secret), self._clock())
+
+    def end_session(self, secret: str) -> None:
+        self._accounts.end_session(token_hash(secret), self._clock())
+
+    def sign_out_everywhere(self, name: str, actor: str, reason: str) -> int:
+        if self._accounts.user(name) is None:
+            raise AccountError(f"there is no user {name!r}", "see `openboard users list`")
+        return self._accounts.end_sessions(name, actor, self._clock(), reason)
 
     def _hash(self, password: str) -> str:
         if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
@@ -107,8 +131,10 @@ class AccountService:
             )
 
     def set_role(self, name: str, role: Role, actor: str, reason: str) -> None:
+        """A new role; the user signs in again to use it (their web sessions end)."""
         if not self._accounts.set_role(name, role, actor, self._clock(), reason):
             raise AccountError(f"there is no user {name!r}", "see `openboard users list`")
+        self._accounts.end_sessions(name, actor, self._clock(), f"role changed: {reason}")
 
     def users(self) -> list[User]:
         return self._accounts.users()

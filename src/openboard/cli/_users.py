@@ -65,6 +65,30 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         open_context(ctx).accounts().set_role(name, role, operator(), reason)
         typer.echo(f"{name} is now {role.value}")
 
+    @users_app.command("passwd")
+    @friendly_errors
+    def passwd(
+        ctx: typer.Context,
+        name: Name,
+        password_stdin: Annotated[
+            bool, typer.Option("--password-stdin", help="read the password from standard input")
+        ] = False,
+    ) -> None:
+        """Set a user's password; every web sign-in of the user ends."""
+        open_context(ctx).accounts().set_password(name, _password(password_stdin), operator())
+        typer.echo(f"{name}'s password is changed; their web sessions are ended")
+
+    @users_app.command("sign-out")
+    @friendly_errors
+    def sign_out(
+        ctx: typer.Context,
+        name: Name,
+        reason: Annotated[str, typer.Option(help="recorded in the audit log")] = "",
+    ) -> None:
+        """End every web sign-in of a user at once (a lost laptop, a copied cookie)."""
+        ended = open_context(ctx).accounts().sign_out_everywhere(name, operator(), reason)
+        typer.echo(f"ended {ended} session{'s' if ended != 1 else ''} of {name}")
+
     @users_app.command("token")
     @friendly_errors
     def token(

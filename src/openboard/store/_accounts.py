@@ -12,7 +12,7 @@ from openboard.store._audit import record
 from openboard.store._engine import reader_of
 from openboard.store._errors import StoreError
 from openboard.store._records import ApiToken, AuditEntry, User
-from openboard.store._tables import api_tokens, users
+from openboard.store._tables import api_tokens, users, web_sessions
 from openboard.store._time import as_utc
 
 
@@ -175,3 +175,45 @@ class AccountStore:
             if changed:
                 record(conn, AuditEntry(actor, "token.revoke", f"token {token_id}", reason, at))
         return bool(changed)
+
+    def open_session(self, name: str, id_hash: str, at: datetime, expires_at: datetime) -> bool:
+        with self._engine.begin() as conn:
+            user_id = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
+            if user_id is None:
+                return False
+            conn.execute(insert(web_sessions).values(
+                id_hash=id_hash, user_id=user_id, created_at=at, expires_at=expires_at
+            ))  # fmt: skip
+        return True
+
+    def session_user(self, id_hash: str, at: datetime) -> User | None:
+        """The user of a live session: not ended, not expired."""
+        query = (
+            select(users)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(
+                web_sessions.c.id_hash == id_hash,
+                web_sessions.c.ended_at.is_(None),
+                web_sessions.c.expires_at > at,
+            )
+        )
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _user(row) if row else None
+
+    def end_session(self, id_hash: str, at: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(web_sessions).where(
+                web_sessions.c.id_hash == id_hash, web_sessions.c.ended_at.is_(None)
+            ).values(ended_at=at))  # fmt: skip
+
+    def end_sessions(self, name: str, actor: str, at: datetime, reason: str) -> int:
+        """End every live session of `name` (audited); returns how many there were."""
+        with self._engine.begin() as conn:
+            user_id = select(users.c.id).where(users.c.name == name).scalar_subquery()
+            ended = conn.execute(update(web_sessions).where(
+                web_sessions.c.user_id == user_id, web_sessions.c.ended_at.is_(None)
+            ).values(ended_at=at)).rowcount  # fmt: skip
+            record(conn, AuditEntry(actor, "user.sign_out", f"user {name}", reason, at,
+                                    {"sessions": ended}))  # fmt: skip
+        return int(ended)

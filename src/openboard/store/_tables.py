@@ -198,6 +198,19 @@ api_tokens = Table(
     Column("expires_at", DateTime(timezone=True)),  # None: until revoked
 )
 
+# Web sign-ins held on the server: the cookie carries a random id whose sha256 is kept here, so that
+# logging out, a password or role change, or "sign out everywhere" ends a session at once.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
 flags = Table(
     "flags",
     metadata,

@@ -1,8 +1,8 @@
 """Who is asking: a session cookie (web) or a bearer token (API, CLI); CSRF tokens for forms.
 
 The session cookie is signed (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax) and holds
-only the user name and the CSRF token; the role is read from the database on every request, so a
-demotion takes effect at once. Requests with a bearer token carry no ambient authority and need
+a random session id and the CSRF token. The session lives on the server (its id's sha256): logout,
+a password or role change and "sign out everywhere" end it, so a copied cookie stops working then. Requests with a bearer token carry no ambient authority and need
 no CSRF token; requests with a session cookie need one on every change.
 """
 
@@ -25,8 +25,9 @@ CSRF_HEADER = "x-csrf-token"
 
 
 class Auth:
-    def __init__(self, accounts: AccountService) -> None:
+    def __init__(self, accounts: AccountService, session_days: float = 14) -> None:
         self.accounts = accounts
+        self.session_days = session_days
 
     def user(self, request: Request) -> User | None:
         """The signed-in user. An Authorization header, even an empty one, must carry a known
@@ -51,8 +52,19 @@ class Auth:
                 )
             request.state.by_token = True
             return user
-        name = request.session.get("user")
-        return self.accounts.user(name) if isinstance(name, str) else None
+        session = request.session.get("sid")
+        return self.accounts.session_user(session) if isinstance(session, str) else None
+
+    def sign_in(self, request: Request, user: User) -> None:
+        """A fresh session (and CSRF token) at every sign-in, held on the server."""
+        request.session.clear()
+        request.session["sid"] = self.accounts.start_session(user.name, self.session_days)
+
+    def sign_out(self, request: Request) -> None:
+        session = request.session.get("sid")
+        if isinstance(session, str):
+            self.accounts.end_session(session)
+        request.session.clear()
 
     def require(self, request: Request, role: Role = Role.SUBMITTER) -> User:
         """For the JSON API: 401 without a user, 403 without the role, 403 without CSRF (cookies)."""
@@ -128,14 +140,17 @@ def auth_router(auth: Auth, page: Page) -> APIRouter:
         if user is None:
             return page(request, "login.html", next=target, status_code=401,
                         error="wrong user name or password")  # fmt: skip
-        request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-        request.session["user"] = user.name
+        auth.sign_in(request, user)
         return RedirectResponse(target, status_code=303)
 
     @router.post("/logout")
     async def logout(request: Request) -> RedirectResponse:
-        check_csrf(request, form_fields(await request.body()).get(CSRF_FIELD, ""))
-        request.session.clear()
+        fields = form_fields(await request.body())
+        check_csrf(request, fields.get(CSRF_FIELD, ""))
+        user = auth.user(request)
+        if fields.get("everywhere") and user is not None:
+            auth.accounts.sign_out_everywhere(user.name, user.name, "signed out everywhere")
+        auth.sign_out(request)
         return RedirectResponse("/", status_code=303)
 
     @router.get("/account", response_model=None)

@@ -63,8 +63,7 @@ def oidc_router(config: OidcConfig, auth: Auth) -> APIRouter:
             raise HTTPException(status_code=401, detail=f"{config.label} sent no user id")
         user = _account(auth, f"{claims.get('iss', config.issuer)}|{claims['sub']}", claims)
         target = safe_next(str(request.session.pop("oidc_next", "/")))
-        request.session.clear()
-        request.session["user"] = user.name
+        auth.sign_in(request, user)
         return RedirectResponse(target, status_code=303)
 
     return router

@@ -72,7 +72,7 @@ class Services:
         self.suites = suites
         self.submissions = submissions
         self.settings = settings
-        self.auth = Auth(AccountService(store, lambda: datetime.now(UTC)))
+        self.auth = Auth(AccountService(store, lambda: datetime.now(UTC)), settings.session_days)
         self.moderation = ModerationService(store, lambda: datetime.now(UTC))
         self.cache = PageCache(store)
         self.templates = Jinja2Templates(directory=_TEMPLATES)  # autoescapes every variable
