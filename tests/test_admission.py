@@ -189,19 +189,19 @@ def test_api_submissions_queue_then_refuse_duplicates(api: TestClient, context: 
 
 
 @pytest.mark.parametrize(
-    ("body", "check"),
+    ("body", "check", "status"),
     [
-        (b"not json", "request"),
-        (b"[1, 2]", "request"),
-        (b'{"model": "../etc", "model_type": "pretrained", "sender": "a"}', "model_id"),
-        (b'{"model": "a/b", "sender": "a"}', "model_type"),
+        (b"not json", "request", 400),  # not JSON at all: a bad request
+        (b"[1, 2]", "request", 422),  # JSON, but not a submission
+        (b'{"model": "../etc", "model_type": "pretrained", "sender": "a"}', "model_id", 422),
+        (b'{"model": "a/b", "sender": "a"}', "model_type", 422),
     ],
 )
 def test_api_refuses_malformed_bodies_naming_the_field(
-    api: TestClient, body: bytes, check: str
+    api: TestClient, body: bytes, check: str, status: int
 ) -> None:
     answer = api.post("/api/validate", content=body, headers={"content-type": "application/json"})
-    assert answer.status_code == 422
+    assert answer.status_code == status
     assert [f["check"] for f in answer.json()["findings"]] == [check]
 
 
