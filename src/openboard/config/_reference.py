@@ -58,6 +58,8 @@ def _type(annotation: Any) -> str:
 
 def _default(field: FieldInfo) -> str:
     value = field.default
+    if value is PydanticUndefined and field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
     if value is PydanticUndefined:
         return "required"
     if value is None:

@@ -4,6 +4,7 @@ from sqlalchemy import Engine, select
 
 from openboard.domain import Status
 from openboard.store._records import EvalRequest
+from openboard.store._rows import request_of
 from openboard.store._tables import requests
 
 __all__ = ["recent_results"]
@@ -12,8 +13,6 @@ __all__ = ["recent_results"]
 def recent_results(
     reader: Engine, limit: int, model: str | None = None, sender: str | None = None
 ) -> list[EvalRequest]:
-    from openboard.store._store import _request  # the one row → record mapping
-
     c = requests.c
     query = select(requests).where(c.status == Status.FINISHED.value, c.hidden.is_(False))
     if model is not None:
@@ -22,4 +21,4 @@ def recent_results(
         query = query.where(c.sender == sender)
     query = query.order_by(c.finished_time.desc(), c.id.desc()).limit(limit)
     with reader.connect() as conn:
-        return [_request(row) for row in conn.execute(query).mappings()]
+        return [request_of(row) for row in conn.execute(query).mappings()]
