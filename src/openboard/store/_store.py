@@ -246,7 +246,12 @@ class Store:
                                         reason, at, {"priority": priority}))  # fmt: skip
         return bool(changed)
 
-    def events_for(self, request_id: int) -> list[Event]:
+    def events_for(self, request_id: int | None) -> list[Event]:
+        """A request's events, oldest first; None: the events of no request (blocklist changes)."""
+        if request_id is None:
+            query = select(events).where(events.c.request_id.is_(None)).order_by(events.c.id)
+            with self.reader.connect() as conn:
+                return [event_of(row) for row in conn.execute(query).mappings()]
         return self.histories([request_id]).get(request_id, [])
 
     def histories(self, request_ids: list[int]) -> dict[int, list[Event]]:
