@@ -1,12 +1,20 @@
+import atexit
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 # Before anything imports huggingface_hub, which reads these once: no test may reach the network.
 os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+# Nothing of the user's home: Hugging Face caches (hub, datasets) in a folder of this run's own, and
+# git without the user's or the system's configuration (a signing hook or template would break it).
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="openboard-tests-hf-")
+os.environ.update({"HF_HUB_CACHE": os.path.join(os.environ["HF_HOME"], "hub"),
+                   "HF_DATASETS_CACHE": os.path.join(os.environ["HF_HOME"], "datasets"),
+                   "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})  # fmt: skip
 
 import pytest
 
@@ -14,6 +22,8 @@ from openboard.cli._context import Context
 from openboard.config import Settings
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
+
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
