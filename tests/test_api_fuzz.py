@@ -94,3 +94,21 @@ def _fill(template: str, values: dict[str, str]) -> str:
     for name in values:
         path = path.replace("{" + name + "}", quote(values[name] or real.get(name, "1"), safe=""))
     return path
+
+
+def test_nul_bytes_in_free_text_and_pins_are_refused_naming_the_field(context: Context) -> None:
+    """SQLite stores NUL, PostgreSQL refuses it with a 500: refused at the edge on both."""
+    site = Site(context)
+    token = add_user(context.store, "nul-admin", Role.ADMIN)
+    http = site.client("root", True)
+    http.headers["Authorization"] = f"Bearer {token}"
+    flag = {"action": "flag", "model": "org/good", "reason": "spam\x00"}
+    answer = http.post("/api/admin/actions", json=flag)
+    assert answer.status_code == 400 and "control characters" in answer.text
+    flag = {"action": "flag", "model": "org/good", "reason": "spam", "link": "https://e.org/\x00"}
+    assert http.post("/api/admin/actions", json=flag).status_code == 400
+    answer = http.get("/api/leaderboard", params={"pin": "a\x00b"})
+    assert answer.status_code == 400 and "pin=" in answer.text
+    assert not any(
+        f.model == "org/good" and "spam" in f.reason for f in context.store.moderation.flags()
+    )

@@ -64,3 +64,4 @@ def test_a_model_feed_and_a_submitter_feed(http: TestClient) -> None:
     _, alices = entries(http, "/feeds/submitters/alice.atom")
     assert len(alices) == 4
     assert http.get("/feeds/models/bad..id/x.atom").status_code == 404
+    assert http.get("/feeds/submitters/a%00b.atom").status_code == 404

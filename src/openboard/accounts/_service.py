@@ -106,6 +106,10 @@ class AccountService:
             raise AccountError(f"there is no user {user!r}", "add it with `openboard users add`")
         if days is not None and days <= 0:
             raise AccountError("a token must live more than 0 days", "give --days > 0, or none")
+        if any(ord(c) < 32 or ord(c) == 127 for c in label):
+            raise AccountError(
+                "the token label holds control characters (such as NUL)", "give a plain-text label"
+            )
         if len(label) > MAX_LABEL_CHARS:
             raise AccountError(
                 f"the token label is {len(label)} characters long; at most {MAX_LABEL_CHARS}",

@@ -12,7 +12,7 @@ from openboard.queue import cancel, requeue
 from openboard.store import EvalRequest, Store
 
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_LINK = re.compile(r"^https?://[^\s<>\"']{1,490}$")
+_LINK = re.compile(r"^https?://[^\s<>\"'\x00-\x1f\x7f]{1,490}$")
 MAX_REASON_CHARS = 2000
 MAX_NUMBER = 2**31 - 1  # request ids and priorities fit every database's INTEGER
 
@@ -44,7 +44,15 @@ def _reason(reason: str) -> str:
             "every moderation action needs a reason",
             f"say why in 1-{MAX_REASON_CHARS} characters; it is kept in the audit log",
         )
+    if _CONTROL.search(reason):
+        # PostgreSQL cannot store NUL in text, and no reader can see the other controls.
+        raise ModerationError(
+            "the reason holds control characters (such as NUL)", "write it as plain text"
+        )
     return reason
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ModerationService:

@@ -8,7 +8,9 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from openboard.domain import (
+    InvalidModelIdError,
     InvalidSearchError,
+    ModelId,
     ModelType,
     OpenboardError,
     Precision,
@@ -109,6 +111,24 @@ def _number(params: QueryParams, name: str, default: float | None) -> float | No
     return number
 
 
+MAX_PINS = 50
+
+
+def _pins(values: list[str]) -> tuple[str, ...]:
+    """Pinned models are model ids (org/name); anything else names itself in a 400."""
+    if len(values) > MAX_PINS:
+        raise BadViewError(f"{len(values)} pinned models; at most {MAX_PINS}", "pin fewer models")
+    for value in values:
+        try:
+            ModelId.parse(value)
+        except InvalidModelIdError as exc:
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            raise BadViewError(
+                f"pin={shown!r} is not a model id", "pin models as org/name"
+            ) from exc
+    return tuple(values)
+
+
 def parse_view(
     params: QueryParams, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str]
 ) -> BoardView:
@@ -166,7 +186,7 @@ def parse_view(
     )
     return BoardView(
         suite=suite, query=query, text=params.get("q", ""), page=page, per_page=per_page,
-        shown=shown, columns=columns, pinned=tuple(params.getlist("pin")), size=size,
+        shown=shown, columns=columns, pinned=_pins(params.getlist("pin")), size=size,
     )  # fmt: skip
 
 

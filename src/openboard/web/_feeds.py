@@ -4,6 +4,7 @@ Built with ElementTree, which escapes every text and attribute: model names, car
 never reach the XML unescaped.
 """
 
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -11,12 +12,13 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from openboard.store import EvalRequest
-from openboard.web._model import parse_model_id
+from openboard.web._model import NotFoundError, parse_model_id
 from openboard.web._services import Services
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 ENTRIES = 50
+_SENDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")  # user names, and tools like "import"
 
 __all__ = ["feeds_router"]
 
@@ -49,6 +51,8 @@ def feeds_router(services: Services) -> APIRouter:
         summary="A submitter's new results (Atom)",
     )  # fmt: skip
     def submitter_results(request: Request, sender: str = Path(max_length=100)) -> Response:
+        if not _SENDER.fullmatch(sender):
+            raise NotFoundError(f"there is no submitter {sender[:40]!r}", "check the name")
         return services.shared(request, lambda: _feed(
             request, f"openboard: new results submitted by {sender}",
             store.recent_results(ENTRIES, sender=sender),
