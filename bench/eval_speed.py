@@ -28,6 +28,7 @@ from openboard.evaluation import (
     Suite,
     ensure_punkt_tab,
     import_datasets,
+    judge_answers,
     prepare_tasks,
     score_suite,
 )
@@ -116,7 +117,7 @@ def evaluate(
             for response in sample["filtered_resps"]:
                 if isinstance(response, str):
                     run.generated_tokens += len(lm.tok_encode(response))
-    scores = score_suite(results, suite)
+    scores = score_suite(results, suite, run.samples, judge_answers)
     run.benchmarks = {b.benchmark: b.normalized for b in scores.benchmark_scores}
     run.benchmarks["average"] = scores.average
     return run

@@ -5,7 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from .conftest import POSTGRES_SERVER
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "gpu_v2.py"
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database in it: the SQLite pass runs it"
+)
 
 
 def test_gpu_v2_runs_both_backends_on_the_cpu(shared_data: Path, model_library: Path) -> None:
