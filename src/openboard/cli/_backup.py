@@ -47,7 +47,9 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
 
         Refuses a backup made by a newer openboard, and a board that already holds data.
         """
-        context = open_context(ctx)
+        # Not migrated first: the backup brings its own schema, upgraded once it is restored.
+        assert isinstance(ctx.obj, Settings)
+        context = Context.open(ctx.obj)
         manifest = restore_backup(
             context.store, context.settings.home, source,
             progress=lambda step: typer.echo(f"  {step}", err=True),

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 from openboard.store._engine import reader_of
 from openboard.store._errors import StoreError
@@ -78,17 +79,18 @@ def restore_database(url: str, source: Path) -> None:
             src.close()
             dst.close()
         return
+    # The target holds no data (the caller checked): its schema, possibly made by `openboard init`
+    # at a newer revision than the dump's, is dropped whole so that the dump's schema comes back
+    # as it was (pg_restore --clean cannot drop what the dump does not know, such as newer tables).
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
     _pg_run(
-        "pg_restore",
-        parsed,
-        [
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--exit-on-error",
-            str(source),
-        ],
+        "pg_restore", parsed, ["--no-owner", "--single-transaction", "--exit-on-error", str(source)]
     )
 
 
