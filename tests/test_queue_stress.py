@@ -43,9 +43,12 @@ LOCK_S = 4.0  # longer than the busy timeout, shorter than the lease
 
 
 @contextmanager
-def database_locked(url: str, seconds: float) -> Iterator[threading.Event]:
-    """Another process's lock on the request table for `seconds` (SQLite: the write lock;
-    PostgreSQL: ACCESS EXCLUSIVE, which blocks reads too); the event is set once it is held."""
+def database_locked(
+    url: str, seconds: float, until: threading.Event | None = None
+) -> Iterator[threading.Event]:
+    """Another process's lock on the request table for `seconds`, or until `until` is set if given
+    (SQLite: the write lock; PostgreSQL: ACCESS EXCLUSIVE, which blocks reads too); the event
+    yielded is set once it is released."""
     held, released = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -60,7 +63,10 @@ def database_locked(url: str, seconds: float) -> Iterator[threading.Event]:
             conn.execute("BEGIN")
             conn.execute("LOCK TABLE requests IN ACCESS EXCLUSIVE MODE")
         held.set()
-        time.sleep(seconds)
+        if until is None:
+            time.sleep(seconds)
+        else:
+            until.wait(seconds)
         conn.rollback()
         conn.close()
         released.set()
@@ -139,14 +145,23 @@ def test_a_worker_started_during_a_lock_waits_then_finishes(
     request = tiny_request(context)
     env = {**os.environ, **cli_env, "OPENBOARD_DATABASE_BUSY_TIMEOUT_SECONDS": str(BUSY_S),
            "OPENBOARD_EVAL_LIMIT": "20"}  # fmt: skip
-    with database_locked(context.settings.database_url, LOCK_S):
+    # The lock is held until the worker says it is waiting for it (however long its start takes on
+    # a loaded machine), then released: the worker must then go on and finish the request.
+    waiting, lines = threading.Event(), []
+    with database_locked(context.settings.database_url, 240, until=waiting):
         worker = subprocess.Popen(
             [sys.executable, "-m", "openboard", "worker", "--once", "--poll", "0.5"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        time.sleep(LOCK_S - 1)
+        assert worker.stdout is not None
+        for line in worker.stdout:
+            lines.append(line)
+            if "database unavailable" in line:
+                break
         assert worker.poll() is None, "the worker gave up while the database was locked"
-    output, _ = worker.communicate(timeout=300)
+        waiting.set()
+    rest, _ = worker.communicate(timeout=300)
+    output = "".join(lines) + rest
     assert worker.returncode == 0, output
     assert "database unavailable" in output  # it said why it waited
     done = context.store.get_request(request.id)
