@@ -1,9 +1,7 @@
 """`openboard status`: what /metrics and /readyz report, on a terminal, plus the disk the board uses."""
 
-import os
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +9,7 @@ import typer
 from openboard.cli._context import Context, utc_now
 from openboard.cli._output import friendly_errors, print_json
 from openboard.config import Settings
+from openboard.retention import disk_usage
 from openboard.store import OperationalFacts, operational_facts, readiness
 
 
@@ -40,7 +39,7 @@ def _report(
     settings: Settings, facts: OperationalFacts | None, not_ready: str | None, now: datetime
 ) -> dict[str, Any]:
     disk = {
-        name: _size(path)
+        name: disk_usage(path)
         for name, path in (
             ("artifacts", settings.artifacts_dir), ("checkouts", settings.checkouts_dir),
             ("cache", settings.cache_dir), ("datasets", settings.datasets_dir),
@@ -80,16 +79,6 @@ def _print(report: dict[str, Any]) -> None:
                 typer.echo(f"{label}: {_duration(report[key])}")
     disk = ", ".join(f"{name} {human_bytes(n)}" for name, n in report["disk_bytes"].items())
     typer.echo(f"disk: {disk}")
-
-
-def _size(root: Path) -> int:
-    total = 0
-    for folder, _, names in os.walk(root):  # links are not followed: their targets are not ours
-        for name in names:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                total += path.stat().st_size
-    return total
 
 
 def _mean(total: float, count: int) -> float | None:

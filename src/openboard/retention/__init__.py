@@ -7,7 +7,7 @@ from openboard.retention._plan import (
     RetentionPolicy,
     plan_prune,
 )
-from openboard.retention._scan import apply_prune, scan_candidates
+from openboard.retention._scan import apply_prune, disk_usage, scan_candidates
 
 __all__ = [
     "Candidate",
@@ -15,6 +15,7 @@ __all__ = [
     "PruneItem",
     "RetentionPolicy",
     "apply_prune",
+    "disk_usage",
     "plan_prune",
     "scan_candidates",
 ]

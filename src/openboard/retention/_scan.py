@@ -10,7 +10,7 @@ from huggingface_hub import scan_cache_dir
 
 from openboard.retention._plan import Candidate, CandidateKind, PruneItem
 
-__all__ = ["apply_prune", "scan_candidates"]
+__all__ = ["apply_prune", "disk_usage", "scan_candidates"]
 
 
 def scan_candidates(
@@ -45,7 +45,7 @@ def _checkouts(root: Path) -> Iterator[Candidate]:
     for sha_dir in sorted(root.glob("*/*/*")):
         if sha_dir.is_dir() and not sha_dir.is_symlink():
             org, name, sha = sha_dir.relative_to(root).parts
-            yield Candidate(CandidateKind.CHECKOUT, sha_dir, _size(sha_dir), _mtime(sha_dir),
+            yield Candidate(CandidateKind.CHECKOUT, sha_dir, disk_usage(sha_dir), _mtime(sha_dir),
                             model=f"{org}/{name}", sha=sha)  # fmt: skip
 
 
@@ -69,7 +69,7 @@ def _artifacts(root: Path) -> Iterator[Candidate]:
             continue
         request_id = int(run.name)
         yield Candidate(
-            CandidateKind.ARTIFACTS, run, _size(run), _mtime(run), request_id=request_id
+            CandidateKind.ARTIFACTS, run, disk_usage(run), _mtime(run), request_id=request_id
         )
         for samples in sorted(run.rglob("samples*.jsonl*")):
             if samples.is_file() and not samples.is_symlink():
@@ -77,7 +77,8 @@ def _artifacts(root: Path) -> Iterator[Candidate]:
                                 _mtime(samples), request_id=request_id)  # fmt: skip
 
 
-def _size(root: Path) -> int:
+def disk_usage(root: Path) -> int:
+    """Bytes of the files under `root`; links are not followed (their targets are not ours)."""
     total = 0
     for folder, _, names in os.walk(root):  # links are not followed
         for name in names:
