@@ -107,9 +107,16 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
+# CI's machine has no git identity: a commit made by a test names its own.
+_GIT_IDENTITY = ["-c", "user.name=openboard-tests", "-c", "user.email=tests@localhost"]
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+        ["git", "-C", str(repo), *_GIT_IDENTITY, *args],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
