@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 
 from openboard.cli import (
     _admin,
+    _archive,
     _availability,
     _backup,
     _blocklist,
@@ -127,6 +128,7 @@ _backup.register(app, open_context)
 _status.register(app, open_context)
 _prune.register(app, open_context)
 _rescore.register(app, open_context)
+_archive.register(app, open_context)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from openboard.domain._enums import (
     FailureKind,
     ModelType,
+    Origin,
     PinKind,
     Precision,
     Role,
@@ -36,6 +37,7 @@ __all__ = [
     "ModelId",
     "ModelType",
     "OpenboardError",
+    "Origin",
     "PinKind",
     "Precision",
     "Role",

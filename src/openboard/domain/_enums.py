@@ -69,6 +69,13 @@ class Status(StrEnum):
         return self in (Status.FINISHED, Status.FAILED, Status.CANCELLED)
 
 
+class Origin(StrEnum):
+    """Where a result comes from: evaluated by openboard, or the public leaderboard's archive."""
+
+    LOCAL = "local"
+    ARCHIVE = "archive"
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"

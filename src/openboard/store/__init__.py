@@ -2,6 +2,7 @@
 speaks SQL and knows SQLAlchemy: a driver's operational error leaves it as `DatabaseUnavailableError`."""
 
 from openboard.store._accounts import AccountStore, DuplicateUserError
+from openboard.store._archive import ArchiveEntry, ArchiveOutcome, ArchiveProvenance, ArchiveStore
 from openboard.store._availability import AvailabilityStore, Commit
 from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
 from openboard.store._errors import (
@@ -49,6 +50,10 @@ __all__ = [
     "Admission",
     "AdmissionError",
     "ApiToken",
+    "ArchiveEntry",
+    "ArchiveOutcome",
+    "ArchiveProvenance",
+    "ArchiveStore",
     "AuditEntry",
     "AvailabilityStore",
     "BackToQueue",

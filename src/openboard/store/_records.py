@@ -4,6 +4,7 @@ from datetime import datetime
 from openboard.domain import (
     FailureKind,
     ModelType,
+    Origin,
     PinKind,
     Precision,
     Role,
@@ -106,6 +107,7 @@ class EvalRequest:
     data_modified: bool = False  # its benchmark data differed from the published checksums
     availability_checked_at: datetime | None = None
     scorer: str | None = None  # the suite scorer (name/version) of the current scores
+    origin: Origin = Origin.LOCAL
 
     @property
     def namespace(self) -> str:

@@ -5,6 +5,7 @@ from sqlalchemy import RowMapping
 from openboard.domain import (
     FailureKind,
     ModelType,
+    Origin,
     PinKind,
     Precision,
     Status,
@@ -66,6 +67,7 @@ def request_of(row: RowMapping) -> EvalRequest:
         scorer=row["scorer"],
         eval_limit=row["eval_limit"],
         data_modified=bool(row["data_modified"]),
+        origin=Origin(row["origin"]),
         **optional_time,
     )
 

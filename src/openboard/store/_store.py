@@ -19,11 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
     BenchmarkScore,
+    Origin,
     Precision,
     Status,
     TaskScore,
 )
 from openboard.store._accounts import AccountStore
+from openboard.store._archive import ArchiveStore
 from openboard.store._audit import record
 from openboard.store._availability import AvailabilityStore
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
@@ -97,6 +99,10 @@ class Store:
     @property
     def accounts(self) -> AccountStore:
         return AccountStore(self.engine)
+
+    @property
+    def archive(self) -> ArchiveStore:
+        return ArchiveStore(self.engine)
 
     @property
     def moderation(self) -> ModerationStore:
@@ -416,6 +422,7 @@ def _find_active(
         requests.c.revision == revision,
         requests.c.precision == precision.value,
         requests.c.status.in_(ACTIVE_STATUSES),
+        requests.c.origin == Origin.LOCAL.value,  # an archive row is no duplicate
     )
     row = conn.execute(query).mappings().first()
     return request_of(row) if row else None
@@ -443,6 +450,7 @@ def _admission_errors(
             select(func.count(), func.min(requests.c.submitted_time)).where(
                 requests.c.namespace == new.namespace,
                 requests.c.submitted_time >= admission.window_start,
+                requests.c.origin == Origin.LOCAL.value,
             )
         ).one()
         count, oldest = int(recent[0]), recent[1]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
 
@@ -75,6 +76,8 @@ requests = Table(
     # What a finished run saw: its per-task sample limit (NULL: all) and modified benchmark data.
     Column("eval_limit", Integer),
     Column("data_modified", Boolean, nullable=False, default=False, server_default=false()),
+    # "local": evaluated here (or imported by hand); "archive": the public leaderboard's archive.
+    Column("origin", String(16), nullable=False, default="local", server_default="local"),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),
@@ -83,18 +86,20 @@ requests = Table(
     Index("ix_requests_namespace_submitted", "namespace", "submitted_time"),
     Index("ix_requests_board", "status", "suite", "hidden", "average", "id", "model"),
     Index("ix_requests_model_submitted", "model", "submitted_time"),
+    Index("ix_requests_origin_model", "origin", "model"),
 )
 
 # One active evaluation per (model, sha, precision): the database refuses duplicates even when
-# two submissions race.
+# two submissions race. Archive rows never count: a local run of the same commit is allowed.
+_LOCAL_ACTIVE = and_(requests.c.status.in_(ACTIVE_STATUSES), requests.c.origin == "local")
 Index(
     "ux_requests_active_key",
     requests.c.model,
     requests.c.revision,
     requests.c.precision,
     unique=True,
-    sqlite_where=requests.c.status.in_(ACTIVE_STATUSES),
-    postgresql_where=requests.c.status.in_(ACTIVE_STATUSES),
+    sqlite_where=_LOCAL_ACTIVE,
+    postgresql_where=_LOCAL_ACTIVE,
 )
 
 # Model ids (`org/name`) or whole namespaces (`org/*`) whose authors asked not to be evaluated.
@@ -250,4 +255,26 @@ model_cards = Table(
     metadata,
     Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
     Column("text", Text, nullable=False),
+)
+
+# Every file read from the public leaderboard's archive (`openboard archive import`): its checksum
+# (an unchanged file is not read again), its run's time and the scores it gave; the newest run of a
+# model is `current` (its request shows its scores), older ones stay as its history.
+archive_results = Table(
+    "archive_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(300), nullable=False),  # a folder, or hub:<dataset>
+    Column("path", String(500), nullable=False),  # the file inside the source
+    Column("sha256", String(64), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False),
+    Column("dataset_commit", String(64)),  # the Hub dataset's commit; None: a local folder
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("current", Boolean, nullable=False),
+    Column("average", Float, nullable=False),
+    Column("scores", JSON, nullable=False),  # {benchmark: {"raw": r, "normalized": n}}
+    Column("contents", JSON),  # the public table's row for this model, as published
+    UniqueConstraint("source", "path", name="uq_archive_results_source_path"),
+    Index("ix_archive_results_request", "request_id", "run_at"),
 )

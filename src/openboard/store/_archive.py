@@ -1,0 +1,269 @@
+"""Results from the public leaderboard's archive: each file read is a row of `archive_results`;
+each (model, precision, suite) is one FINISHED request of origin "archive" showing its newest run.
+
+A batch of files is one transaction. An archive request is born FINISHED by the `archived` event
+(it never waits in the queue, so no queue transition applies); a newer run replaces its scores the
+way a rescore does, with the scores before kept in `score_history` (kind "archive")."""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from openboard.domain import (
+    BenchmarkScore,
+    ModelType,
+    Origin,
+    PinKind,
+    Precision,
+    Status,
+    TaskScore,
+    WeightType,
+)
+from openboard.store._engine import reader_of
+from openboard.store._events import add_event
+from openboard.store._scores import (
+    ScoreChange,
+    _benchmark_map,
+    _insert_change,
+    clear_scores,
+    write_scores,
+)
+from openboard.store._tables import archive_results, requests
+from openboard.store._time import as_utc
+
+__all__ = ["ArchiveEntry", "ArchiveOutcome", "ArchiveProvenance", "ArchiveStore"]
+
+ARCHIVE_SENDER = "archive"
+
+
+class ArchiveOutcome(StrEnum):
+    IMPORTED = "imported"  # a model new to the board
+    UPDATED = "updated"  # a changed file, or a newer run of a model: its scores replaced
+    HISTORY = "history"  # an older run than the one shown: kept in the model's history only
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry:
+    """One archive file, read and scored by openboard, with what the board shows of its model."""
+
+    model: str
+    revision: str
+    precision: Precision
+    suite: str
+    model_type: ModelType
+    weight_type: WeightType
+    use_chat_template: bool
+    params: int | None
+    architectures: list[str]
+    license: str | None
+    merged: bool
+    moe: bool
+    base_model: str | None
+    available: bool | None
+    submitted_time: datetime
+    eval_seconds: float | None
+    co2_kg: float | None
+    task_scores: list[TaskScore]
+    benchmark_scores: list[BenchmarkScore]
+    average: float
+    scorer: str
+    source: str  # a folder, or hub:<dataset>
+    path: str  # the file inside the source, `/`-separated
+    sha256: str
+    run_at: datetime
+    dataset_commit: str | None
+    contents: dict[str, Any] | None  # the public table's row, as published
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveProvenance:
+    """Where a request's shown scores came from, and the model's other runs."""
+
+    source: str
+    path: str
+    sha256: str
+    run_at: datetime
+    dataset_commit: str | None
+    imported_at: datetime
+    current: bool
+    average: float
+    contents: dict[str, Any] | None
+
+
+Writer = Callable[[Sequence[ArchiveEntry], datetime], list[ArchiveOutcome]]
+
+
+class ArchiveStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reader = reader_of(engine)
+
+    def known_files(self, source: str) -> dict[str, str]:
+        """Path → sha256 of every file already read from `source`."""
+        query = select(archive_results.c.path, archive_results.c.sha256).where(
+            archive_results.c.source == source
+        )
+        with self._reader.connect() as conn:
+            return {str(p): str(s) for p, s in conn.execute(query)}
+
+    def provenance(self, request_id: int) -> list[ArchiveProvenance]:
+        """The request's archive files, the shown one first, then older runs newest first."""
+        c = archive_results.c
+        query = (
+            select(archive_results)
+            .where(c.request_id == request_id)
+            .order_by(c.current.desc(), c.run_at.desc(), c.id.desc())
+        )
+        with self._reader.connect() as conn:
+            return [
+                ArchiveProvenance(
+                    source=r["source"],
+                    path=r["path"],
+                    sha256=r["sha256"],
+                    run_at=as_utc(r["run_at"]),
+                    dataset_commit=r["dataset_commit"],
+                    imported_at=as_utc(r["imported_at"]),
+                    current=bool(r["current"]),
+                    average=float(r["average"]),
+                    contents=r["contents"],
+                )
+                for r in conn.execute(query).mappings()
+            ]
+
+    def write(self, entries: Sequence[ArchiveEntry], at: datetime) -> list[ArchiveOutcome]:
+        """Record a batch of files in one transaction, in order (a later run of the same model in
+        the batch replaces an earlier one); one outcome per entry."""
+        with self._engine.begin() as conn:
+            return [_write(conn, entry, at) for entry in entries]
+
+    @contextmanager
+    def writer(self, keep: bool) -> Iterator[Writer]:
+        """`write` for a whole import; `keep` False (a dry run): every batch goes into one
+        transaction that is rolled back at the end, so the outcomes are exact and nothing stays."""
+        if keep:
+            yield self.write
+            return
+        with self._engine.connect() as conn, conn.begin() as transaction:
+            yield lambda entries, at: [_write(conn, entry, at) for entry in entries]
+            transaction.rollback()
+
+
+def _write(conn: Connection, entry: ArchiveEntry, at: datetime) -> ArchiveOutcome:
+    c = archive_results.c
+    same_file = conn.execute(
+        select(c.id, c.request_id, c.current).where(c.source == entry.source, c.path == entry.path)
+    ).first()
+    if same_file is not None:  # the file changed since it was read
+        conn.execute(
+            update(archive_results).where(c.id == same_file.id).values(**_file_values(entry, at))
+        )
+        if not same_file.current:
+            return ArchiveOutcome.HISTORY
+        _replace(conn, int(same_file.request_id), entry, at, "the archive file changed")
+        return ArchiveOutcome.UPDATED
+    head = _head(conn, entry)
+    if head is None:
+        request_id = _insert_request(conn, entry, at)
+        _insert_file(conn, request_id, entry, at, current=True)
+        return ArchiveOutcome.IMPORTED
+    request_id, shown_run_at = head
+    newer = entry.run_at > shown_run_at
+    if newer:
+        conn.execute(
+            update(archive_results).where(c.request_id == request_id).values(current=False)
+        )
+        _replace(conn, request_id, entry, at, f"a newer run ({entry.run_at:%Y-%m-%d %H:%M})")
+    _insert_file(conn, request_id, entry, at, current=newer)
+    return ArchiveOutcome.UPDATED if newer else ArchiveOutcome.HISTORY
+
+
+def _head(conn: Connection, entry: ArchiveEntry) -> tuple[int, datetime] | None:
+    """The archive request of the entry's model, precision and suite, and its shown run's time."""
+    r, c = requests.c, archive_results.c
+    row = conn.execute(
+        select(r.id, c.run_at)
+        .join(archive_results, (c.request_id == r.id) & c.current)
+        .where(r.origin == Origin.ARCHIVE.value, r.model == entry.model,
+               r.precision == entry.precision.value, r.suite == entry.suite)
+    ).first()  # fmt: skip
+    return (int(row.id), as_utc(row.run_at)) if row is not None else None
+
+
+def _request_values(entry: ArchiveEntry) -> dict[str, Any]:
+    return {
+        "model": entry.model, "base_model": entry.base_model, "requested_revision": entry.revision,
+        "revision": entry.revision, "pin": PinKind.GIT_COMMIT.value,
+        "precision": entry.precision.value, "weight_type": entry.weight_type.value,
+        "model_type": entry.model_type.value, "use_chat_template": entry.use_chat_template,
+        "params": entry.params, "architectures": list(entry.architectures),
+        "submitted_time": entry.submitted_time, "suite": entry.suite,
+        "namespace": entry.model.split("/", 1)[0], "license": entry.license,
+        "merged": entry.merged, "moe": entry.moe, "available": entry.available,
+        "job_start_time": entry.run_at, "finished_time": entry.run_at,
+        "eval_seconds": entry.eval_seconds, "co2_kg": entry.co2_kg,
+        "average": entry.average, "scorer": entry.scorer,
+    }  # fmt: skip
+
+
+def _insert_request(conn: Connection, entry: ArchiveEntry, at: datetime) -> int:
+    values = _request_values(entry) | {
+        "status": Status.FINISHED.value, "sender": ARCHIVE_SENDER, "attempts": 0,
+        "origin": Origin.ARCHIVE.value,
+    }  # fmt: skip
+    inserted = conn.execute(insert(requests).values(**values)).inserted_primary_key
+    assert inserted is not None
+    request_id = int(inserted[0])
+    write_scores(conn, request_id, entry.task_scores, entry.benchmark_scores)
+    add_event(conn, request_id, at, ARCHIVE_SENDER, "archived",
+              f"from the public leaderboard's archive: {entry.source} {entry.path}",
+              to_status=Status.FINISHED)  # fmt: skip
+    return request_id
+
+
+def _replace(
+    conn: Connection, request_id: int, entry: ArchiveEntry, at: datetime, why: str
+) -> None:
+    row = conn.execute(
+        select(requests.c.average, requests.c.scorer).where(requests.c.id == request_id)
+    ).one()
+    _insert_change(conn, ScoreChange(
+        request_id=request_id, at=at, actor=ARCHIVE_SENDER, kind="archive", reason=why,
+        old_scorer=row.scorer, new_scorer=entry.scorer, old_average=row.average,
+        new_average=entry.average, old_scores=_benchmark_map(conn, request_id),
+        new_scores=_scores_map(entry), details={"source": entry.source, "path": entry.path},
+    ))  # fmt: skip
+    clear_scores(conn, request_id)
+    write_scores(conn, request_id, entry.task_scores, entry.benchmark_scores)
+    conn.execute(
+        update(requests).where(requests.c.id == request_id).values(**_request_values(entry))
+    )
+    add_event(conn, request_id, at, ARCHIVE_SENDER, "archived",
+              f"{why}: {entry.source} {entry.path}")  # fmt: skip
+
+
+def _scores_map(entry: ArchiveEntry) -> dict[str, dict[str, float]]:
+    return {b.benchmark: {"raw": b.raw, "normalized": b.normalized} for b in entry.benchmark_scores}
+
+
+def _file_values(entry: ArchiveEntry, at: datetime) -> dict[str, Any]:
+    return {
+        "sha256": entry.sha256, "run_at": entry.run_at, "dataset_commit": entry.dataset_commit,
+        "imported_at": at, "average": entry.average, "scores": _scores_map(entry),
+        "contents": entry.contents,
+    }  # fmt: skip
+
+
+def _insert_file(
+    conn: Connection, request_id: int, entry: ArchiveEntry, at: datetime, current: bool
+) -> None:
+    conn.execute(
+        insert(archive_results).values(
+            request_id=request_id, source=entry.source, path=entry.path, current=current,
+            **_file_values(entry, at),
+        )
+    )  # fmt: skip
