@@ -64,6 +64,7 @@ def site(context: Context) -> Site:
 
 
 SUBMISSION = {"model": "demo/tiny", "model_type": "pretrained"}
+WEBHOOK = {"url": "https://93.184.215.14/hook"}  # a public literal address: no DNS look-up
 FLAG = {"action": "flag", "model": "org/good", "reason": "contaminated", "link": "https://e.org/1"}
 
 # (method, path, body, by token?) → expected status for anonymous, alice, bob, root
@@ -103,6 +104,19 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, i
     ("POST", "/admin/actions", FLAG, False, (303, 403, 403, 403)),
     ("POST", "/login", {"name": "alice", "password": PASSWORD}, False, (403, 403, 403, 403)),
     ("POST", "/logout", {}, False, (403, 403, 403, 403)),
+    ("GET", "/api/webhooks", None, True, (401, 200, 200, 200)),
+    ("POST", "/api/webhooks", WEBHOOK, True, (401, 201, 201, 201)),
+    ("DELETE", "/api/webhooks/999", None, True, (401, 404, 404, 404)),
+    ("GET", "/api/webhooks/deliveries", None, True, (401, 200, 200, 200)),
+    ("GET", "/api/webhooks/deliveries?everyone=true", None, True, (401, 403, 403, 200)),
+    ("POST", "/api/webhooks/deliveries/999/resend", None, True, (401, 404, 404, 404)),
+    (
+        "POST",
+        "/account/webhooks",
+        {"action": "add", "url": WEBHOOK["url"]},
+        False,
+        (303, 403, 403, 403),
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ from openboard.accounts import AccountService
 from openboard.config import Settings
 from openboard.domain import OpenboardError, Precision
 from openboard.evaluation import get_suite
+from openboard.notify import DeliverySettings, Notifier, WebhookService
 from openboard.sources import ModelSource, build_source
 from openboard.store import Store
 from openboard.submission import SubmissionService
@@ -77,6 +78,22 @@ class Context:
     def accounts(self) -> AccountService:
         return AccountService(self.store, utc_now)
 
+    def notifier(self) -> Notifier:
+        settings = self.settings
+        secret = settings.webhook_secret
+        return Notifier(self.store, DeliverySettings(
+            urls=tuple(settings.webhook_urls),
+            secret=secret.get_secret_value() if secret is not None else None,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
+            backoff_seconds=settings.webhook_backoff_seconds,
+            poll_seconds=settings.webhook_poll_seconds,
+            allow_private_targets=settings.webhook_allow_private_targets,
+        ), utc_now)  # fmt: skip
+
+    def webhooks(self) -> WebhookService:
+        return WebhookService(self.store, utc_now, self.settings.webhook_allow_private_targets)
+
     def worker(self, gpus: str | None = None) -> Worker:
         evaluation = SubprocessEvaluation(self.settings, gpus=gpus, clock=utc_now)
         return Worker(self.settings, self.store, evaluation, utc_now)
@@ -109,6 +126,7 @@ class Context:
                 token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
             ),
             board_read_model=settings.board_read_model,
+            webhook_allow_private_targets=settings.webhook_allow_private_targets,
         )
 
     def oidc(self) -> "OidcConfig | None":

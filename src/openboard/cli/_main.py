@@ -23,6 +23,7 @@ from openboard.cli import (
     _status,
     _submit,
     _users,
+    _webhooks,
 )
 from openboard.cli._context import Context
 from openboard.cli._output import friendly_errors
@@ -101,6 +102,8 @@ def serve(
 
     context = open_context(ctx)
     typer.echo(f"openboard leaderboard on http://{host}:{port}")
+    if context.settings.webhook_deliver_in_server:
+        context.notifier().start()  # a daemon thread: it ends with the server
     if workers > 1:
         # Each process builds its app from the same settings: hand them over by environment.
         os.environ["OPENBOARD_HOME"] = str(context.settings.home)
@@ -129,6 +132,7 @@ _status.register(app, open_context)
 _prune.register(app, open_context)
 _rescore.register(app, open_context)
 _archive.register(app, open_context)
+_webhooks.register(app, open_context)
 
 
 def main() -> None:

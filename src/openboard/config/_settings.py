@@ -181,6 +181,35 @@ class Settings(BaseSettings):
     eval_memory_gib: float = Field(
         default=0, description="address-space limit of a CPU evaluation process (0: none)"
     )
+    webhook_urls: list[str] = Field(
+        default_factory=list,
+        description="the board's own webhooks: every event (queued, started, finished, failed, "
+        "cancelled, flagged) is POSTed to each, signed with webhook_secret",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key signing deliveries to webhook_urls"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="how long one delivery attempt waits for the receiver"
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="attempts before a webhook delivery is given up (re-send it)"
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30, gt=0, description="wait before the first retry; it doubles on each, up to 6 h"
+    )
+    webhook_poll_seconds: float = Field(
+        default=2, gt=0, description="how often the delivery loop looks for new events"
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="let users' webhooks reach loopback and private addresses (the board's own "
+        "webhook_urls always may)",
+    )
+    webhook_deliver_in_server: bool = Field(
+        default=True,
+        description="openboard serve runs the webhook delivery loop (off: run openboard notify)",
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -294,4 +323,5 @@ _SECRET_ENV = {
     "hub_token": "OPENBOARD_HUB_TOKEN",
     "secret_key": "OPENBOARD_SECRET_KEY",
     "oidc_client_secret": "OPENBOARD_OIDC_CLIENT_SECRET",
+    "webhook_secret": "OPENBOARD_WEBHOOK_SECRET",
 }

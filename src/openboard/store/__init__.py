@@ -42,10 +42,22 @@ from openboard.store._records import (
 from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
 from openboard.store._store import BoardResult, Store
+from openboard.store._webhooks import (
+    FLAGGED,
+    WEBHOOK_EVENTS,
+    Delivery,
+    DeliveryAttempt,
+    NewDelivery,
+    OutboxEntry,
+    Webhook,
+    WebhookStore,
+)
 
 __all__ = [
+    "FLAGGED",
     "HEAD_REVISION",
     "SORT_COLUMNS",
+    "WEBHOOK_EVENTS",
     "AccountStore",
     "Admission",
     "AdmissionError",
@@ -70,6 +82,8 @@ __all__ = [
     "Clock",
     "Commit",
     "DatabaseUnavailableError",
+    "Delivery",
+    "DeliveryAttempt",
     "DuplicateRequestError",
     "DuplicateUserError",
     "EvalRequest",
@@ -79,8 +93,10 @@ __all__ = [
     "Flag",
     "Histogram",
     "ModerationStore",
+    "NewDelivery",
     "NewRequest",
     "OperationalFacts",
+    "OutboxEntry",
     "QueueStore",
     "RateLimitError",
     "Rescored",
@@ -91,6 +107,8 @@ __all__ = [
     "StoreError",
     "Transition",
     "User",
+    "Webhook",
+    "WebhookStore",
     "current_revision",
     "migrate",
     "operational_facts",

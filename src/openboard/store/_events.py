@@ -9,13 +9,15 @@ from sqlalchemy import Connection, insert
 
 from openboard.domain import Status
 from openboard.store._tables import events
+from openboard.store._webhooks import NOTIFIED_KINDS, add_outbox
 
 
 def add_event(
     conn: Connection, request_id: int | None, at: datetime, actor: str, kind: str, message: str,
     from_status: Status | None = None, to_status: Status | None = None, attempt: int | None = None,
 ) -> None:  # fmt: skip
-    """`request_id` None: an event about no single request (the blocklist)."""
+    """`request_id` None: an event about no single request (the blocklist). An event webhooks
+    are sent waits in their outbox from this same transaction."""
     conn.execute(
         insert(events).values(
             request_id=request_id, at=at, actor=actor, kind=kind, message=message,
@@ -24,3 +26,5 @@ def add_event(
             **({"attempt": attempt} if attempt is not None else {}),
         )
     )  # fmt: skip
+    if request_id is not None and kind in NOTIFIED_KINDS:
+        add_outbox(conn, NOTIFIED_KINDS[kind], at, message, request_id=request_id)

@@ -13,6 +13,7 @@ from openboard.store._events import add_event
 from openboard.store._records import AuditEntry, BlocklistEntry, Flag
 from openboard.store._tables import blocklist, flags, official_providers, requests
 from openboard.store._time import as_utc
+from openboard.store._webhooks import FLAGGED, add_outbox
 
 
 def _flag(row: Any) -> Flag:
@@ -37,6 +38,7 @@ class ModerationStore:
             )
             record(conn, AuditEntry(actor, "model.flag", f"model {model}", reason, at,
                                     {"link": link}))  # fmt: skip
+            add_outbox(conn, FLAGGED, at, reason, model=model)
 
     def unflag(self, model: str, actor: str, at: datetime, reason: str) -> bool:
         with self._engine.begin() as conn:

@@ -63,6 +63,7 @@ from openboard.store._tables import (
     task_results,
 )
 from openboard.store._time import as_utc
+from openboard.store._webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 # A reader whose page met a newer data version than its snapshot waits this long for the next one
@@ -115,6 +116,10 @@ class Store:
     @property
     def scores(self) -> ScoreStore:
         return ScoreStore(self.engine)
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        return WebhookStore(self.engine)
 
     def migrate(self) -> None:
         migrate(self.engine)

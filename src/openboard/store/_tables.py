@@ -278,3 +278,76 @@ archive_results = Table(
     UniqueConstraint("source", "path", name="uq_archive_results_source_path"),
     Index("ix_archive_results_request", "request_id", "run_at"),
 )
+
+# Webhooks: a user's (their requests' events) or the board's (user_id NULL: every event).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(128), nullable=False),  # HMAC key: kept, since signing needs it
+    Column("events", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Index("ix_webhooks_user", "user_id"),
+)
+
+# Events waiting to be fanned out to webhooks, written in the transaction that made them.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event", String(32), nullable=False),
+    Column("request_id", Integer),
+    Column("model", String(200)),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id", String(36), nullable=False, unique=True
+    ),  # the receiver's idempotency key
+    Column("webhook_id", Integer, ForeignKey("webhooks.id", ondelete="SET NULL")),
+    Column("url", String(2000), nullable=False),
+    Column("owner", String(64)),  # the subscribing user; NULL: the board's own
+    Column("event", String(32), nullable=False),
+    Column("request_id", Integer),
+    Column("body", Text, nullable=False),  # exactly the bytes signed and sent
+    Column("state", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_owner", "owner", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery", Integer, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("seconds", Float, nullable=False),
+    Index("ix_webhook_attempts_delivery", "delivery"),
+)
+
+request_votes = Table(
+    "request_votes",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

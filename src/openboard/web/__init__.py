@@ -7,6 +7,7 @@ from openboard.web._oidc import OidcConfig
 from openboard.web._operations import MetricsSettings
 from openboard.web._security import Limits
 from openboard.web._views import history_records, queue_payload, request_record
+from openboard.web._webhooks import delivery_record, webhook_record
 
 __all__ = [
     "Limits",
@@ -15,8 +16,10 @@ __all__ = [
     "WholeBoard",
     "api_reference",
     "create_app",
+    "delivery_record",
     "history_records",
     "queue_payload",
     "request_record",
     "view_of",
+    "webhook_record",
 ]

@@ -31,6 +31,7 @@ from openboard.web._startup import warm_start
 from openboard.web._submissions import submissions_router
 from openboard.web._submit_form import submit_form_router
 from openboard.web._views import queue_router
+from openboard.web._webhooks import account_webhooks, webhooks_router
 
 _HERE = Path(__file__).parent
 SESSION_COOKIE = "openboard_session"
@@ -76,6 +77,11 @@ def build_app(services: Services) -> FastAPI:
         app.include_router(oidc_router(settings.oidc, services.auth))
     app.include_router(submit_form_router(services.submissions, services.auth, services.render))
     app.include_router(admin_router(services))
+    app.include_router(webhooks_router(services))
+    services.templates.env.globals.update(
+        account_webhooks=lambda user: account_webhooks(services, user),
+        admin_webhook_deliveries=lambda: services.store.webhooks.deliveries(everyone=True, limit=50),
+    )  # fmt: skip
     for router in (
         leaderboard_router,
         plots_router,

@@ -15,6 +15,7 @@ from openboard import __version__
 from openboard.accounts import AccountService
 from openboard.evaluation import HIDDEN_TEXT_TASKS, Suite
 from openboard.moderation import ModerationService
+from openboard.notify import WebhookService
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.web._auth import Auth, csrf_token
@@ -45,6 +46,7 @@ class WebSettings:
     oidc: OidcConfig | None = None
     metrics: MetricsSettings = METRICS_OFF
     board_read_model: bool = True  # the board in memory, built before the server listens
+    webhook_allow_private_targets: bool = False
 
 
 class WebSettingsFields(TypedDict, total=False):
@@ -61,6 +63,7 @@ class WebSettingsFields(TypedDict, total=False):
     oidc: OidcConfig | None
     metrics: MetricsSettings
     board_read_model: bool
+    webhook_allow_private_targets: bool
 
 
 class Services:
@@ -74,6 +77,9 @@ class Services:
         self.settings = settings
         self.auth = Auth(AccountService(store, lambda: datetime.now(UTC)), settings.session_days)
         self.moderation = ModerationService(store, lambda: datetime.now(UTC))
+        self.webhooks = WebhookService(
+            store, lambda: datetime.now(UTC), settings.webhook_allow_private_targets
+        )
         self.cache = PageCache(store)
         self.templates = Jinja2Templates(directory=_TEMPLATES)  # autoescapes every variable
         self.templates.env.globals.update(
