@@ -66,6 +66,7 @@ def site(context: Context) -> Site:
 SUBMISSION = {"model": "demo/tiny", "model_type": "pretrained"}
 WEBHOOK = {"url": "https://93.184.215.14/hook"}  # a public literal address: no DNS look-up
 FLAG = {"action": "flag", "model": "org/good", "reason": "contaminated", "link": "https://e.org/1"}
+RERUN = {"action": "rerun", "request_id": 1, "reason": "lm-eval upgraded"}  # org/good's evaluation
 
 # (method, path, body, by token?) → expected status for anonymous, alice, bob, root
 MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, int]]] = [
@@ -86,6 +87,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, i
     ("GET", "/admin", None, False, (303, 403, 403, 200)),
     ("GET", "/api/admin", None, True, (401, 403, 403, 200)),
     ("POST", "/api/admin/actions", FLAG, True, (401, 403, 403, 200)),
+    ("POST", "/api/admin/actions", RERUN, True, (401, 403, 403, 200)),
     ("GET", "/api/about", None, True, (200, 200, 200, 200)),
     ("GET", "/api/compare?models=org/good", None, True, (200, 200, 200, 200)),
     ("GET", "/api/models/org/good", None, True, (200, 200, 200, 200)),
@@ -236,6 +238,7 @@ def test_every_admin_action_is_audited_with_who_when_why(site: Site, context: Co
         {"action": "priority", "request_id": queued, "priority": 5, "reason": "sponsor"},
         {"action": "cancel", "request_id": queued, "reason": "withdrawn"},
         {"action": "requeue", "request_id": queued, "reason": "back"},
+        {"action": "rerun", "request_id": good, "reason": "new scorer"},
         {"action": "block", "pattern": "spam/*", "reason": "spam"},
         {"action": "unblock", "pattern": "spam/*", "reason": "reformed"},
         {"action": "add-official", "namespace": "org", "reason": "verified"},
@@ -251,7 +254,7 @@ def test_every_admin_action_is_audited_with_who_when_why(site: Site, context: Co
         ("model.flag", "contaminated"), ("model.unflag", "cleared"),
         ("result.hide", "duplicate upload"), ("result.unhide", "restored"),
         ("request.model_type", "is chat"), ("request.priority", "sponsor"),
-        ("request.cancel", "withdrawn"), ("request.requeue", "back"),
+        ("request.cancel", "withdrawn"), ("request.requeue", "back"), ("request.rerun", "new scorer"),
         ("blocklist.add", "spam"), ("blocklist.remove", "reformed"),
         ("official.add", "verified"), ("official.remove", "unverified"),
         ("result.delete", "asked by the author"),

@@ -42,6 +42,14 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         service(ctx).requeue(request_id, reason, operator())
         typer.echo(f"#{request_id} pending again")
 
+    @admin_app.command("rerun")
+    @friendly_errors
+    def rerun_command(ctx: typer.Context, request_id: RequestId, reason: Reason) -> None:
+        """Evaluate a finished request again on the same pinned commit (a scorer or lm-eval
+        changed); its scores and files are kept as its previous run, shown on the model page."""
+        service(ctx).rerun(request_id, reason, operator())
+        typer.echo(f"#{request_id} pending again: a re-run; the previous scores are in its history")
+
     @admin_app.command("priority")
     @friendly_errors
     def priority_command(

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from openboard.domain import ModelId, ModelType, OpenboardError, parse_model_pattern
-from openboard.queue import cancel, requeue
+from openboard.queue import cancel, requeue, rerun
 from openboard.store import EvalRequest, Store
 
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
@@ -30,6 +30,7 @@ class Action(StrEnum):
     SET_MODEL_TYPE = "set-model-type"
     CANCEL = "cancel"
     REQUEUE = "requeue"
+    RERUN = "rerun"
     PRIORITY = "priority"
     BLOCK = "block"
     UNBLOCK = "unblock"
@@ -124,6 +125,15 @@ class ModerationService:
             f"request #{request_id} changed meanwhile",
         )
 
+    def rerun(self, request_id: int, reason: str, actor: str) -> None:
+        """A finished evaluation evaluated again on the same pinned commit; its scores and files
+        are kept as its previous run."""
+        request = self._request(request_id)
+        self._changed(
+            rerun(self._store, request, actor=actor, at=self._clock(), reason=_reason(reason)),
+            f"request #{request_id} changed meanwhile",
+        )
+
     def set_priority(self, request_id: int, priority: int, reason: str, actor: str) -> None:
         self._request(request_id)
         self._store.set_priority(request_id, priority, actor, self._clock(), _reason(reason))
@@ -196,6 +206,8 @@ class ModerationService:
                 self.cancel(number("request_id"), reason, actor)
             case Action.REQUEUE:
                 self.requeue(number("request_id"), reason, actor)
+            case Action.RERUN:
+                self.rerun(number("request_id"), reason, actor)
             case Action.PRIORITY:
                 self.set_priority(number("request_id"), number("priority"), reason, actor)
             case Action.BLOCK:

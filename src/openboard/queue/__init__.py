@@ -1,8 +1,9 @@
 """A request's life as named operations over one transition table (`ALLOWED_TRANSITIONS`):
-claim, renew, finish, fail, cancel, requeue, hand back, release, reap."""
+claim, renew, finish, fail, cancel, requeue, re-run, hand back, release, reap."""
 
 from openboard.queue._lifecycle import (
     ALLOWED_TRANSITIONS,
+    PREVIOUS_RUNS,
     IllegalTransitionError,
     cancel,
     claim,
@@ -10,14 +11,17 @@ from openboard.queue._lifecycle import (
     fail,
     finish,
     hand_back,
+    previous_run_folder,
     reap,
     release,
     renew,
     requeue,
+    rerun,
 )
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "PREVIOUS_RUNS",
     "IllegalTransitionError",
     "cancel",
     "claim",
@@ -25,8 +29,10 @@ __all__ = [
     "fail",
     "finish",
     "hand_back",
+    "previous_run_folder",
     "reap",
     "release",
     "renew",
     "requeue",
+    "rerun",
 ]

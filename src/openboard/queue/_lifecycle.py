@@ -22,7 +22,7 @@ from openboard.store import (
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.RUNNING, Status.CANCELLED, Status.FAILED}),
     Status.RUNNING: frozenset({Status.FINISHED, Status.FAILED, Status.PENDING, Status.CANCELLED}),
-    Status.FINISHED: frozenset(),
+    Status.FINISHED: frozenset({Status.PENDING}),  # re-run by an admin
     Status.FAILED: frozenset({Status.PENDING}),  # requeue by an admin
     Status.CANCELLED: frozenset({Status.PENDING}),
 }
@@ -142,11 +142,41 @@ def cancel(store: Store, request: EvalRequest, *, actor: str, at: datetime, reas
 def requeue(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
     """FAILED or CANCELLED → PENDING for another try (an admin's decision), with a fresh attempt
     budget: the attempts before it do not count against `max_attempts`."""
+    if request.status is Status.FINISHED:  # the same move as a re-run, which keeps the scores
+        raise IllegalTransitionError(
+            f"request #{request.id} is finished; requeue is for failed or cancelled requests",
+            "re-run it instead (openboard admin rerun), which keeps its scores in the history",
+        )
     spent = request.counted_attempts
     note = f"; the {spent} attempt{'s' * (spent != 1)} before do not count" if spent else ""
     return _move(store, request, Status.PENDING, BackToQueue(Budget.FRESH), actor=actor, at=at,
                  kind="requeue", message=f"requeued by {actor}: {reason}{note}",
                  audit_action="request.requeue", reason=reason)  # fmt: skip
+
+
+def rerun(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:
+    """FINISHED → PENDING: a new attempt on the same pinned commit (an admin's decision, with a
+    fresh attempt budget). The finished run's scores go to the score history in the same
+    transaction; the worker that publishes the new run keeps the old run's files beside it."""
+    if request.status is not Status.FINISHED:
+        raise IllegalTransitionError(
+            f"request #{request.id} is {request.status}; only a finished evaluation is re-run",
+            "requeue a failed or cancelled request instead",
+        )
+    finished = request.finished_time.isoformat() if request.finished_time else None
+    previous = {"attempt": request.attempts, "finished_time": finished,
+                "eval_seconds": request.eval_seconds, "artifacts": previous_run_folder(request.attempts)}  # fmt: skip
+    return _move(store, request, Status.PENDING, BackToQueue(Budget.FRESH, previous), actor=actor,
+                 at=at, kind="rerun", message=f"re-run by {actor}: {reason}",
+                 audit_action="request.rerun", reason=reason)  # fmt: skip
+
+
+def previous_run_folder(attempt: int) -> str:
+    """Where, inside a request's artifacts, the files of its earlier run `attempt` are kept."""
+    return f"{PREVIOUS_RUNS}/attempt-{attempt}"
+
+
+PREVIOUS_RUNS = "history"
 
 
 def hand_back(store: Store, request: EvalRequest, *, actor: str, at: datetime, reason: str) -> bool:

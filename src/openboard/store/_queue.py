@@ -28,7 +28,7 @@ from openboard.store._engine import reader_of
 from openboard.store._events import add_event
 from openboard.store._records import AuditEntry, EvalRequest
 from openboard.store._rows import request_of
-from openboard.store._scores import write_scores
+from openboard.store._scores import archive_scores, write_scores
 from openboard.store._tables import requests
 
 Clock = Callable[[], datetime]
@@ -69,12 +69,16 @@ class Budget(StrEnum):
 
     SPENT = "spent"  # the attempt counts: its worker was lost, its evaluation killed
     RETURNED = "returned"  # handed back at a worker's shutdown: not the request's doing
-    FRESH = "fresh"  # an admin's requeue: a new budget of max_attempts
+    FRESH = "fresh"  # an admin's requeue or re-run: a new budget of max_attempts
 
 
 @dataclass(frozen=True, slots=True)
 class BackToQueue:
     budget: Budget
+    # A re-run of a finished evaluation: its scores move to the score history (with `previous`,
+    # what the history says of that run) in the same transaction, so the board never shows them
+    # as the new run's.
+    previous: dict[str, Any] | None = None
 
 
 Change = Claim | Finish | Fail | Cancel | BackToQueue
@@ -127,7 +131,7 @@ def _columns(change: Change, at: datetime, attempt: int) -> dict[str, Any]:
                     "log_tail": log_tail}  # fmt: skip
         case Cancel(reason):
             return {"finished_time": at, "failure_reason": reason}
-        case BackToQueue(budget):
+        case BackToQueue(budget, _):
             return {**_BACK_TO_QUEUE, "uncounted_attempts": _UNCOUNTED[budget]}
 
 
@@ -152,6 +156,9 @@ def _apply(conn: Connection, move: Transition) -> bool:
     if isinstance(move.change, Finish):
         write_scores(conn, move.request_id, list(move.change.task_scores),
                      list(move.change.benchmark_scores))  # fmt: skip
+    if isinstance(move.change, BackToQueue) and move.change.previous is not None:
+        archive_scores(conn, move.request_id, at=move.at, actor=move.actor, kind=move.kind,
+                       reason=move.reason, details=move.change.previous)  # fmt: skip
     attempt = move.attempt + 1 if isinstance(move.change, Claim) else move.attempt
     add_event(conn, move.request_id, move.at, move.actor, move.kind, move.message,
               move.expected, move.new, attempt)  # fmt: skip

@@ -26,6 +26,7 @@ from openboard.worker._job import (
 )
 from openboard.worker._logcapture import tail
 from openboard.worker._retry import GaveUpError, until_deadline
+from openboard.worker._runs import publish_run
 
 log = logging.getLogger(__name__)
 
@@ -233,9 +234,8 @@ class Worker:
         return False
 
     def _publish(self, job: EvaluationJob) -> None:
-        """The recorded attempt's files become the request's artifacts."""
-        final = self._settings.artifacts_dir / str(job.request.id)
-        if final.exists():
-            shutil.rmtree(final)
-        if job.workdir.exists():
-            job.workdir.rename(final)
+        """The recorded attempt's files become the request's artifacts (a re-run's earlier files kept)."""
+        request, artifacts = job.request, self._settings.artifacts_dir
+        publish_run(
+            self._store, request.id, request.attempts, job.workdir, artifacts / str(request.id)
+        )
