@@ -14,6 +14,7 @@ from openboard.cli._context import Context
 from openboard.config import Settings
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
+from openboard.domain import AVERAGE, IntervalMethod
 from openboard.evaluation import STARTER, prepare_tasks
 
 from .conftest import git
@@ -97,6 +98,15 @@ def test_submit_evaluate_and_show_matches_lm_eval(
             per_benchmark[-1], rel=1e-12
         )
     assert row["average"] == pytest.approx(sum(per_benchmark) / len(per_benchmark), rel=1e-12)
+    # The finish recorded a bootstrap over the run's own samples; the point is the board's score.
+    intervals = {i.benchmark: i for i in context.store.intervals.of(row["request_id"])}
+    assert set(intervals) == {*(b.name for b in STARTER.benchmarks), AVERAGE}
+    assert {i.method for i in intervals.values()} == {IntervalMethod.BOOTSTRAP}
+    for benchmark in STARTER.benchmarks:
+        found = intervals[benchmark.name]
+        assert found.estimate == pytest.approx(row["scores"][benchmark.name]["normalized"])
+        assert found.documents == LIMIT * len(benchmark.tasks)
+        assert (found.low is None) == (found.documents < 30), found
 
     again = run(env, "submit", "demo/tiny", "--model-type", "pretrained", "--json")
     assert again.exit_code == 1

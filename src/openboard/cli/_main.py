@@ -16,6 +16,7 @@ from openboard.cli import (
     _datasets,
     _demo,
     _docs,
+    _intervals,
     _prune,
     _queue,
     _rescore,
@@ -133,6 +134,7 @@ _prune.register(app, open_context)
 _rescore.register(app, open_context)
 _archive.register(app, open_context)
 _webhooks.register(app, open_context)
+_intervals.register(app, open_context)
 
 
 def main() -> None:

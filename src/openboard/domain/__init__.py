@@ -12,6 +12,7 @@ from openboard.domain._enums import (
     WeightType,
 )
 from openboard.domain._errors import InvalidModelIdError, OpenboardError
+from openboard.domain._intervals import AVERAGE, IntervalMethod, ScoreInterval
 from openboard.domain._model_id import ModelId
 from openboard.domain._patterns import parse_model_pattern
 from openboard.domain._records import Finding, SubmissionRequest, Verdict
@@ -28,10 +29,12 @@ from openboard.domain._search import (
 )
 
 __all__ = [
+    "AVERAGE",
     "SEARCH_FIELDS",
     "BenchmarkScore",
     "FailureKind",
     "Finding",
+    "IntervalMethod",
     "InvalidModelIdError",
     "InvalidSearchError",
     "ModelId",
@@ -41,6 +44,7 @@ __all__ = [
     "PinKind",
     "Precision",
     "Role",
+    "ScoreInterval",
     "SearchDeadlineError",
     "SearchGroup",
     "SearchMatcher",

@@ -27,6 +27,14 @@ from openboard.evaluation._hub_download import download as download_datasets
 from openboard.evaluation._math_verify import judge_answers
 from openboard.evaluation._mirror_lock import provenance as dataset_provenance
 from openboard.evaluation._nltk import ensure_punkt_tab
+from openboard.evaluation._outcomes import (
+    OUTCOMES_FILE,
+    interval_record,
+    outcomes_from_samples,
+    read_outcomes,
+    result_intervals,
+    write_outcomes,
+)
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
 from openboard.evaluation._samples import (
     HIDDEN_TEXT_TASKS,
@@ -60,6 +68,7 @@ from openboard.evaluation._v2_sources import V2_HUB_DATA, HubDataset
 __all__ = [
     "HIDDEN_TEXT_TASKS",
     "OFFLINE_ENVIRONMENT",
+    "OUTCOMES_FILE",
     "PEAK_TFLOPS",
     "SAMPLES_FILE",
     "STARTER",
@@ -107,18 +116,23 @@ __all__ = [
     "get_suite",
     "hub_api",
     "import_datasets",
+    "interval_record",
     "judge_answers",
     "load_suite_file",
     "normalize",
+    "outcomes_from_samples",
     "parse_task_scores",
     "peak_tflops",
     "prepare_tasks",
+    "read_outcomes",
     "read_samples",
+    "result_intervals",
     "run_evaluation",
     "score_suite",
     "size_weighted_mean",
     "text_hidden",
     "vllm_blocker",
+    "write_outcomes",
     "write_overrides",
     "write_starter_tasks",
 ]

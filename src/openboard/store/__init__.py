@@ -13,6 +13,7 @@ from openboard.store._errors import (
     RateLimitError,
     StoreError,
 )
+from openboard.store._intervals import IntervalStore
 from openboard.store._migrate import HEAD_REVISION, current_revision, migrate
 from openboard.store._moderation import ModerationStore
 from openboard.store._operations import Histogram, OperationalFacts, operational_facts, readiness
@@ -92,6 +93,7 @@ __all__ = [
     "Finish",
     "Flag",
     "Histogram",
+    "IntervalStore",
     "ModerationStore",
     "NewDelivery",
     "NewRequest",

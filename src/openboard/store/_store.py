@@ -38,6 +38,7 @@ from openboard.store._errors import (
 )
 from openboard.store._events import add_event
 from openboard.store._feeds import recent_results
+from openboard.store._intervals import IntervalStore
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore
 from openboard.store._queue import QueueStore
@@ -120,6 +121,10 @@ class Store:
     @property
     def webhooks(self) -> WebhookStore:
         return WebhookStore(self.engine)
+
+    @property
+    def intervals(self) -> IntervalStore:
+        return IntervalStore(self.engine)
 
     def migrate(self) -> None:
         migrate(self.engine)

@@ -351,3 +351,19 @@ request_votes = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+# 95% confidence intervals of a result's normalized scores: one row per benchmark and one for the
+# average (benchmark "average"). low/high NULL: no interval, and `reason` says why.
+score_intervals = Table(
+    "score_intervals",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("benchmark", String(64), primary_key=True),
+    Column("estimate", Float, nullable=False),
+    Column("low", Float),
+    Column("high", Float),
+    Column("method", String(16), nullable=False),  # bootstrap, normal
+    Column("resamples", Integer),
+    Column("documents", Integer, nullable=False),
+    Column("reason", Text),
+)

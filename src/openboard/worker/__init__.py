@@ -5,6 +5,12 @@ from openboard.worker._artifacts import (
     reproduction_command,
     write_artifacts,
 )
+from openboard.worker._intervals import (
+    IntervalsOutcome,
+    compute_intervals,
+    intervals_for_all,
+    record_intervals,
+)
 from openboard.worker._job import (
     Evaluation,
     EvaluationJob,
@@ -33,6 +39,7 @@ __all__ = [
     "EvaluationJob",
     "Failed",
     "Finished",
+    "IntervalsOutcome",
     "JobControl",
     "JobState",
     "Lost",
@@ -44,10 +51,13 @@ __all__ = [
     "Stopped",
     "SubprocessEvaluation",
     "Worker",
+    "compute_intervals",
     "default_worker_name",
     "export_results",
     "import_results",
+    "intervals_for_all",
     "job_state",
+    "record_intervals",
     "reproduction_command",
     "rescore_all",
     "rescore_request",

@@ -58,6 +58,9 @@ def rescore_request(
     except LookupError as exc:
         return RescoreOutcome(request.id, "failed", str(exc), request.average)
     status = "unchanged" if change is None else "changed"
+    from openboard.worker._intervals import record_intervals  # it reads files through this module
+
+    record_intervals(store, artifacts_dir, suites, request, actor=actor, now=now)
     return RescoreOutcome(request.id, status, delta, request.average, scores.average)
 
 

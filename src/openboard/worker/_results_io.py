@@ -11,6 +11,7 @@ from openboard.domain import OpenboardError, Status
 from openboard.evaluation import Suite, judge_answers, score_suite
 from openboard.queue import claim, finish
 from openboard.store import EvalRequest, NewRequest, Store
+from openboard.worker._intervals import record_intervals
 
 
 class ResultsImportError(OpenboardError):
@@ -67,6 +68,7 @@ def import_results(
            scorer=scores.scorer, eval_seconds=0.0, co2_kg=0.0)  # fmt: skip
     done = store.get_request(request.id)
     assert done is not None
+    record_intervals(store, artifacts_dir, suites, done, actor=actor, now=now)
     return done
 
 

@@ -11,9 +11,11 @@ from typing import TypeVar
 
 from openboard.config import Settings
 from openboard.domain import Status
+from openboard.evaluation import all_suites
 from openboard.queue import claim_next, fail, finish, hand_back, reap, release, renew
 from openboard.store import DatabaseUnavailableError, EvalRequest, Store
 from openboard.worker._child import LOG_FILE
+from openboard.worker._intervals import record_intervals
 from openboard.worker._job import (
     Evaluation,
     EvaluationJob,
@@ -206,6 +208,9 @@ class Worker:
             recorded = False
         if recorded:
             self._publish(job)
+            record_intervals(self._store, self._settings.artifacts_dir,
+                             all_suites(self._settings.suites_dir), job.request, actor=self.name,
+                             now=self._clock())  # fmt: skip
         else:
             shutil.rmtree(job.workdir, ignore_errors=True)
 
