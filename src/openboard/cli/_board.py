@@ -57,7 +57,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             params = QueryParams([*params.multi_items(), ("suite", suite)])
         chosen = view_of(
             context.store, all_suites(settings.suites_dir), settings.suite,
-            frozenset(settings.official_providers), params,
+            frozenset(settings.official_providers), params, settings.board_origin,
         )  # fmt: skip
         board = WholeBoard.read(context.store, chosen)
         if as_json:

@@ -110,6 +110,7 @@ class Context:
             submissions=self.submission(),
             default_suite=self.settings.suite,
             official=frozenset(self.settings.official_providers),
+            default_origin=self.settings.board_origin,
             artifacts=self.settings.artifacts_dir,
             secret_key=self.secret_key(),
             limits=Limits(

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     official_providers: list[str] = Field(
         default_factory=list, description="namespaces exempt from the rate limit"
     )
+    board_origin: Literal["all", "local", "archive"] = Field(
+        default="all",
+        description="the board's origin filter when the URL gives none: every row, local "
+        "evaluations only, or the public leaderboard's archive only",
+    )
 
     lease_seconds: float = Field(
         default=60, description="a running request's lease; its worker renews it every third"

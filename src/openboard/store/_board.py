@@ -18,7 +18,7 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.expression import nulls_last
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from openboard.domain import BenchmarkScore, ModelType, Precision, SearchGroup, Status
+from openboard.domain import BenchmarkScore, ModelType, Origin, Precision, SearchGroup, Status
 from openboard.store._search import (
     few_candidates,
     matches,
@@ -48,6 +48,7 @@ class BoardQuery:
     hide_unavailable: bool = False  # commits the last availability check could not read
     official_only: bool = False
     official: frozenset[str] = frozenset()  # namespaces of official providers
+    origin: Origin | None = None  # rows of this origin only; None: every row
     sort: str = "average"  # a SORT_COLUMNS name or a benchmark name
     descending: bool = True
     raw: bool = False  # benchmark columns (and their sort) in raw scores
@@ -94,6 +95,8 @@ def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[Co
         where.append(or_(r.available.is_(None), r.available == true()))
     if query.official_only:
         where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
+    if query.origin is not None:
+        where.append(r.origin == query.origin.value)
     if query.search:
         where.append(or_(*(matches(g, dialect, narrowed) for g in query.search)))
     return where

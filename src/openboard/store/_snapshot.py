@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from openboard.domain import BenchmarkScore, SearchDeadlineError, SearchGroup
+from openboard.domain import BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
 from openboard.store._board import BoardCount, BoardQuery, BoardRow
 from openboard.store._names import NameIndex
 from openboard.store._time import as_utc
@@ -38,7 +38,8 @@ _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 
 # One row of `board_columns` per request on the board, in this order (the store's query).
 COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
-           "moe", "available", "license", "architectures", "average", "submitted_time")  # fmt: skip
+           "moe", "available", "license", "architectures", "average", "submitted_time",
+           "origin")  # fmt: skip
 
 
 class Vocabulary:
@@ -120,6 +121,7 @@ def board_columns(
         "average": np.array(columns["average"], np.float64).reshape(n),
         "submitted": _microseconds(columns["submitted_time"]).reshape(n),
         "live": np.ones(n, bool),
+        "archive": np.fromiter((o == Origin.ARCHIVE.value for o in columns["origin"]), bool, n),
     }
 
 
@@ -408,6 +410,8 @@ class BoardSnapshot:
             mask &= ~c["merged"]
         if query.hide_moe:
             mask &= ~c["moe"]
+        if query.origin is not None:
+            mask &= c["archive"] == (query.origin is Origin.ARCHIVE)
         if query.official_only:
             mask &= d.namespaces.table(lambda n: n in query.official)[c["namespace"]]
         if query.search:

@@ -420,7 +420,7 @@ def _pin_query(query: BoardQuery) -> BoardQuery:
     return replace(
         query, search=(), types=frozenset(), precisions=frozenset(), params_min_b=None,
         params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False,
-        hide_unavailable=False, official_only=False, offset=0, limit=100,
+        hide_unavailable=False, official_only=False, origin=None, offset=0, limit=100,
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from openboard.domain import (
     ModelId,
     ModelType,
     OpenboardError,
+    Origin,
     Precision,
     parse_search,
 )
@@ -33,6 +34,7 @@ OPTIONAL_COLUMNS: dict[str, str] = {
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
 HIDE_OPTIONS = ("merged", "moe", "unavailable")
+ORIGINS = ("all", "local", "archive")  # local: evaluated here; archive: the public leaderboard's
 _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
@@ -56,6 +58,7 @@ def board_parameters() -> dict[str, Any]:
         _param("hide", {"type": "string", "enum": list(HIDE_OPTIONS)}, many=True),
         _param("flagged", {"type": "string", "enum": ["hide", "show"]}),
         _param("official", {"type": "string", "enum": ["1"]}),
+        _param("origin", {"type": "string", "enum": list(ORIGINS)}),
         _param("sort", {"type": "string"}), _param("dir", {"type": "string", "enum": ["asc", "desc"]}),
         _param("scores", {"type": "string", "enum": ["normalized", "raw"]}),
         _param("average", {"type": "string", "enum": ["shown"]}),
@@ -130,8 +133,9 @@ def _pins(values: list[str]) -> tuple[str, ...]:
 
 
 def parse_view(
-    params: QueryParams, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str]
-) -> BoardView:
+    params: QueryParams, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str],
+    default_origin: str = "all",
+) -> BoardView:  # fmt: skip
     suite_name = params.get("suite") or default_suite
     if suite_name not in suites:
         raise BadViewError(f"unknown suite {suite_name!r}", f"choose from {', '.join(suites)}")
@@ -148,6 +152,8 @@ def parse_view(
     hide = _one_of(params.getlist("hide"), HIDE_OPTIONS, "hide option")
     flagged = params.get("flagged", "hide")
     _one_of([flagged], ("hide", "show"), "flagged option")
+    origin = params.get("origin") or default_origin
+    _one_of([origin], ORIGINS, "origin")
     size = params.get("size", "")
     low, high = SIZE_PRESETS.get(size, (None, None))
     if size and size not in SIZE_PRESETS:
@@ -177,6 +183,7 @@ def parse_view(
         hide_flagged=flagged == "hide",
         official_only=params.get("official") == "1",
         official=official,
+        origin=None if origin == "all" else Origin(origin),
         sort=sort,
         descending=params.get("dir", "desc") != "asc",
         raw=params.get("scores") == "raw",
@@ -228,6 +235,7 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         # published checksums.
         "eval_limit": request.eval_limit,
         "data_modified": request.data_modified,
+        "origin": request.origin.value,  # local, or archive: the public leaderboard's
     }
 
 

@@ -17,6 +17,7 @@ from openboard.evaluation import (
     text_hidden,
 )
 from openboard.store import EvalRequest, Store
+from openboard.web._archive import archive_record
 from openboard.web._board import MAX_PAGE
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
@@ -98,6 +99,7 @@ def _evaluation(
             for t in store.task_scores(request.id)
         ],
         "reproducibility": _reproducibility(folder) if folder is not None else None,
+        "archive": archive_record(store, request),
     }
 
 

@@ -37,6 +37,7 @@ class WebSettings:
 
     default_suite: str = "starter"
     official: frozenset[str] = frozenset()
+    default_origin: str = "all"  # the board's origin filter without one in the URL
     artifacts: Path | None = None  # without it (a read-only mirror of the database) no samples
     secret_key: str | None = None
     limits: Limits = DEFAULT_LIMITS
@@ -54,6 +55,7 @@ class WebSettingsFields(TypedDict, total=False):
 
     default_suite: str
     official: frozenset[str]
+    default_origin: str
     artifacts: Path | None
     secret_key: str | None
     limits: Limits

@@ -55,6 +55,7 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "failure_kind": request.failure_kind.value if request.failure_kind else None,
         "log_tail": request.log_tail,
         "suite": request.suite,
+        "origin": request.origin.value,  # local, or archive: the public leaderboard's
         "eval_seconds": request.eval_seconds,
         "co2_kg": request.co2_kg,
     }
