@@ -7,16 +7,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from openboard.cli import app
 from openboard.cli._context import Context
-from openboard.domain import Status
-from openboard.evaluation import SAMPLES_FILE
-from openboard.queue import ALLOWED_TRANSITIONS, IllegalTransitionError, requeue, rerun
+from openboard.domain import BenchmarkScore, Status, TaskScore
+from openboard.evaluation import SAMPLES_FILE, SUITES, RunComparison, compare_samples
+from openboard.queue import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransitionError,
+    claim_next,
+    finish,
+    requeue,
+    rerun,
+)
+from openboard.web import create_app
+from openboard.worker._runs import publish_run
 
 from .conftest import POSTGRES_SERVER
-from .test_board import T0, add_finished
+from .test_board import BENCHMARKS, T0, add_finished
 from .test_store import new_request
 
 LIMIT = 3  # per task: the re-run's point is the comparison, not the numbers
@@ -89,6 +99,12 @@ def test_a_re_run_keeps_the_previous_scores_and_files_and_gives_the_same_outputs
     assert archived.details["artifacts"] == "history/attempt-1"
     assert _outputs(kept) == first_outputs == _outputs(folder)
     assert json.loads((kept / "reproducibility.json").read_text())["request_id"] == first.id
+    http = TestClient(create_app(store, SUITES, artifacts=context.settings.artifacts_dir))
+    (shown,) = http.get("/api/models/demo/tiny").json()["evaluations"]
+    comparison = shown["previous"]["comparison"]
+    assert comparison["identical_outputs"] and comparison["same_setup"], comparison
+    assert comparison["compared"] == len(first_outputs) and comparison["changed"] == []
+    assert "Identical outputs: all" in http.get("/models/demo/tiny").text
 
     # A second re-run files the first two runs side by side, nothing overwritten.
     assert run(env, "admin", "rerun", str(first.id), "--reason", "again").exit_code == 0
@@ -115,3 +131,101 @@ def test_a_re_run_is_for_finished_evaluations_and_a_requeue_is_not(context: Cont
     assert rerun(store, done, actor="root", at=T0, reason="first")
     assert not rerun(store, done, actor="root", at=T0, reason="second")
     assert len(store.scores.history(done.id)) == 1
+
+
+TASK = "arith_check"
+
+
+def _run_files(
+    folder: Path, outcomes: dict[int, float], outputs: dict[int, str], lm_eval: str
+) -> None:
+    """A run's per-sample outputs in lm-eval's logged form, and its reproducibility record."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / SAMPLES_FILE, "wt", encoding="utf-8") as stream:
+        for doc, value in outcomes.items():
+            record = {"task": TASK, "doc_id": doc, "arguments": [[f"question {doc}", {}]],
+                      "resps": [[outputs[doc]]], "filtered_resps": [outputs[doc]], "target": "4",
+                      "metrics": ["exact_match"], "exact_match": value}  # fmt: skip
+            stream.write(json.dumps(record) + "\n")
+    record = {"versions": {"lm_eval": lm_eval}, "seed": 1234, "hardware": {"machine": "x86_64"}}
+    (folder / "reproducibility.json").write_text(json.dumps(record))
+
+
+def test_the_model_page_shows_previous_scores_and_what_changed_per_sample(
+    context: Context,
+) -> None:
+    store, artifacts = context.store, context.settings.artifacts_dir
+    add_finished(store, "org/m", (50, 60, 70))
+    (finished,) = store.list_requests(model="org/m")
+    folder = artifacts / str(finished.id)
+    _run_files(folder, {0: 1.0, 1: 1.0, 2: 0.0}, {0: "4", 1: "4", 2: "5"}, "0.4.12")
+    assert rerun(store, finished, actor="root", at=T0, reason="lm-eval upgraded")
+    running = claim_next(store, "w2", lambda: T0)
+    assert running is not None and running.id == finished.id
+    task = TaskScore(BENCHMARKS[0], TASK, "math_verify", 0.5, None, None, 50.0, 4,
+                     extra={"exact_match": 0.25})  # fmt: skip
+    assert finish(
+        store, running, actor="w2", at=T0, task_scores=[task], average=60.0,
+        benchmark_scores=[BenchmarkScore(BENCHMARKS[0], 0.55, 55.0),
+                          BenchmarkScore(BENCHMARKS[1], 0.6, 60.0),
+                          BenchmarkScore(BENCHMARKS[2], 0.7, 70.0)],
+        eval_seconds=5.0, co2_kg=0.0,
+    )  # fmt: skip
+    workdir = artifacts / f".{running.id}.attempt-{running.attempts}"
+    # doc 1 turns wrong, doc 2 says something else (still wrong), doc 3 is new
+    _run_files(
+        workdir, {0: 1.0, 1: 0.0, 2: 0.0, 3: 1.0}, {0: "4", 1: "3", 2: "6", 3: "4"}, "0.4.13"
+    )
+    publish_run(store, running.id, running.attempts, workdir, folder)
+    assert _outputs(folder / "history" / "attempt-1")[(TASK, 1)] == ["4"]
+
+    http = TestClient(create_app(store, SUITES, artifacts=artifacts))
+    (evaluation,) = http.get("/api/models/org/m").json()["evaluations"]
+    (entry,) = evaluation["previous"]["history"]
+    assert (entry["kind"], entry["reason"], entry["run"]) == (
+        "rerun",
+        "lm-eval upgraded",
+        "attempt-1",
+    )
+    changed = {b["name"]: (b["before"], b["after"]) for b in entry["benchmarks"]}
+    assert changed[BENCHMARKS[0]] == (50.0, 55.0) and changed[BENCHMARKS[1]] == (60.0, 60.0)
+    comparison = evaluation["previous"]["comparison"]
+    assert comparison["identical_outputs"] is False and comparison["same_setup"] is False
+    assert comparison["setup_differences"] == ["versions.lm_eval: 0.4.12 → 0.4.13"]
+    (counts,) = comparison["tasks"]
+    assert counts == {"task": TASK, "compared": 3, "outcome_changed": 1, "output_changed": 2,
+                      "only_before": 0, "only_after": 1}  # fmt: skip
+    assert comparison["changed"] == [
+        {"task": TASK, "doc_id": 1, "metric": "exact_match", "before": 1.0, "after": 0.0}
+    ]
+    assert evaluation["tasks"][0]["extra"] == {"exact_match": 0.25}
+    page = http.get("/models/org/m").text
+    assert "Previous scores" in page and "lm-eval upgraded" in page
+    assert "Outputs differ from attempt-1 in 2 of 3 samples; 1 changed outcome" in page
+    assert (
+        f"?run=attempt-1&amp;task={TASK}&amp;doc=1" in page
+        and "lm-eval exact_match: 0.2500" in page
+    )
+
+    def sample(**query: str) -> Any:
+        return http.get(f"/api/models/org/m/samples/{finished.id}", params=query)
+
+    before = sample(run="attempt-1", task=TASK, doc="1").json()
+    assert [(s["doc_id"], s["value"], s["output"]) for s in before["samples"]] == [(1, 1.0, "4")]
+    assert before["runs"] == ["attempt-1"]
+    now = sample(task=TASK, doc="1").json()["samples"]
+    assert [(s["doc_id"], s["value"], s["output"]) for s in now] == [(1, 0.0, "3")]
+    for bad in ("attempt-9", "../1", "history"):
+        answer = sample(run=bad)
+        assert answer.status_code == 404 and "earlier runs: attempt-1" in answer.json()["detail"]
+
+
+def test_identical_runs_compare_as_identical() -> None:
+    records = [{"task": TASK, "doc_id": d, "resps": [["x"]], "metrics": ["acc"], "acc": 1.0}
+               for d in range(3)]  # fmt: skip
+    tasks, changed = compare_samples(records, [dict(r) for r in records])
+    assert RunComparison(tasks, changed, ()).identical_outputs and changed == ()
+    flipped = [*records[:2], {**records[2], "resps": [["y"]], "acc": 0.0}]
+    tasks, changed = compare_samples(records, flipped)
+    assert not RunComparison(tasks, changed, ()).identical_outputs
+    assert [(c.doc_id, c.before, c.after) for c in changed] == [(2, 1.0, 0.0)]

@@ -36,6 +36,14 @@ from openboard.evaluation._outcomes import (
     write_outcomes,
 )
 from openboard.evaluation._registry import SUITES, UnknownSuiteError, all_suites, get_suite
+from openboard.evaluation._run_diff import (
+    COMPARISON_FILE,
+    ChangedSample,
+    RunComparison,
+    TaskComparison,
+    compare_runs,
+    compare_samples,
+)
 from openboard.evaluation._samples import (
     HIDDEN_TEXT_TASKS,
     SAMPLES_FILE,
@@ -66,6 +74,7 @@ from openboard.evaluation._v2 import V2
 from openboard.evaluation._v2_sources import V2_HUB_DATA, HubDataset
 
 __all__ = [
+    "COMPARISON_FILE",
     "HIDDEN_TEXT_TASKS",
     "OFFLINE_ENVIRONMENT",
     "OUTCOMES_FILE",
@@ -81,6 +90,7 @@ __all__ = [
     "BackendSetting",
     "BenchmarkData",
     "BenchmarkSpec",
+    "ChangedSample",
     "DatasetHub",
     "DatasetMissingError",
     "Efficiency",
@@ -93,12 +103,14 @@ __all__ = [
     "ModelLoadError",
     "NonFiniteScoreError",
     "ResultsFormatError",
+    "RunComparison",
     "Sample",
     "SamplePage",
     "Scorer",
     "Suite",
     "SuiteFileError",
     "SuiteScores",
+    "TaskComparison",
     "TaskSamples",
     "UnknownSuiteError",
     "UnsupportedBackendError",
@@ -108,6 +120,8 @@ __all__ = [
     "benchmark_score",
     "choose_backend",
     "co2_kg",
+    "compare_runs",
+    "compare_samples",
     "dataset_provenance",
     "dataset_status",
     "download_datasets",

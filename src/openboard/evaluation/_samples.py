@@ -98,9 +98,10 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 
 def read_samples(
     folder: Path, task: str | None, wrong_only: bool, offset: int, limit: int,
-    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS, doc_id: int | None = None,
 ) -> SamplePage:  # fmt: skip
-    """One page of a run's samples, streamed (a v2 file holds tens of thousands)."""
+    """One page of a run's samples, streamed (a v2 file holds tens of thousands); `doc_id`: only
+    that document (of `task`, or of every task)."""
     path = folder / SAMPLES_FILE
     if not path.is_file():
         return SamplePage([], has_more=False)
@@ -108,6 +109,8 @@ def read_samples(
     skipped = 0
     for record in _records(path):
         if task is not None and record.get("task") != task:
+            continue
+        if doc_id is not None and record.get("doc_id") != doc_id:
             continue
         sample = parse_sample(record, hidden_tasks)
         if wrong_only and sample.correct is not False:

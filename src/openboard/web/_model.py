@@ -19,6 +19,7 @@ from openboard.evaluation import (
 from openboard.store import EvalRequest, Store
 from openboard.web._archive import archive_record
 from openboard.web._board import MAX_PAGE
+from openboard.web._model_runs import previous_run_names, previous_runs, run_folder
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 from openboard.web._views import history_records, request_record
@@ -90,6 +91,8 @@ def _evaluation(
                 "task": t.task,
                 "metric": t.metric,
                 "raw": t.raw,
+                # Secondary metrics kept beside the headline one (MATH: lm-eval's exact_match).
+                "extra": dict(t.extra),
                 "stderr": t.stderr,
                 "normalized": t.normalized,
                 "samples": t.samples,
@@ -100,6 +103,7 @@ def _evaluation(
         ],
         "reproducibility": _reproducibility(folder) if folder is not None else None,
         "archive": archive_record(store, request),
+        "previous": previous_runs(store, folder, request, names),
     }
 
 
@@ -123,6 +127,7 @@ def model_payload(
 def samples_payload(
     store: Store, artifacts: Path | None, org: str, name: str, request_id: int, task: str | None,
     wrong_only: bool, page: int, hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+    run: str | None = None, doc_id: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     model_id = parse_model_id(org, name)
     request = store.get_request(request_id)
@@ -134,16 +139,24 @@ def samples_payload(
         raise NotFoundError(
             "this server has no artifacts folder", "serve openboard with its data folder"
         )
+    folder = run_folder(artifacts / str(request.id), run)
+    if folder is None:
+        known = ", ".join(previous_run_names(artifacts / str(request.id))) or "none"
+        raise NotFoundError(f"evaluation #{request.id} has no earlier run {run!r}",
+                            f"its earlier runs: {known}")  # fmt: skip
     result = read_samples(
-        artifacts / str(request.id), task, wrong_only, (page - 1) * SAMPLES_PER_PAGE,
-        SAMPLES_PER_PAGE, hidden_tasks,
+        folder, task, wrong_only,
+        (page - 1) * SAMPLES_PER_PAGE, SAMPLES_PER_PAGE, hidden_tasks, doc_id,
     )  # fmt: skip
     return {
         "schema_version": 1,
         "model": str(model_id),
         "request_id": request.id,
+        "run": run,  # None: the current run; otherwise an earlier run of a re-run request
+        "runs": previous_run_names(artifacts / str(request.id)),
         "tasks": sorted({t.task for t in store.task_scores(request.id)}),
         "task": task,
+        "doc": doc_id,
         "wrong_only": wrong_only,
         "page": page,
         "has_more": result.has_more,
@@ -183,8 +196,11 @@ def models_router(services: Services) -> APIRouter:
         org: str, name: str, request_id: Annotated[int, FastAPIPath(ge=1, le=MAX_ID)],
         task: str | None = None, wrong: bool = False,
         page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+        run: Annotated[str | None, Query(max_length=40, description="an earlier run (attempt-N) of a re-run request")] = None,
+        doc: Annotated[int | None, Query(ge=0, le=MAX_ID, description="one document only")] = None,
     ) -> PageData:  # fmt: skip
         return PageData(samples_payload(store, settings.artifacts, org, name, request_id,
-                                        task or None, wrong, page_number, hidden))  # fmt: skip
+                                        task or None, wrong, page_number, hidden, run or None,
+                                        doc))  # fmt: skip
 
     return router

@@ -1,9 +1,11 @@
 """A request's runs on disk: the published run in `artifacts/<id>/`, and the runs before it (an
 admin's re-runs) kept inside it under `history/attempt-N/`, where the score history points."""
 
+import json
 import logging
 from pathlib import Path
 
+from openboard.evaluation import COMPARISON_FILE, compare_runs
 from openboard.queue import PREVIOUS_RUNS
 from openboard.store import Store
 
@@ -35,6 +37,21 @@ def publish_run(store: Store, request_id: int, attempt: int, workdir: Path, fina
             run.rename(runs / run.name)
         older.rmdir()
     parked.rename(final / previous)
+    _compare(request_id, final, previous)
+
+
+def _compare(request_id: int, final: Path, previous: str) -> None:
+    """Written once beside the new run, for the model page; outputs that differ on the same
+    setup (commit, hardware, versions, seed) are a reproducibility problem, said in the log too."""
+    comparison = compare_runs(final, final / previous)
+    record = comparison.as_json(previous)
+    (final / COMPARISON_FILE).write_text(json.dumps(record, indent=2))
+    if not comparison.identical_outputs:
+        log.warning(
+            "request #%d: the re-run's outputs differ from %s in %d samples%s", request_id,
+            previous, record["output_changed"],
+            "" if comparison.setup_differences else " on the same setup: not reproducible",
+        )  # fmt: skip
 
 
 def _previous_folder(store: Store, request_id: int, attempt: int) -> str:
