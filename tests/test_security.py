@@ -112,6 +112,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, i
     ("GET", "/api/webhooks/deliveries", None, True, (401, 200, 200, 200)),
     ("GET", "/api/webhooks/deliveries?everyone=true", None, True, (401, 403, 403, 200)),
     ("POST", "/api/webhooks/deliveries/999/resend", None, True, (401, 404, 404, 404)),
+    ("GET", "/api/requests/1", None, True, (200, 200, 200, 200)),
+    # alice's finished request: hers to cancel, but the transition table refuses FINISHED.
+    ("POST", "/api/requests/1/cancel", {"reason": "x"}, True, (401, 409, 403, 409)),
+    ("POST", "/requests/1/cancel", {"reason": "x"}, False, (303, 403, 403, 403)),
     (
         "POST",
         "/account/webhooks",

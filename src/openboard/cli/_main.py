@@ -17,6 +17,7 @@ from openboard.cli import (
     _demo,
     _docs,
     _intervals,
+    _mine,
     _prune,
     _queue,
     _rescore,
@@ -24,6 +25,7 @@ from openboard.cli import (
     _status,
     _submit,
     _users,
+    _watch,
     _webhooks,
 )
 from openboard.cli._context import Context
@@ -135,6 +137,8 @@ _rescore.register(app, open_context)
 _archive.register(app, open_context)
 _webhooks.register(app, open_context)
 _intervals.register(app, open_context)
+_watch.register(app, open_context)
+_mine.register(app, open_context)
 
 
 def main() -> None:

@@ -18,12 +18,15 @@ from openboard.queue._lifecycle import (
     requeue,
     rerun,
 )
+from openboard.queue._own import NotYourRequestError, cancel_own
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "PREVIOUS_RUNS",
     "IllegalTransitionError",
+    "NotYourRequestError",
     "cancel",
+    "cancel_own",
     "claim",
     "claim_next",
     "fail",

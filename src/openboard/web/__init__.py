@@ -5,6 +5,7 @@ from openboard.web._app import create_app
 from openboard.web._leaderboard import WholeBoard, view_of
 from openboard.web._oidc import OidcConfig
 from openboard.web._operations import MetricsSettings
+from openboard.web._requests import request_detail
 from openboard.web._security import Limits
 from openboard.web._views import history_records, queue_payload, request_record
 from openboard.web._webhooks import delivery_record, webhook_record
@@ -19,6 +20,7 @@ __all__ = [
     "delivery_record",
     "history_records",
     "queue_payload",
+    "request_detail",
     "request_record",
     "view_of",
     "webhook_record",

@@ -25,6 +25,7 @@ from openboard.web._model import NotFoundError, models_router
 from openboard.web._oidc import oidc_router
 from openboard.web._operations import RequestTimer, operations_router
 from openboard.web._plots import plots_router
+from openboard.web._requests import requests_router
 from openboard.web._security import SecurityMiddleware
 from openboard.web._services import Services, WebSettings, WebSettingsFields
 from openboard.web._startup import warm_start
@@ -78,6 +79,7 @@ def build_app(services: Services) -> FastAPI:
     app.include_router(submit_form_router(services.submissions, services.auth, services.render))
     app.include_router(admin_router(services))
     app.include_router(webhooks_router(services))
+    app.include_router(requests_router(services))
     services.templates.env.globals.update(
         account_webhooks=lambda user: account_webhooks(services, user),
         admin_webhook_deliveries=lambda: services.store.webhooks.deliveries(everyone=True, limit=50),
