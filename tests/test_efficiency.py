@@ -38,6 +38,13 @@ def test_an_openboard_evaluation_records_its_cost(
     assert cost["gpu_hours"] is None and cost["mfu"] is None  # a CPU run
     assert cost["device_hours"] == pytest.approx(cost["wall_seconds"] / 3600)
     assert set(cost["phase_seconds"]) >= {"loglikelihood", "generate_until"}
+    # The board's figures are stored with the result, from the same record.
+    stored = context.store.get_request(done["id"])
+    assert stored is not None and stored.eval_backend == "openboard"
+    assert stored.eval_tokens == cost["prompt_tokens"] + cost["generated_tokens"]
+    assert stored.tokens_per_second == pytest.approx(cost["tokens_per_second"])
+    assert stored.device_hours == pytest.approx(cost["device_hours"])
+    assert stored.gpu_hours is None and stored.eval_seconds == pytest.approx(record["wall_seconds"])
     # A CPU run is charged the CPU's power, not 8 GPUs at 0.7 kW.
     settings = Settings(
         **{

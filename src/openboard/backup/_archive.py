@@ -162,7 +162,7 @@ def restore_backup(
             if (staged / folder).is_dir():
                 shutil.move(staged / folder, home / folder)
     store.engine.dispose()
-    store.migrate()  # an older schema is brought to this version's head
+    store.migrate(home / "artifacts")  # an older schema is brought to this version's head
     return manifest
 
 

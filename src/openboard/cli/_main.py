@@ -66,7 +66,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 def open_context(ctx: typer.Context) -> Context:
     """The services, on a database that is migrated to the newest schema."""
     context = Context.open(settings_of(ctx))
-    context.store.migrate()
+    context.store.migrate(context.settings.artifacts_dir)
     return context
 
 
@@ -76,7 +76,7 @@ def init(ctx: typer.Context) -> None:
     """Create the data folder and the database, or upgrade an older database in place."""
     context = Context.open(settings_of(ctx))
     before = current_revision(context.store.engine)
-    context.store.migrate()
+    context.store.migrate(context.settings.artifacts_dir)
     context.settings.model_root.mkdir(parents=True, exist_ok=True)
     action = (
         "created"

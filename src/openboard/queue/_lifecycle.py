@@ -13,6 +13,7 @@ from openboard.store import (
     Claim,
     Clock,
     EvalRequest,
+    EvaluationCost,
     Fail,
     Finish,
     Store,
@@ -110,9 +111,10 @@ def finish(
     eval_seconds: float,
     co2_kg: float,
     scorer: str | None = None,  # the suite scorer that computed the scores; None: not recorded
+    cost: EvaluationCost | None = None,  # what it cost; None: not measured (an import)
 ) -> bool:
     change = Finish(
-        average, eval_seconds, co2_kg, tuple(task_scores), tuple(benchmark_scores), scorer
+        average, eval_seconds, co2_kg, tuple(task_scores), tuple(benchmark_scores), scorer, cost
     )
     return _move(store, request, Status.FINISHED, change, actor=actor, at=at, kind="finish",
                  message=f"finished by {actor}: average {average:.2f}")  # fmt: skip

@@ -25,8 +25,9 @@ def known_revisions() -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", artifacts_dir: Path | None = None) -> None:
     """Bring the database to `revision` (default: the newest); a no-op when it is already there.
+    `artifacts_dir`: the results' files, which a migration may read to fill new columns.
 
     The check reads first: on SQLite a read never waits for another process's write lock, so a
     command (a worker starting) on a migrated database does not fail while someone holds it."""
@@ -35,6 +36,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["artifacts_dir"] = artifacts_dir
         command.upgrade(config, revision)
 
 

@@ -26,7 +26,7 @@ from openboard.domain import BenchmarkScore, FailureKind, Status, TaskScore
 from openboard.store._audit import record
 from openboard.store._engine import reader_of
 from openboard.store._events import add_event
-from openboard.store._records import AuditEntry, EvalRequest
+from openboard.store._records import AuditEntry, EvalRequest, EvaluationCost
 from openboard.store._rows import request_of
 from openboard.store._scores import archive_scores, write_scores
 from openboard.store._tables import requests
@@ -50,6 +50,7 @@ class Finish:
     task_scores: tuple[TaskScore, ...]
     benchmark_scores: tuple[BenchmarkScore, ...]
     scorer: str | None = None  # the suite scorer that computed the scores; None: not recorded
+    cost: EvaluationCost | None = None  # None: not measured (an imported result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,8 @@ def _columns(change: Change, at: datetime, attempt: int) -> dict[str, Any]:
             }  # fmt: skip
         case Finish():
             return {"finished_time": at, "average": change.average, "scorer": change.scorer,
-                    "eval_seconds": change.eval_seconds, "co2_kg": change.co2_kg}  # fmt: skip
+                    "eval_seconds": change.eval_seconds, "co2_kg": change.co2_kg,
+                    **_cost_columns(change.cost)}  # fmt: skip
         case Fail(reason, kind, log_tail):
             return {"finished_time": at, "failure_reason": reason, "failure_kind": kind.value,
                     "log_tail": log_tail}  # fmt: skip
@@ -133,6 +135,16 @@ def _columns(change: Change, at: datetime, attempt: int) -> dict[str, Any]:
             return {"finished_time": at, "failure_reason": reason}
         case BackToQueue(budget, _):
             return {**_BACK_TO_QUEUE, "uncounted_attempts": _UNCOUNTED[budget]}
+
+
+def _cost_columns(cost: EvaluationCost | None) -> dict[str, Any]:
+    return {
+        "eval_backend": cost.backend if cost else None,
+        "eval_tokens": cost.tokens if cost else None,
+        "tokens_per_second": cost.tokens_per_second if cost else None,
+        "device_hours": cost.device_hours if cost else None,
+        "gpu_hours": cost.gpu_hours if cost else None,
+    }
 
 
 def _current(request_id: int, attempt: int, status: Status = Status.RUNNING) -> ColumnElement[bool]:

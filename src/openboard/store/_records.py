@@ -52,6 +52,18 @@ class Admission:
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationCost:
+    """What a finished evaluation cost, as the board shows it (its reproducibility record has the
+    rest: peak memory, FLOPs utilization, time per request phase)."""
+
+    backend: str  # the lm-eval model that ran it: hf, openboard, vllm
+    tokens: int | None  # prompt + generated, padding included; None: not counted (vLLM)
+    tokens_per_second: float | None
+    device_hours: float
+    gpu_hours: float | None  # None on a CPU
+
+
+@dataclass(frozen=True, slots=True)
 class BlocklistEntry:
     pattern: str  # `org/name`, or `org/*` for a whole namespace
     reason: str
@@ -93,6 +105,11 @@ class EvalRequest:
     average: float | None = None
     eval_seconds: float | None = None
     co2_kg: float | None = None
+    eval_backend: str | None = None  # hf, openboard, vllm: the lm-eval model that ran it
+    eval_tokens: int | None = None  # prompt + generated tokens; None: not counted
+    tokens_per_second: float | None = None
+    device_hours: float | None = None
+    gpu_hours: float | None = None  # None on a CPU
     base_revision: str | None = None
     license: str | None = None
     merged: bool = False

@@ -5,6 +5,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import (
     Connection,
@@ -126,8 +127,10 @@ class Store:
     def intervals(self) -> IntervalStore:
         return IntervalStore(self.engine)
 
-    def migrate(self) -> None:
-        migrate(self.engine)
+    def migrate(self, artifacts_dir: Path | None = None) -> None:
+        """`artifacts_dir`: where results' files are, read by migrations that fill columns from
+        them (the efficiency figures from reproducibility.json)."""
+        migrate(self.engine, artifacts_dir=artifacts_dir)
 
     def admission_errors(
         self, new: NewRequest, admission: Admission | None

@@ -59,6 +59,13 @@ requests = Table(
     Column("log_tail", Text),
     Column("eval_seconds", Float),
     Column("co2_kg", Float),
+    # What the evaluation cost (0021); wall time is eval_seconds. The whole record is in the
+    # run's reproducibility.json.
+    Column("eval_backend", String(16)),
+    Column("eval_tokens", BigInteger),  # prompt + generated; NULL: not counted (vLLM)
+    Column("tokens_per_second", Float),
+    Column("device_hours", Float),
+    Column("gpu_hours", Float),  # NULL on a CPU
     Column("namespace", String(100), nullable=False),
     Column("license", String(200)),
     Column("merged", Boolean, nullable=False, default=False),

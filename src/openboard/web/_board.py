@@ -31,6 +31,8 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "params": "#Params (B)", "sha": "Model sha", "submitted": "Submission date",
     "chat_template": "Chat template", "official": "Official provider", "base_model": "Base model",
     "co2": "CO₂ cost (kg)", "flagged": "Flagged", "available": "Available",
+    "backend": "Backend", "wall_seconds": "Wall time (s)", "tokens_per_s": "Tokens/s",
+    "device_hours": "Device-hours", "gpu_hours": "GPU-hours",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
 HIDE_OPTIONS = ("merged", "moe", "unavailable")
@@ -225,6 +227,13 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "official": request.namespace.lower() in {o.lower() for o in official},
         "base_model": request.base_model,
         "co2": request.co2_kg,
+        # What the evaluation cost; None where it was not measured (imported, older results).
+        "backend": request.eval_backend,
+        "wall_seconds": request.eval_seconds,
+        "tokens": request.eval_tokens,
+        "tokens_per_s": request.tokens_per_second,
+        "device_hours": request.device_hours,
+        "gpu_hours": request.gpu_hours,
         "pinned": request.model in view.pinned,
         "flagged": flag.reason if flag else None,
         "flag_link": flag.link if flag else None,

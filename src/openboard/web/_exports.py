@@ -29,6 +29,13 @@ def contents_records(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str,
             "MoE": row["moe"],
             "Chat Template": row["chat_template"],
             "CO₂ cost (kg)": row["co2"],
+            # openboard's own: what the evaluation cost (the public contents have no such columns)
+            "Backend": row["backend"],
+            "Wall time (s)": row["wall_seconds"],
+            "Tokens": row["tokens"],
+            "Tokens/s": row["tokens_per_s"],
+            "Device-hours": row["device_hours"],
+            "GPU-hours": row["gpu_hours"],
         }
         for benchmark in suite.benchmarks:
             score = row["scores"].get(benchmark.name)
@@ -54,7 +61,8 @@ def column_names(suite: Suite) -> list[str]:
 _HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "Model", "fullname",
          "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "Available on the hub", "MoE",
          "Chat Template",
-         "CO₂ cost (kg)"]  # fmt: skip
+         "CO₂ cost (kg)", "Backend", "Wall time (s)", "Tokens", "Tokens/s", "Device-hours",
+         "GPU-hours"]  # fmt: skip
 _TAIL = ["Merged", "Official Providers", "Submission Date", "Base Model"]
 
 

@@ -58,6 +58,11 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "origin": request.origin.value,  # local, or archive: the public leaderboard's
         "eval_seconds": request.eval_seconds,
         "co2_kg": request.co2_kg,
+        "eval_backend": request.eval_backend,
+        "eval_tokens": request.eval_tokens,
+        "tokens_per_second": request.tokens_per_second,
+        "device_hours": request.device_hours,
+        "gpu_hours": request.gpu_hours,
     }
 
 

@@ -9,6 +9,7 @@ from openboard.config import Settings
 from openboard.domain import BenchmarkScore, ModelId, TaskScore
 from openboard.evaluation import (
     BackendSetting,
+    Efficiency,
     EvaluationSpec,
     co2_kg,
     dataset_provenance,
@@ -17,12 +18,12 @@ from openboard.evaluation import (
     run_evaluation,
 )
 from openboard.sources import ModelSource
-from openboard.store import EvalRequest
+from openboard.store import EvalRequest, EvaluationCost
 from openboard.worker._artifacts import write_artifacts
 from openboard.worker._job import Finished
 
 OUTCOME_FILE = "outcome.json"
-OUTCOME_SCHEMA_VERSION = 2  # 2: the scorer
+OUTCOME_SCHEMA_VERSION = 3  # 2: the scorer; 3: the cost
 
 
 def evaluate_request(
@@ -74,6 +75,20 @@ def evaluate_request(
         co2_kg=co2,
         eval_limit=spec.limit,
         data_modified=bool(data and data["modified"]),
+        cost=cost_of(output.efficiency) if output.efficiency else None,
+    )
+
+
+def cost_of(record: Efficiency) -> EvaluationCost:
+    """The board's figures of an efficiency record. Tokens are counted by a hook on transformers'
+    forward pass; a backend without one (vLLM) counts none, which is no figure rather than 0."""
+    tokens = record.prompt_tokens + record.generated_tokens
+    return EvaluationCost(
+        backend=record.backend,
+        tokens=tokens or None,
+        tokens_per_second=record.tokens_per_second if tokens else None,
+        device_hours=record.device_hours,
+        gpu_hours=record.gpu_hours,
     )
 
 
@@ -95,4 +110,5 @@ def read_outcome(path: Path) -> Finished:
         co2_kg=float(data["co2_kg"]),
         eval_limit=data.get("eval_limit"),
         data_modified=bool(data.get("data_modified", False)),
+        cost=EvaluationCost(**data["cost"]) if data.get("cost") else None,
     )

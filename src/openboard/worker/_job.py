@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from openboard.domain import BenchmarkScore, FailureKind, TaskScore
-from openboard.store import EvalRequest
+from openboard.store import EvalRequest, EvaluationCost
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class Finished:
     scorer: str | None = None  # the suite scorer that computed the scores
     eval_limit: int | None = None  # samples per task; None: all of them
     data_modified: bool = False  # the benchmark data differed from its published checksums
+    cost: EvaluationCost | None = None  # tokens, tokens/s, device-hours: the board's columns
 
 
 @dataclass(frozen=True, slots=True)

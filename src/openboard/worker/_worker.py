@@ -224,7 +224,7 @@ class Worker:
                     store, request, actor=self.name, at=now,
                     task_scores=outcome.task_scores, benchmark_scores=outcome.benchmark_scores,
                     average=outcome.average, scorer=outcome.scorer,
-                    eval_seconds=outcome.eval_seconds, co2_kg=outcome.co2_kg,
+                    eval_seconds=outcome.eval_seconds, co2_kg=outcome.co2_kg, cost=outcome.cost,
                 )  # fmt: skip
             case Failed():
                 return fail(store, request, actor=self.name, at=now, reason=outcome.reason,
