@@ -5,14 +5,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from openboard.cli import app
 from openboard.cli._context import Context
-from openboard.evaluation import SAMPLES_FILE, V2
-from openboard.store._tables import benchmark_scores, requests
+from openboard.config import Settings
+from openboard.evaluation import SAMPLES_FILE, V2, V2_HUB_DATA, import_datasets
+from openboard.evaluation._datasets import overrides_dir
+from openboard.store._tables import benchmark_scores, requests, task_results
 
+from .conftest import POSTGRES_SERVER
 from .test_conformance import published_results
 
 MATH_TASKS = [t for b in V2.benchmarks if b.name == "math" for t in b.tasks]
@@ -100,3 +104,56 @@ def test_a_request_missing_its_files_fails_alone_and_keeps_its_scores(
     assert f"#{second.id}\tchanged\t" in outcome.output
     gpqa = {b.benchmark: b for b in store.scores_by_benchmark(second.id)}["gpqa"]
     assert gpqa.normalized != 1.0
+
+
+MATH_CHECK_TASKS = ("leaderboard_math_algebra_hard", "leaderboard_math_prealgebra_hard")
+
+
+@pytest.fixture(scope="session")
+def math_mirror(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The v2 MATH data alone, imported as `datasets download --from` does: its task overrides."""
+    home = tmp_path_factory.mktemp("math-home")
+    settings = Settings(home=home)
+    math = tuple(h for h in V2_HUB_DATA if h.benchmark == "math")
+    import_datasets(shared_data, settings.datasets_dir, settings.tasks_dir,
+                    settings.cache_dir / "datasets", sources=math)  # fmt: skip
+    return overrides_dir(settings.tasks_dir)
+
+
+@pytest.mark.skipif(bool(POSTGRES_SERVER), reason="a real evaluation: the SQLite pass runs it")
+def test_rescoring_a_real_evaluation_gives_exactly_what_the_fresh_evaluation_stored(
+    cli_env: dict[str, str], context: Context, math_mirror: Path
+) -> None:
+    suites = context.settings.suites_dir
+    suites.mkdir(parents=True, exist_ok=True)
+    tasks = ", ".join(f"{t} = 0" for t in MATH_CHECK_TASKS)
+    (suites / "math-check.toml").write_text(
+        f'name = "math-check"\nversion = "1"\ninclude_path = "{math_mirror}"\n'
+        f'[[benchmarks]]\nname = "math"\ndisplay_name = "MATH Lvl 5"\nmetrics = ["exact_match"]\n'
+        f'tasks = {{ {tasks} }}\naggregation = "size_weighted"\nscorer = "math_verify"\n'
+    )
+    env = {**cli_env, "OPENBOARD_SUITE": "math-check", "OPENBOARD_EVAL_LIMIT": "1"}
+    assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
+    worked = run(env, "worker", "--once")
+    assert "FINISHED" in worked.output, worked.output
+    store = context.store
+    (request,) = store.list_requests()
+    fresh = (store.task_scores(request.id), store.scores_by_benchmark(request.id), request.average)
+    assert request.scorer == "math-check/1" and {t.task for t in fresh[0]} == set(MATH_CHECK_TASKS)
+    assert {t.metric for t in fresh[0]} == {"math_verify"}
+    assert all("exact_match" in t.extra for t in fresh[0])  # lm-eval's own, kept beside it
+
+    same = run(env, "rescore", "--request", str(request.id), "--force")
+    assert "\tunchanged\t" in same.output, same.output  # an unchanged scorer: identical numbers
+    # As an older scorer left it: other numbers, another scorer. The rescore must restore exactly
+    # what the fresh evaluation stored, from the stored files alone.
+    with store.engine.begin() as conn:
+        conn.execute(update(requests).values(scorer="math-check/0", average=99.0))
+        conn.execute(update(benchmark_scores).values(raw=0.99, normalized=99.0))
+        conn.execute(update(task_results).values(raw=0.99, normalized=99.0, metrics=None))
+    changed = run(env, "rescore", "--request", str(request.id), "--reason", "new scorer")
+    assert "\tchanged\t" in changed.output, changed.output
+    again = store.get_request(request.id)
+    assert again is not None and (again.scorer, again.average) == (request.scorer, fresh[2])
+    assert store.task_scores(request.id) == fresh[0]
+    assert store.scores_by_benchmark(request.id) == fresh[1]

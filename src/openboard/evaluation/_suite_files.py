@@ -9,6 +9,7 @@ display_name = "ARC"
 metrics = ["acc_norm"]                   # the task's raw score is their mean
 tasks = { my_arc_easy = 4 }              # task → number of choices; 0 for generative
 aggregation = "subtask_mean"             # or "size_weighted": lm-eval's weight_by_size group value
+scorer = "lm_eval"                       # or "math_verify": each generation judged by Math-Verify
 """
 
 import tomllib
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from openboard.domain import OpenboardError
-from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Suite
+from openboard.evaluation._suites import Aggregation, BenchmarkSpec, Scorer, Suite
 
 
 class SuiteFileError(OpenboardError):
@@ -71,4 +72,5 @@ def _benchmark(data: dict[str, Any]) -> BenchmarkSpec:
         tasks={str(task): (n or None) for task, n in tasks.items()},
         higher_is_better=bool(data.get("higher_is_better", True)),
         aggregation=Aggregation(data.get("aggregation", Aggregation.SUBTASK_MEAN)),
+        scorer=Scorer(data.get("scorer", Scorer.LM_EVAL)),
     )
