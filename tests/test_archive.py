@@ -220,6 +220,8 @@ def test_archive_rows_are_no_duplicates_and_use_no_rate_limit(
     local = store.add_request(same, "alice", admission)
     assert local.origin is Origin.LOCAL and local.status is Status.PENDING
     assert len(store.list_requests("org/m0")) == 2
+    # Nor are they checked against the local source, which never held their commits.
+    assert store.availability.evaluated_commits("org/m1") == []
 
 
 def test_contents_disagreements_are_counted_and_check_lists_score_differences(

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from openboard.domain import (
     BenchmarkScore,
@@ -31,9 +31,16 @@ from openboard.store._scores import (
     _benchmark_map,
     _insert_change,
     clear_scores,
+    task_row,
     write_scores,
 )
-from openboard.store._tables import archive_results, requests
+from openboard.store._tables import (
+    archive_results,
+    benchmark_scores,
+    events,
+    requests,
+    task_results,
+)
 from openboard.store._time import as_utc
 
 __all__ = ["ArchiveEntry", "ArchiveOutcome", "ArchiveProvenance", "ArchiveStore"]
@@ -139,7 +146,7 @@ class ArchiveStore:
         """Record a batch of files in one transaction, in order (a later run of the same model in
         the batch replaces an earlier one); one outcome per entry."""
         with self._engine.begin() as conn:
-            return [_write(conn, entry, at) for entry in entries]
+            return _write_batch(conn, entries, at)
 
     @contextmanager
     def writer(self, keep: bool) -> Iterator[Writer]:
@@ -149,8 +156,98 @@ class ArchiveStore:
             yield self.write
             return
         with self._engine.connect() as conn, conn.begin() as transaction:
-            yield lambda entries, at: [_write(conn, entry, at) for entry in entries]
+            yield lambda entries, at: _write_batch(conn, entries, at)
             transaction.rollback()
+
+
+def _key(entry: ArchiveEntry) -> tuple[str, str, str]:
+    return entry.model, entry.precision.value, entry.suite
+
+
+def _write_batch(
+    conn: Connection, entries: Sequence[ArchiveEntry], at: datetime
+) -> list[ArchiveOutcome]:
+    """New models whose file is new and whose key no other entry of the batch shares are inserted
+    in bulk (a few statements for the whole batch); every other entry goes through `_write` in
+    order, which is what the outcome of each would be one by one."""
+    keys = [_key(e) for e in entries]
+    seen: dict[tuple[str, str, str], int] = {}
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    known_paths = _known_paths(conn, entries)
+    shown = _shown_keys(conn, {e.model for e in entries})
+    fresh = [
+        n for n, e in enumerate(entries)
+        if seen[keys[n]] == 1 and keys[n] not in shown and e.path not in known_paths
+    ]  # fmt: skip
+    outcomes: dict[int, ArchiveOutcome] = {}
+    _insert_new(conn, [entries[n] for n in fresh], at)
+    outcomes.update((n, ArchiveOutcome.IMPORTED) for n in fresh)
+    for n, entry in enumerate(entries):
+        if n not in outcomes:
+            outcomes[n] = _write(conn, entry, at)
+    return [outcomes[n] for n in range(len(entries))]
+
+
+def _known_paths(conn: Connection, entries: Sequence[ArchiveEntry]) -> set[str]:
+    c = archive_results.c
+    found: set[str] = set()
+    for source in {e.source for e in entries}:
+        paths = [e.path for e in entries if e.source == source]
+        query = select(c.path).where(c.source == source, c.path.in_(paths))
+        found |= {str(p) for p in conn.execute(query).scalars()}
+    return found
+
+
+def _shown_keys(conn: Connection, models: set[str]) -> set[tuple[str, str, str]]:
+    r = requests.c
+    query = select(r.model, r.precision, r.suite).where(
+        r.origin == Origin.ARCHIVE.value, r.model.in_(sorted(models))
+    )
+    return {(str(m), str(p), str(s)) for m, p, s in conn.execute(query)}
+
+
+def _insert_new(conn: Connection, entries: Sequence[ArchiveEntry], at: datetime) -> None:
+    if not entries:
+        return
+    born = {"status": Status.FINISHED.value, "sender": ARCHIVE_SENDER, "attempts": 0,
+            "origin": Origin.ARCHIVE.value}  # fmt: skip
+    ids = [
+        int(i)
+        for i in conn.execute(
+            insert(requests).returning(requests.c.id, sort_by_parameter_order=True),
+            [_request_values(e) | born for e in entries],
+        ).scalars()
+    ]
+    _many(conn, events, [
+        {"request_id": i, "at": at, "actor": ARCHIVE_SENDER, "kind": "archived",
+         "message": _archived_message(e), "to_status": Status.FINISHED.value}
+        for i, e in zip(ids, entries, strict=True)
+    ])  # fmt: skip
+    _many(
+        conn,
+        task_results,
+        [task_row(i, t) for i, e in zip(ids, entries, strict=True) for t in e.task_scores],
+    )
+    _many(conn, benchmark_scores, [
+        {"request_id": i, "benchmark": b.benchmark, "raw": b.raw, "normalized": b.normalized}
+        for i, e in zip(ids, entries, strict=True) for b in e.benchmark_scores
+    ])  # fmt: skip
+    _many(conn, archive_results, [
+        {"request_id": i, "source": e.source, "path": e.path, "current": True,
+         **_file_values(e, at)}
+        for i, e in zip(ids, entries, strict=True)
+    ])  # fmt: skip
+
+
+def _many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany (its statement compiled once, cached across batches)."""
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def _archived_message(entry: ArchiveEntry) -> str:
+    return f"from the public leaderboard's archive: {entry.source} {entry.path}"
 
 
 def _write(conn: Connection, entry: ArchiveEntry, at: datetime) -> ArchiveOutcome:
@@ -219,8 +316,7 @@ def _insert_request(conn: Connection, entry: ArchiveEntry, at: datetime) -> int:
     assert inserted is not None
     request_id = int(inserted[0])
     write_scores(conn, request_id, entry.task_scores, entry.benchmark_scores)
-    add_event(conn, request_id, at, ARCHIVE_SENDER, "archived",
-              f"from the public leaderboard's archive: {entry.source} {entry.path}",
+    add_event(conn, request_id, at, ARCHIVE_SENDER, "archived", _archived_message(entry),
               to_status=Status.FINISHED)  # fmt: skip
     return request_id
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, or_, select, update
 
-from openboard.domain import Status
+from openboard.domain import Origin, Status
 from openboard.store._engine import reader_of
 from openboard.store._events import add_event
 from openboard.store._tables import requests
@@ -31,7 +31,9 @@ class AvailabilityStore:
         r = requests.c
         query = (
             select(r.model, r.revision)
-            .where(r.status == Status.FINISHED.value)
+            # An archive row's availability is the public table's ("Available on the hub"),
+            # refreshed by importing it again: the local source never held its commit.
+            .where(r.status == Status.FINISHED.value, r.origin == Origin.LOCAL.value)
             .group_by(r.model, r.revision)
             .order_by(r.model, r.revision)
         )
