@@ -20,7 +20,7 @@ def _order_model(rng: np.random.Generator, n: int, bonus: float) -> np.ndarray:
 
 
 def _scores(pairs: np.ndarray, plan_seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    plan = plan_shards(n, n, shard_size=5, permutations=8, seed=plan_seed)
+    plan = plan_shards([n], n, shard_size=5, permutations=8, seed=plan_seed)
 
     def loglik(indices: list[int]) -> float:
         return float(sum(pairs[a, b] for a, b in itertools.pairwise(indices)))
@@ -64,19 +64,29 @@ def test_a_disfavoured_canonical_order_is_no_evidence() -> None:
 
 
 def test_the_plan_is_a_function_of_the_seed() -> None:
-    a = plan_shards(23, 100, shard_size=4, permutations=3, seed=5)
-    assert a == plan_shards(23, 100, shard_size=4, permutations=3, seed=5)
-    assert a != plan_shards(23, 100, shard_size=4, permutations=3, seed=6)
+    a = plan_shards([23], 100, shard_size=4, permutations=3, seed=5)
+    assert a == plan_shards([23], 100, shard_size=4, permutations=3, seed=5)
+    assert a != plan_shards([23], 100, shard_size=4, permutations=3, seed=6)
     assert a.shards == ((0, 4), (4, 8), (8, 12), (12, 16), (16, 20))  # the remainder is left out
     assert all(sorted(o) == [0, 1, 2, 3] for orders in a.orders for o in orders)
-    assert plan_shards(1000, 30, shard_size=5, permutations=1, seed=0).examples == 30
+    assert plan_shards([1000], 30, shard_size=5, permutations=1, seed=0).examples == 30
+    assert a.first(2).shards == a.shards[:2] and a.first(2).orders == a.orders[:2]
+
+
+def test_shards_never_straddle_a_subtask() -> None:
+    """Round-robin over the subtasks, each shard inside one of them."""
+    plan = plan_shards([7, 3, 12], 100, shard_size=3, permutations=2, seed=0)
+    assert plan.shards == ((0, 3), (7, 10), (10, 13), (3, 6), (13, 16), (16, 19), (19, 22))
+    assert (
+        plan_shards([7, 3, 12], 15, shard_size=3, permutations=2, seed=0).shards == plan.shards[:5]
+    )
 
 
 def test_too_few_examples_is_reported_not_tested() -> None:
-    with pytest.raises(NotEnoughExamplesError, match="not enough examples: 12 make 2 shard"):
-        plan_shards(12, 100, shard_size=5, permutations=4, seed=0)
+    with pytest.raises(NotEnoughExamplesError, match=r"not enough examples: 12 .* make 2 shard"):
+        plan_shards([12], 100, shard_size=5, permutations=4, seed=0)
     with pytest.raises(ValueError, match="shard size 2 is too small"):
-        plan_shards(100, 100, shard_size=2, permutations=4, seed=0)
+        plan_shards([100], 100, shard_size=2, permutations=4, seed=0)
     with pytest.raises(ValueError, match="do not match"):
         sharded_test(np.zeros(6), np.zeros((5, 3)))
 

@@ -78,7 +78,10 @@ def test_submit_evaluate_and_show_matches_lm_eval(
     queued = json.loads(run(env, "queue", "--json").output)
     assert queued["counts"]["PENDING"] == 1 and queued["requests"][0]["position"] == 1
 
-    worked = run(env, "worker", "--once")
+    # The contamination stage on, small: it runs after the scores and changes none of them.
+    probe = {"OPENBOARD_CONTAMINATION_SUITES": '["starter"]', "OPENBOARD_CONTAMINATION_SHARD_SIZE": "3",
+             "OPENBOARD_CONTAMINATION_PERMUTATIONS": "2", "OPENBOARD_CONTAMINATION_BUDGET": "1"}  # fmt: skip
+    worked = run({**env, **probe}, "worker", "--once")
     assert worked.exit_code == 0 and "FINISHED" in worked.output, worked.output
 
     board = _leaderboard(env)
@@ -117,6 +120,14 @@ def test_submit_evaluate_and_show_matches_lm_eval(
 
     # The sample browser reads the run's own samples: their right/wrong marks give lm-eval's score.
     with TestClient(context.web_app()) as http:
+        tested = http.get("/api/models/demo/tiny").json()["evaluations"][0]["contamination"]
+        by_name = {c["benchmark"]: c for c in tested}
+        assert by_name.keys() == {b.name for b in STARTER.benchmarks}
+        assert (
+            by_name["starter_bbh"]["shards"] == 12 and 0 <= by_name["starter_bbh"]["p_value"] <= 1
+        )
+        assert by_name["starter_ifeval"]["p_value"] is None  # 12 examples make 4 shards of 3
+        assert by_name["starter_ifeval"]["reading"].startswith("not enough examples")
         page = http.get("/models/demo/tiny").text
         assert "lm-eval --model hf" in page and "/models/demo/tiny/samples/1?task=" in page
         metrics = {

@@ -47,6 +47,29 @@ class Settings(BaseSettings):
     seed: int = Field(
         default=1234, description="seed for Python, NumPy, torch and few-shot sampling"
     )
+    contamination_suites: list[str] = Field(
+        default=[],
+        description="suites whose evaluations also run the contamination test (Oren et al.'s "
+        "sharded exchangeability test), as a stage after the evaluation; empty: off",
+    )
+    contamination_examples: int = Field(
+        default=250,
+        ge=15,
+        description="contamination test: at most this many examples per benchmark",
+    )
+    contamination_shard_size: int = Field(
+        default=5, ge=3, description="contamination test: consecutive examples per shard"
+    )
+    contamination_permutations: int = Field(
+        default=4, ge=1, description="contamination test: shuffled orders scored per shard"
+    )
+    contamination_budget: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="contamination test: the most it may cost, as a share of the benchmark's "
+        "evaluation (characters scored); fewer shards are tested to stay within it",
+    )
     offline: bool = Field(
         default=True,
         description="evaluate without the Hugging Face Hub (set false to let lm-eval fetch Hub datasets)",

@@ -12,6 +12,7 @@ This module draws the permutations and computes the p-value; computing log-likel
 caller's business (the model I/O lives elsewhere).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,32 +52,45 @@ class ShardPlan:
 
     @property
     def examples(self) -> int:
-        return self.shards[-1][1] if self.shards else 0
+        return sum(end - start for start, end in self.shards)
+
+    def first(self, count: int) -> "ShardPlan":
+        """The plan's first `count` shards (a smaller probe with the same seed)."""
+        return ShardPlan(self.shards[:count], self.orders[:count], self.seed)
 
 
 def plan_shards(
-    available: int, max_examples: int, shard_size: int, permutations: int, seed: int
+    groups: Sequence[int], max_examples: int, shard_size: int, permutations: int, seed: int
 ) -> ShardPlan:
-    """The first `min(available, max_examples)` examples, cut into whole shards of `shard_size`
-    (a remainder shorter than a shard is left out), with `permutations` random orders per shard."""
+    """Shards of `shard_size` consecutive examples, at most `max_examples` examples in all, with
+    `permutations` random orders per shard. `groups` are the sizes of the consecutive runs of
+    examples that a shard must not straddle (a benchmark's subtasks: examples grouped by task
+    share more with each other than with a shuffle's neighbours, which would favour the canonical
+    order in any model). Shards are taken round-robin over the groups, from each group's start;
+    a remainder shorter than a shard is left out."""
     if shard_size < MIN_SHARD_SIZE:
         raise ValueError(f"shard size {shard_size} is too small: use at least {MIN_SHARD_SIZE}")
     if permutations < 1:
         raise ValueError(f"permutations per shard is {permutations}: use at least 1")
-    used = min(available, max_examples)
-    count = used // shard_size
-    if count < MIN_SHARDS:
+    starts = [sum(groups[:i]) for i in range(len(groups))]
+    shards: list[tuple[int, int]] = []
+    for round_ in range(max(groups, default=0) // shard_size):
+        for start, size in zip(starts, groups, strict=True):
+            if (round_ + 1) * shard_size <= size and (len(shards) + 1) * shard_size <= max_examples:
+                first = start + round_ * shard_size
+                shards.append((first, first + shard_size))
+    if len(shards) < MIN_SHARDS:
         raise NotEnoughExamplesError(
-            f"not enough examples: {used} make {count} shard(s) of {shard_size}, the test needs "
-            f"at least {MIN_SHARDS} (lower the shard size or raise the examples per benchmark)"
+            f"not enough examples: {sum(groups)} (at most {max_examples} used) make "
+            f"{len(shards)} shard(s) of {shard_size}, the test needs at least {MIN_SHARDS} "
+            "(lower the shard size or raise the examples per benchmark)"
         )
     rng = np.random.default_rng(seed)
-    shards = tuple((i * shard_size, (i + 1) * shard_size) for i in range(count))
     orders = tuple(
         tuple(tuple(int(j) for j in rng.permutation(shard_size)) for _ in range(permutations))
         for _ in shards
     )
-    return ShardPlan(shards=shards, orders=orders, seed=seed)
+    return ShardPlan(shards=tuple(shards), orders=orders, seed=seed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from openboard.store._accounts import AccountStore, DuplicateUserError
 from openboard.store._archive import ArchiveEntry, ArchiveOutcome, ArchiveProvenance, ArchiveStore
 from openboard.store._availability import AvailabilityStore, Commit
 from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
+from openboard.store._contamination import ContaminationEvidence, ContaminationStore
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
@@ -83,6 +84,8 @@ __all__ = [
     "Claim",
     "Clock",
     "Commit",
+    "ContaminationEvidence",
+    "ContaminationStore",
     "DatabaseUnavailableError",
     "Delivery",
     "DeliveryAttempt",

@@ -30,6 +30,7 @@ from openboard.store._archive import ArchiveStore
 from openboard.store._audit import record
 from openboard.store._availability import AvailabilityStore
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
+from openboard.store._contamination import ContaminationStore
 from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engine, reader_of
 from openboard.store._errors import (
     AdmissionError,
@@ -126,6 +127,10 @@ class Store:
     @property
     def intervals(self) -> IntervalStore:
         return IntervalStore(self.engine)
+
+    @property
+    def contamination(self) -> ContaminationStore:
+        return ContaminationStore(self.engine)
 
     def migrate(self, artifacts_dir: Path | None = None) -> None:
         """`artifacts_dir`: where results' files are, read by migrations that fill columns from

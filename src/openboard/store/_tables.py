@@ -374,3 +374,28 @@ score_intervals = Table(
     Column("documents", Integer, nullable=False),
     Column("reason", Text),
 )
+
+# The contamination test's evidence (Oren et al.'s sharded exchangeability test), one row per
+# benchmark of a request; `p_value` is NULL where the test could not run (`note` says why).
+contamination_evidence = Table(
+    "contamination_evidence",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("benchmark", String(100), primary_key=True),
+    Column("schema_version", Integer, nullable=False),
+    Column("method", String(100), nullable=False),
+    Column("p_value", Float),
+    Column("statistic", Float),
+    Column("mean_difference", Float),
+    Column("shards", Integer, nullable=False),
+    Column("shard_size", Integer, nullable=False),
+    Column("permutations", Integer, nullable=False),
+    Column("examples", Integer, nullable=False),
+    Column("truncated", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("cost_share", Float, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("versions", JSON, nullable=False),
+    Column("note", Text),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

@@ -19,6 +19,7 @@ from openboard.evaluation import (
 from openboard.store import EvalRequest, Store
 from openboard.web._archive import archive_record
 from openboard.web._board import MAX_PAGE
+from openboard.web._contamination import LIMITS, contamination_records
 from openboard.web._model_runs import previous_run_names, previous_runs, run_folder
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
@@ -104,6 +105,7 @@ def _evaluation(
         "reproducibility": _reproducibility(folder) if folder is not None else None,
         "archive": archive_record(store, request),
         "previous": previous_runs(store, folder, request, names),
+        "contamination": contamination_records(store, request.id),
     }
 
 
@@ -121,6 +123,7 @@ def model_payload(
         "model": str(model_id),
         "model_card": next((c for c in cards if c), None),  # the latest submission's
         "evaluations": [_evaluation(store, suites, artifacts, r, hidden_tasks) for r in requests],
+        "contamination_limits": LIMITS,
     }
 
 

@@ -20,6 +20,7 @@ from openboard.evaluation import (
 from openboard.sources import ModelSource
 from openboard.store import EvalRequest, EvaluationCost
 from openboard.worker._artifacts import write_artifacts
+from openboard.worker._contamination import contamination_stage
 from openboard.worker._job import Finished
 
 OUTCOME_FILE = "outcome.json"
@@ -58,7 +59,13 @@ def evaluate_request(
         tensor_parallel_size=settings.vllm_tensor_parallel_size,
         gpu_memory_utilization=settings.vllm_gpu_memory_utilization,
     )
-    output = run_evaluation(spec, progress=progress)
+    seen = [0, 0]  # the evaluation's last count: the contamination stage counts on from it
+
+    def evaluation_progress(done: int, total: int) -> None:
+        seen[:] = [done, total]
+        progress(done, total)
+
+    output = run_evaluation(spec, progress=evaluation_progress)
     devices = output.efficiency.devices if output.efficiency else 1
     power_kw = settings.evaluation_power_kw(devices)
     co2 = co2_kg(output.wall_seconds, power_kw, settings.co2_grid_g_per_kwh)
@@ -66,6 +73,9 @@ def evaluate_request(
     data = dataset_provenance(settings.datasets_dir) if suite.task_source == "v2" else None
     include_path = prepare_tasks(suite, settings.tasks_dir)
     write_artifacts(workdir, request, spec, output, include_path, co2, data)
+    contamination_stage(
+        settings, spec, workdir, lambda done, total: progress(seen[1] + done, seen[1] + total)
+    )
     return Finished(
         task_scores=output.scores.task_scores,
         benchmark_scores=output.scores.benchmark_scores,

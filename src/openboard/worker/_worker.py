@@ -15,6 +15,7 @@ from openboard.evaluation import all_suites
 from openboard.queue import claim_next, fail, finish, hand_back, reap, release, renew
 from openboard.store import DatabaseUnavailableError, EvalRequest, Store
 from openboard.worker._child import LOG_FILE
+from openboard.worker._contamination import store_evidence
 from openboard.worker._intervals import record_intervals
 from openboard.worker._job import (
     Evaluation,
@@ -211,6 +212,8 @@ class Worker:
             record_intervals(self._store, self._settings.artifacts_dir,
                              all_suites(self._settings.suites_dir), job.request, actor=self.name,
                              now=self._clock())  # fmt: skip
+            final = self._settings.artifacts_dir / str(job.request.id)
+            store_evidence(self._store, job.request.id, final, now)
         else:
             shutil.rmtree(job.workdir, ignore_errors=True)
 
