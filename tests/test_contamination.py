@@ -81,7 +81,7 @@ def _tokenizer(model_library: Path) -> Any:
     return AutoTokenizer.from_pretrained(model_library / "demo" / "tiny")
 
 
-def _tiny(tokenizer: Any, seed: int, hidden: int = 32) -> Any:
+def _tiny(tokenizer: Any, seed: int, hidden: int = 32, spread: float = 0.5) -> Any:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
@@ -89,7 +89,7 @@ def _tiny(tokenizer: Any, seed: int, hidden: int = 32) -> Any:
         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
         max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        initializer_range=0.5,  # as the demo's tiny models: random, but far from uniform
+        initializer_range=spread,  # 0.5 as the demo's tiny models: random, far from uniform
     )  # fmt: skip
     torch.manual_seed(seed)
     return LlamaForCausalLM(config).eval()
@@ -114,6 +114,47 @@ def test_untrained_models_show_no_evidence_at_the_nominal_rate(
         p_values.append(seen.p_value)
     share = sum(p < 0.05 for p in p_values) / len(p_values)
     assert share <= 0.15, sorted(p_values)
+
+
+def _memorize(model: Any, tokenizer: Any, texts: list[str], window: int, steps: int) -> None:
+    """Fine-tune on the examples in canonical order, as a corpus holding the benchmark in
+    documents of `window` consecutive examples would show them (each document after BOS)."""
+    encoded = [tokenizer.encode(t, add_special_tokens=False) for t in texts]
+    documents = [[tokenizer.bos_token_id] + [t for e in encoded[i : i + window] for t in e]
+                 for i in range(0, len(encoded), window)]  # fmt: skip
+    longest = max(len(d) for d in documents)
+    pad = tokenizer.pad_token_id
+    inputs = torch.tensor([d + [pad] * (longest - len(d)) for d in documents])
+    mask = torch.tensor([[1] * len(d) + [0] * (longest - len(d)) for d in documents])
+    labels = inputs.masked_fill(mask == 0, -100)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(inputs, attention_mask=mask, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+
+
+@SQLITE_ONLY
+def test_a_model_that_memorized_a_benchmark_is_caught_on_it_only(
+    model_library: Path, artifacts: Path, shared_data: Path
+) -> None:
+    """Positive control: a tiny model fine-tuned on one BBH task's examples in their published
+    order (documents of three consecutive examples) until it has memorized them: its p-value on
+    that benchmark is below 0.01; on a task it never saw, it is not."""
+    tokenizer = _tokenizer(model_library)
+    model = _tiny(tokenizer, seed=0, hidden=64, spread=0.02)  # trainable: the usual init
+    texts = [json.dumps(d, ensure_ascii=False) + "\n" for d in _docs(shared_data, SEEN, 30)]
+    _memorize(model, tokenizer, texts, window=PROBE.shard_size, steps=80)
+    seen, unseen = run_probe(
+        OrderScorer(model, tokenizer, "cpu", batch_size=5), SUITE, artifacts, PROBE,
+        lambda done, total: None,
+    )  # fmt: skip
+    assert seen.p_value is not None and seen.p_value < 0.01, seen
+    assert seen.mean_difference is not None and seen.mean_difference > 0
+    assert unseen.p_value is not None and unseen.p_value >= 0.01, unseen
 
 
 @SQLITE_ONLY
