@@ -116,6 +116,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, bool, tuple[int, int, int, i
     # alice's finished request: hers to cancel, but the transition table refuses FINISHED.
     ("POST", "/api/requests/1/cancel", {"reason": "x"}, True, (401, 409, 403, 409)),
     ("POST", "/requests/1/cancel", {"reason": "x"}, False, (303, 403, 403, 403)),
+    # Votes are for pending requests only; taking back a vote one never cast changes nothing.
+    ("POST", "/api/requests/1/vote", None, True, (401, 409, 409, 409)),
+    ("DELETE", "/api/requests/1/vote", None, True, (401, 200, 200, 200)),
+    ("POST", "/requests/1/vote", {"action": "vote"}, False, (303, 403, 403, 403)),
     (
         "POST",
         "/account/webhooks",

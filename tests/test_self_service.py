@@ -197,3 +197,95 @@ def test_the_cli_cancels_locally_as_a_user_and_over_the_api(
                              env={**cli_env, "OPENBOARD_TOKEN": token})  # fmt: skip
     assert done.exit_code == 0, done.output
     assert store.get_request(remote).failure_reason == "dup"  # type: ignore[union-attr]
+
+
+def _order(store: Store, ids: dict[str, int]) -> list[str]:
+    names = {i: m for m, i in ids.items()}
+    return [names[i] for i in store.queue.pending_in_order()]
+
+
+def test_votes_order_requests_inside_fair_share_and_never_above_priority(context: Context) -> None:
+    store = context.store
+    for name in ("v1", "v2", "v3"):
+        store.accounts.add_user(name, None, Role.SUBMITTER, "test", T0)
+    ids = {m: _request(store, m, minute=i) for i, m in enumerate(["a/1", "a/2", "a/3", "b/1"])}
+    assert _order(store, ids) == ["a/1", "b/1", "a/2", "a/3"]
+    for voter in ("v1", "v2"):
+        store.votes.vote(ids["a/3"], voter, T0, per_hour=10)
+    # a's most-voted request takes a's first turn, and wins the tie with b's first turn; a's next
+    # request still waits for b's turn.
+    assert _order(store, ids) == ["a/3", "b/1", "a/1", "a/2"]
+    for voter in ("v1", "v2", "v3"):
+        store.votes.vote(ids["b/1"], voter, T0, per_hour=10)
+    assert _order(store, ids) == ["b/1", "a/3", "a/1", "a/2"]
+    # However many votes a/1 gets, a has one turn per round: b's goes first if a already runs.
+    claimed = claim_next(store, "w1", lambda: T0)
+    assert claimed is not None and claimed.id == ids["b/1"]
+    store.votes.vote(ids["a/1"], "v3", T0, per_hour=10)
+    assert _order(store, ids) == ["a/3", "a/1", "a/2"]
+    store.set_priority(ids["a/2"], 5, "admin", T0)
+    assert _order(store, ids)[0] == "a/2"  # an admin's priority comes before votes
+    assert store.votes.counts() == {ids["a/3"]: 2, ids["b/1"]: 3, ids["a/1"]: 1}
+
+
+def test_one_vote_per_user_per_pending_request_not_ones_own_and_rate_limited(
+    context: Context, cli_env: dict[str, Any]
+) -> None:
+    store = context.store
+    tokens = {n: add_user(store, n) for n in ("alice", "bob")}
+    tokens["root"] = add_user(store, "root", Role.ADMIN)
+    first, second, third, fourth = (
+        _request(store, f"org/{n}", minute=i) for i, n in enumerate("abcd")
+    )
+    app = create_app(store, SUITES, votes_per_hour=2)
+
+    def api(name: str) -> TestClient:
+        http = TestClient(app)
+        http.headers["Authorization"] = f"Bearer {tokens[name]}"
+        return http
+
+    assert api("bob").post(f"/api/requests/{first}/vote").json()["votes"] == 1
+    twice = api("bob").post(f"/api/requests/{first}/vote")
+    assert twice.status_code == 409 and "already voted" in twice.json()["detail"]
+    own = api("alice").post(f"/api/requests/{first}/vote")
+    assert own.status_code == 409 and "your own" in own.json()["detail"]
+    assert api("root").post(f"/api/requests/{first}/vote").json()["votes"] == 2
+    assert api("bob").delete(f"/api/requests/{first}/vote").json() == {
+        "request_id": first, "removed": True, "votes": 1}  # fmt: skip
+    assert api("bob").post(f"/api/requests/{second}/vote").status_code == 200
+    assert api("bob").post(f"/api/requests/{fourth}/vote").status_code == 200
+    limited = api("bob").post(f"/api/requests/{third}/vote")  # two standing votes this hour
+    assert limited.status_code == 429 and "at most 2 an hour" in limited.json()["detail"]
+    store.votes.unvote(first, "root")
+    store.votes.vote(third, "root", T0, per_hour=5)
+    store.votes.vote(fourth, "root", T0, per_hour=5)
+    claimed = claim_next(store, "w1", lambda: T0)
+    assert claimed is not None and claimed.id == fourth  # the most-voted of org's requests
+    running = api("root").post(f"/api/requests/{fourth}/vote")
+    assert (
+        running.status_code == 409
+        and "only pending requests take votes" in running.json()["detail"]
+    )
+
+    browser = TestClient(app)
+    sign_in(browser, "bob")
+    page = browser.get("/queue").text
+    assert "▲ 1 vote<" in page and "▲ 0 votes" in page
+    assert f'action="/requests/{first}/vote"' in page  # someone else's pending request
+    alices = TestClient(app)
+    sign_in(alices, "alice")
+    assert f'action="/requests/{first}/vote"' not in alices.get("/queue").text  # her own
+    assert "Take back my vote" in page  # bob's vote on the second
+    taken_back = browser.post(f"/requests/{second}/vote", data={"action": "unvote",
+                              "csrf_token": csrf(browser, "/queue")}, follow_redirects=False)  # fmt: skip
+    assert taken_back.status_code == 303 and store.votes.counts([second]) == {}
+    assert "Take back my vote" not in browser.get("/queue").text
+
+    runner = CliRunner()
+    env = {**cli_env, "OPENBOARD_VOTES_PER_HOUR": "5"}
+    assert runner.invoke(cli, ["vote", str(first), "--user", "root"], env=env).output.strip() == (
+        f"request #{first}: 1 vote")  # fmt: skip
+    again = runner.invoke(cli, ["vote", str(first), "--user", "root"], env=env)
+    assert again.exit_code == 1 and "already voted" in again.output
+    undone = runner.invoke(cli, ["vote", str(first), "--undo", "--user", "root"], env=env)
+    assert undone.exit_code == 0 and f"request #{first}: 0 votes" in undone.output

@@ -128,6 +128,7 @@ class Context:
             ),
             board_read_model=settings.board_read_model,
             webhook_allow_private_targets=settings.webhook_allow_private_targets,
+            votes_per_hour=settings.votes_per_hour,
         )
 
     def oidc(self) -> "OidcConfig | None":

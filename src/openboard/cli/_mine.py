@@ -1,4 +1,4 @@
-"""A submitter's commands on requests: `openboard cancel N` (their own) and `openboard vote N`,
+"""A user's commands on requests: `openboard cancel N` (their own) and `openboard vote N`,
 on a server's JSON API as the owner of $OPENBOARD_TOKEN, or on the local database as `--user`."""
 
 import os
@@ -79,3 +79,32 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             cancel_own(context.store, request, user=account.name, admin=account.role is Role.ADMIN,
                        at=utc_now(), reason=reason.strip() or f"cancelled by its submitter {account.name}")  # fmt: skip
         typer.echo(f"cancelled request #{request_id}")
+
+    @app.command()
+    @friendly_errors
+    def vote(
+        ctx: typer.Context,
+        request_id: Annotated[int, typer.Argument(help="a pending request's number")],
+        undo: Annotated[bool, typer.Option("--undo", help="take your vote back")] = False,
+        server: Server = None,
+        user: AsUser = None,
+    ) -> None:
+        """Vote for someone's pending request: votes order requests inside fair share."""
+        if server:
+            answer = call_api(
+                server, "DELETE" if undo else "POST", f"/api/requests/{request_id}/vote"
+            )
+            count = int(answer["votes"])
+        else:
+            context = open_context(ctx)
+            name = local_user(context, user).name
+            votes = context.store.votes
+            if undo:
+                if not votes.unvote(request_id, name):
+                    raise OpenboardError(
+                        f"{name} has no vote on request #{request_id}", "nothing to take back"
+                    )
+                count = votes.counts([request_id]).get(request_id, 0)
+            else:
+                count = votes.vote(request_id, name, utc_now(), context.settings.votes_per_hour)
+        typer.echo(f"request #{request_id}: {count} vote{'s' * (count != 1)}")

@@ -209,6 +209,7 @@ class Settings(BaseSettings):
     eval_memory_gib: float = Field(
         default=0, description="address-space limit of a CPU evaluation process (0: none)"
     )
+    votes_per_hour: int = Field(default=20, ge=1, description="votes one account may cast per hour")
     webhook_urls: list[str] = Field(
         default_factory=list,
         description="the board's own webhooks: every event (queued, started, finished, failed, "

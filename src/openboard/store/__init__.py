@@ -45,6 +45,7 @@ from openboard.store._records import (
 from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
 from openboard.store._store import BoardResult, Store
+from openboard.store._votes import VoteError, VoteLimitError, VoteStore
 from openboard.store._webhooks import (
     FLAGGED,
     WEBHOOK_EVENTS,
@@ -114,6 +115,9 @@ __all__ = [
     "StoreError",
     "Transition",
     "User",
+    "VoteError",
+    "VoteLimitError",
+    "VoteStore",
     "Webhook",
     "WebhookStore",
     "current_revision",

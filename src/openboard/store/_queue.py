@@ -29,7 +29,7 @@ from openboard.store._events import add_event
 from openboard.store._records import AuditEntry, EvalRequest, EvaluationCost
 from openboard.store._rows import request_of
 from openboard.store._scores import archive_scores, write_scores
-from openboard.store._tables import requests
+from openboard.store._tables import request_votes, requests
 
 Clock = Callable[[], datetime]
 
@@ -258,7 +258,7 @@ class QueueStore:
     def pending_in_order(self, limit: int | None = None) -> list[int]:
         """PENDING request ids in the order workers take them: admin priority first, then fair
         share (each namespace's next request takes its turn, counting what it already has
-        running), then submission time."""
+        running; its most-voted request is its next), then votes, then submission time."""
         with self._reader.connect() as conn:
             return [int(row[0]) for row in conn.execute(_queue_order(limit))]
 
@@ -295,22 +295,37 @@ def _queue_order(limit: int | None) -> Select[Any]:
         .group_by(requests.c.namespace)
         .subquery()
     )
+    votes = (
+        select(request_votes.c.request_id, func.count().label("votes"))
+        .group_by(request_votes.c.request_id)
+        .subquery()
+    )
+    voted = func.coalesce(votes.c.votes, 0)
+    # Votes order a namespace's own requests and break ties between namespaces at the same turn:
+    # they never give a namespace a turn before another's (fair share holds).
     turn = func.row_number().over(
         partition_by=requests.c.namespace,
-        order_by=(requests.c.priority.desc(), requests.c.submitted_time, requests.c.id),
-    )
+        order_by=(requests.c.priority.desc(), voted.desc(), requests.c.submitted_time,
+                  requests.c.id),
+    )  # fmt: skip
     pending = (
         select(
             requests.c.id,
             requests.c.priority,
             requests.c.submitted_time,
+            voted.label("votes"),
             (turn + func.coalesce(running.c.running, 0)).label("turn"),
         )
-        .select_from(requests.outerjoin(running, running.c.namespace == requests.c.namespace))
+        .select_from(
+            requests.outerjoin(running, running.c.namespace == requests.c.namespace).outerjoin(
+                votes, votes.c.request_id == requests.c.id
+            )
+        )
         .where(requests.c.status == Status.PENDING.value)
         .subquery()
     )
     query = select(pending.c.id).order_by(
-        pending.c.priority.desc(), pending.c.turn, pending.c.submitted_time, pending.c.id
-    )
+        pending.c.priority.desc(), pending.c.turn, pending.c.votes.desc(),
+        pending.c.submitted_time, pending.c.id,
+    )  # fmt: skip
     return query.limit(limit) if limit else query

@@ -66,6 +66,7 @@ from openboard.store._tables import (
     task_results,
 )
 from openboard.store._time import as_utc
+from openboard.store._votes import VoteStore
 from openboard.store._webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,10 @@ class Store:
     @property
     def webhooks(self) -> WebhookStore:
         return WebhookStore(self.engine)
+
+    @property
+    def votes(self) -> VoteStore:
+        return VoteStore(self.engine)
 
     @property
     def intervals(self) -> IntervalStore:

@@ -83,6 +83,7 @@ def build_app(services: Services) -> FastAPI:
     services.templates.env.globals.update(
         account_webhooks=lambda user: account_webhooks(services, user),
         admin_webhook_deliveries=lambda: services.store.webhooks.deliveries(everyone=True, limit=50),
+        voted_by=lambda user: services.store.votes.voted_by(user.name) if user else set(),
     )  # fmt: skip
     for router in (
         leaderboard_router,

@@ -1,5 +1,6 @@
-"""One request over the JSON API (what `openboard watch --server` follows), and what its submitter
-may do to it: cancel it (`openboard.queue.cancel_own`, audited like an admin's cancel)."""
+"""One request over the JSON API (what `openboard watch --server` follows), what its submitter
+may do to it (cancel it: `openboard.queue.cancel_own`, audited like an admin's cancel), and votes
+from other signed-in users while it is pending."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from openboard.domain import OpenboardError, Role, Status
 from openboard.queue import NotYourRequestError, cancel_own
-from openboard.store import Store
+from openboard.store import Store, VoteError, VoteLimitError
 from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
 from openboard.web._json import BodyError, json_body
 from openboard.web._services import Services
@@ -87,6 +88,37 @@ def requests_router(services: Services) -> APIRouter:
             _reason(body.get("reason", ""), user.name),
         )
         return {"cancelled": request_id}
+
+    def vote(user_name: str, request_id: int, undo: bool) -> dict[str, Any]:
+        if undo:
+            removed = store.votes.unvote(request_id, user_name)
+            return {"request_id": request_id, "removed": removed,
+                    "votes": store.votes.counts([request_id]).get(request_id, 0)}  # fmt: skip
+        try:
+            count = store.votes.vote(request_id, user_name, datetime.now(UTC),
+                                     services.settings.votes_per_hour)  # fmt: skip
+        except VoteError as exc:
+            status = 429 if isinstance(exc, VoteLimitError) else 409
+            raise HTTPException(status_code=status, detail=f"{exc.message} ({exc.hint})") from exc
+        return {"request_id": request_id, "votes": count}
+
+    @router.post("/api/requests/{request_id}/vote")
+    def vote_api(request: Request, request_id: int) -> dict[str, Any]:
+        return vote(auth.require(request).name, request_id, undo=False)
+
+    @router.delete("/api/requests/{request_id}/vote")
+    def unvote_api(request: Request, request_id: int) -> dict[str, Any]:
+        return vote(auth.require(request).name, request_id, undo=True)
+
+    @router.post("/requests/{request_id}/vote", response_model=None)
+    async def vote_form(request: Request, request_id: int) -> Response:
+        user = auth.user(request)
+        if user is None:
+            return login_redirect(request)
+        fields = form_fields(await request.body())
+        check_csrf(request, fields.get(CSRF_FIELD, ""))
+        vote(user.name, request_id, undo=fields.get("action") == "unvote")
+        return RedirectResponse(f"/queue#request-{request_id}", status_code=303)
 
     @router.post("/requests/{request_id}/cancel", response_model=None)
     async def cancel_form(request: Request, request_id: int) -> Response:

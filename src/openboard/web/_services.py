@@ -48,6 +48,7 @@ class WebSettings:
     metrics: MetricsSettings = METRICS_OFF
     board_read_model: bool = True  # the board in memory, built before the server listens
     webhook_allow_private_targets: bool = False
+    votes_per_hour: int = 20
 
 
 class WebSettingsFields(TypedDict, total=False):
@@ -66,6 +67,7 @@ class WebSettingsFields(TypedDict, total=False):
     metrics: MetricsSettings
     board_read_model: bool
     webhook_allow_private_targets: bool
+    votes_per_hour: int
 
 
 class Services:

@@ -107,6 +107,7 @@ def queue_payload(
     typical = statistics.median(recent) if recent else None
     parallel = max(1, len(running))
     histories = store.histories([r.id for r in requests])
+    votes = store.votes.counts([r.id for r in active if r.status is Status.PENDING])
 
     def estimated_start(request_id: int) -> str | None:
         position = positions.get(request_id)
@@ -130,6 +131,7 @@ def queue_payload(
                 **request_record(r),
                 "history": history_records(histories.get(r.id, [])),
                 "position": positions.get(r.id),
+                "votes": votes.get(r.id, 0),
                 "estimated_start": estimated_start(r.id),
                 "elapsed_seconds": (now - r.job_start_time).total_seconds()
                 if r.status is Status.RUNNING and r.job_start_time is not None
