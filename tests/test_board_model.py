@@ -111,10 +111,8 @@ def _filled(store: Store) -> Iterator[Store]:
 
 
 def _answer(result: BoardResult) -> tuple[object, ...]:
-    def rows(part: list[tuple[object, object]]) -> list[object]:
-        return [(request.id, row) for request, row in part]  # type: ignore[attr-defined]
-
-    return rows(result.rows), rows(result.pinned)  # type: ignore[arg-type]
+    """Rows and pins (whole requests: the read model keeps them between pages) and their flags."""
+    return result.rows, result.pinned, dict(result.flags)
 
 
 def assert_same(store: Store, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:

@@ -16,7 +16,7 @@ from openboard.store._time import as_utc
 from openboard.store._webhooks import FLAGGED, add_outbox
 
 
-def _flag(row: Any) -> Flag:
+def flag_of(row: Any) -> Flag:
     return Flag(
         model=row["model"], reason=row["reason"], link=row["link"],
         flagged_by=row["flagged_by"], flagged_at=as_utc(row["flagged_at"]),
@@ -50,7 +50,7 @@ class ModerationStore:
     def flags(self) -> list[Flag]:
         with self._reader.connect() as conn:
             return [
-                _flag(r) for r in conn.execute(select(flags).order_by(flags.c.model)).mappings()
+                flag_of(r) for r in conn.execute(select(flags).order_by(flags.c.model)).mappings()
             ]
 
     def flags_of(self, models: list[str]) -> dict[str, Flag]:
@@ -58,7 +58,7 @@ class ModerationStore:
             return {}
         query = select(flags).where(flags.c.model.in_(models))
         with self._reader.connect() as conn:
-            return {r["model"]: _flag(r) for r in conn.execute(query).mappings()}
+            return {r["model"]: flag_of(r) for r in conn.execute(query).mappings()}
 
     def set_hidden(
         self, request_id: int, hidden: bool, actor: str, at: datetime, reason: str

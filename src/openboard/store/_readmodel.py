@@ -5,18 +5,26 @@ SQL stays the source of truth. A thread follows `data_version()` (polled, and wo
 reader that saw the database ahead of its snapshot): it reads the request ids of the new events
 and audit records, reads those rows again and makes the next snapshot from the current one. A
 reader takes the current snapshot whole, so its rows and counts come from one version.
+
+The requests shown on pages are kept too (`requests_at`), each with the version it was read at,
+until an event or audit record touches it: a page then reads only the data version from SQL (to
+know its snapshot is current), and the rows it has not met before.
 """
 
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, String, cast, false, func, select
+from sqlalchemy import Connection, Engine, Select, String, bindparam, cast, false, func, select
 
 from openboard.domain import Status
+from openboard.store._moderation import flag_of
 from openboard.store._names import NameIndex, folding
+from openboard.store._records import EvalRequest, Flag
+from openboard.store._rows import request_of
 from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
 from openboard.store._tables import audit_log, benchmark_scores, events, flags, requests
 
@@ -26,6 +34,7 @@ log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # how stale the model may get while no reader asks
 _ID_BATCH = 500  # ids per IN list when rows are read again
 _REQUEST_TARGET = "request "  # audit targets of actions on one result (hide, delete, type)
+_KEPT_REQUESTS = 10_000  # requests kept for pages (about 1 KiB each)
 
 Version = tuple[int, ...]
 
@@ -40,6 +49,12 @@ def version_columns() -> list[Any]:
 
 def covers(have: Version, asked: Version) -> bool:
     return all(h >= a for h, a in zip(have, asked, strict=True))
+
+
+_VERSION_QUERY = select(*version_columns())
+_REQUESTS_QUERY = select(
+    requests, *(c.label(f"_version{n}") for n, c in enumerate(version_columns()))
+).where(requests.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _on_board(query: Select[Any]) -> Select[Any]:
@@ -84,8 +99,8 @@ def _version(conn: Connection) -> Version:
     return int(row[0]), int(row[1])
 
 
-def _flagged(conn: Connection) -> frozenset[str]:
-    return frozenset(str(m) for m in conn.execute(select(flags.c.model)).scalars())
+def _flagged(conn: Connection) -> dict[str, Flag]:
+    return {str(row["model"]): flag_of(row) for row in conn.execute(select(flags)).mappings()}
 
 
 def _changes(conn: Connection, old: Version, new: Version) -> Changes:
@@ -121,6 +136,7 @@ class BoardModel:
         self._thread: threading.Thread | None = None
         self.build_seconds = 0.0
         self.names = NameIndex(folding(reader.dialect.name))
+        self._requests: OrderedDict[int, tuple[Version, EvalRequest]] = OrderedDict()
 
     def start(self) -> None:
         """Build the snapshot of the current version (before the first reader), then follow."""
@@ -176,5 +192,35 @@ class BoardModel:
             changes = _changes(conn, snapshot.version, version)
         following = snapshot.changed(version, changes)
         with self._moved:
+            for request_id in changes.touched:
+                self._requests.pop(request_id, None)
             self._snapshot = following
             self._moved.notify_all()
+
+    def requests_at(
+        self, snapshot: BoardSnapshot, ids: list[int]
+    ) -> tuple[dict[int, EvalRequest], Version]:
+        """The requests `ids` as they are at `snapshot`'s version (those kept, the others read),
+        and the database's version now: a caller whose snapshot is older must not use them."""
+        found: dict[int, EvalRequest] = {}
+        with self._moved:
+            for request_id in ids:
+                kept = self._requests.get(request_id)
+                if kept is not None and covers(snapshot.version, kept[0]):
+                    found[request_id] = kept[1]
+                    self._requests.move_to_end(request_id)
+        missing = [i for i in ids if i not in found]
+        with self._reader.connect() as conn:
+            if not missing:
+                return found, tuple(int(v) for v in conn.execute(_VERSION_QUERY).one())
+            rows = conn.execute(_REQUESTS_QUERY, {"ids": missing}).mappings().all()
+        version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
+        read = {int(row["id"]): request_of(row) for row in rows}
+        with self._moved:
+            # Kept only while no change can have been followed since they were read.
+            if version == snapshot.version == self.current.version:
+                for request_id, request in read.items():
+                    self._requests[request_id] = (version, request)
+                while len(self._requests) > _KEPT_REQUESTS:
+                    self._requests.popitem(last=False)
+        return found | read, version

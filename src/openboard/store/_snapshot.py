@@ -25,6 +25,7 @@ import numpy.typing as npt
 from openboard.domain import BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
 from openboard.store._board import BoardCount, BoardQuery, BoardRow
 from openboard.store._names import NameIndex
+from openboard.store._records import Flag
 from openboard.store._time import as_utc
 
 __all__ = ["BoardSnapshot", "Changes", "Vocabulary", "board_columns"]
@@ -72,12 +73,12 @@ class Vocabulary:
 @dataclass(frozen=True, slots=True)
 class Changes:
     """What moved between two versions: the rows of the requests whose state may differ (those
-    still on the board) and, when flags moved, every flagged model."""
+    still on the board) and, when flags moved, every model's flag."""
 
     touched: frozenset[int]  # request ids read again
     columns: dict[str, list[Any]]  # COLUMNS of those now on the board
     scores: list[tuple[int, str, float, float]]  # request id, benchmark, raw, normalized
-    flagged: frozenset[str] | None  # None: flags unchanged
+    flagged: Mapping[str, Flag] | None  # None: flags unchanged
 
 
 @dataclass(slots=True)
@@ -149,7 +150,7 @@ class BoardSnapshot:
     columns: dict[str, npt.NDArray[Any]]
     scores: dict[str, tuple[Floats, Floats]]  # benchmark -> (raw, normalized) by position
     orders: dict[str, _Order]  # "average", ..., "id", and "<benchmark>:raw" / ":normalized"
-    flagged_models: frozenset[str]
+    flags: Mapping[str, Flag]  # by model
     flagged: Mask  # by name code
     first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
     later: dict[int, int]  # id -> position, for rows appended since
@@ -164,7 +165,7 @@ class BoardSnapshot:
         names: NameIndex,
         columns: Mapping[str, list[Any]],
         scores: list[tuple[int, str, float, float]],
-        flagged: frozenset[str],
+        flags: Mapping[str, Flag],
     ) -> "BoardSnapshot":
         """The board from every row on it (`columns` in id order)."""
         d = _Dictionaries(names)
@@ -173,8 +174,8 @@ class BoardSnapshot:
         ids = arrays["id"]
         by_benchmark = _score_arrays(ids, {}, scores, len(ids))
         snapshot = cls(
-            version, d, len(names), arrays, by_benchmark, {}, flagged,
-            _flagged(names, flagged), ids, {},
+            version, d, len(names), arrays, by_benchmark, {}, flags,
+            _flagged(names, flags), ids, {},
         )  # fmt: skip
         return snapshot._sorted()
 
@@ -262,10 +263,10 @@ class BoardSnapshot:
         later.update((int(i), start + n) for n, i in enumerate(added["id"].tolist()))
         new_ids = columns["id"]
         scores = _score_arrays(new_ids, self.scores, changes.scores, start, later)
-        flagged = self.flagged_models if changes.flagged is None else changes.flagged
+        flags = self.flags if changes.flagged is None else changes.flagged
         grown = _replace(
             self, version=version, names_count=len(d.names), columns=columns, scores=scores,
-            flagged_models=flagged, flagged=_flagged(d.names, flagged), later=later, _masks={},
+            flags=flags, flagged=_flagged(d.names, flags), later=later, _masks={},
         )  # fmt: skip
         if count > _RESORT_AT or set(scores) != set(self.scores):
             return grown._sorted()
@@ -465,7 +466,7 @@ def _number(value: np.float64) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def _flagged(names: NameIndex, models: frozenset[str]) -> Mask:
+def _flagged(names: NameIndex, models: Mapping[str, Flag]) -> Mask:
     table = np.zeros(len(names), bool)
     table[[names.code_of[m] for m in models if m in names.code_of]] = True
     return table

@@ -3,7 +3,8 @@ queue's moves live in `_queue.py`."""
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,14 +43,15 @@ from openboard.store._events import add_event
 from openboard.store._feeds import recent_results
 from openboard.store._intervals import IntervalStore
 from openboard.store._migrate import migrate
-from openboard.store._moderation import ModerationStore
+from openboard.store._moderation import ModerationStore, flag_of
 from openboard.store._queue import QueueStore
-from openboard.store._readmodel import BoardModel, version_columns
+from openboard.store._readmodel import BoardModel
 from openboard.store._records import (
     Admission,
     AuditEntry,
     EvalRequest,
     Event,
+    Flag,
     NewRequest,
 )
 from openboard.store._rows import event_of, request_of, task_score_of
@@ -61,6 +63,7 @@ from openboard.store._tables import (
     benchmark_scores,
     blocklist,
     events,
+    flags,
     model_cards,
     requests,
     task_results,
@@ -82,6 +85,7 @@ class BoardResult:
     pinned: list[tuple[EvalRequest, BoardRow]]
     total: int
     total_at_least: bool = False  # a search stopped counting: `total` or more rows match
+    flags: Mapping[str, Flag] = field(default_factory=dict)  # of the models shown, same version
 
 
 class Store:
@@ -376,32 +380,21 @@ class Store:
             rows, count = snapshot.page(query, deadline_s=self._search_deadline_s)
             pinned_rows = snapshot.page(_pin_query(query), pinned)[0] if pinned else []
             ids = [r.request_id for r in [*pinned_rows, *rows]]
-            found, version = self._requests_at_version(ids)
+            found, version = model.requests_at(snapshot, ids)
             if version == snapshot.version:
+                shown = {found[i].model for i in ids}
                 return BoardResult(
                     rows=[(found[r.request_id], r) for r in rows],
                     pinned=[(found[r.request_id], r) for r in pinned_rows],
                     total=count.rows,
                     total_at_least=count.at_least,
+                    flags={m: snapshot.flags[m] for m in shown if m in snapshot.flags},
                 )
             caught = model.catch_up(version, _CATCH_UP_SECONDS)
             if caught is None:
                 return None
             snapshot = caught
         return None
-
-    def _requests_at_version(
-        self, ids: list[int]
-    ) -> tuple[dict[int, EvalRequest], tuple[int, ...]]:
-        with self.reader.connect() as conn:
-            if not ids:
-                return {}, tuple(int(v) for v in conn.execute(select(*version_columns())).one())
-            rows = conn.execute(
-                select(requests, *(c.label(f"_version{n}") for n, c in enumerate(version_columns())))
-                .where(requests.c.id.in_(ids))
-            ).mappings().all()  # fmt: skip
-        version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
-        return {row["id"]: request_of(row) for row in rows}, version
 
     def board_in_sql(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """`board` in the database alone (a search counts up to MAX_COUNTED)."""
@@ -415,11 +408,17 @@ class Store:
                 row["id"]: request_of(row)
                 for row in conn.execute(select(requests).where(requests.c.id.in_(ids))).mappings()
             } if ids else {}  # fmt: skip
+            shown = sorted({r.model for r in found.values()})
+            marks = {
+                str(row["model"]): flag_of(row)
+                for row in conn.execute(select(flags).where(flags.c.model.in_(shown))).mappings()
+            } if shown else {}  # fmt: skip
         return BoardResult(
             rows=[(found[r.request_id], r) for r in rows],
             pinned=[(found[r.request_id], r) for r in pinned_rows],
             total=count.rows,
             total_at_least=count.at_least,
+            flags=marks,
         )
 
     def board_points(self, query: BoardQuery) -> list[BoardPoint]:

@@ -21,7 +21,11 @@ def params(billions: float | None) -> str:
     """A parameter count with its unit, as people say them: 135M, 7.2B, 70B, 1.2T."""
     if billions is None:
         return "–"
-    scale, unit = next(((s, u) for s, u in _UNITS if billions >= s), (1e-9, ""))
+    scale, unit = 1e-9, ""
+    for step, name in _UNITS:
+        if billions >= step:
+            scale, unit = step, name
+            break
     value = billions / scale
     text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
     return text.removesuffix(".0") + unit

@@ -1,21 +1,40 @@
-"""Links that change one part of a view and keep the rest: the whole view state lives in the URL."""
+"""Links that change one part of a view and keep the rest: the whole view state lives in the URL.
 
-from urllib.parse import parse_qsl, urlencode
+A board page makes one link per row (its pin) and per column header from the same query: the query
+is parsed and its kept part encoded once per page (memoized), not once per link.
+"""
+
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote_plus, urlencode
+
+_PAGES = 256  # queries remembered: a page's links come from one, a burst of pages from a few
+
+
+@lru_cache(maxsize=_PAGES)
+def _pairs(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query, keep_blank_values=False))
+
+
+@lru_cache(maxsize=4 * _PAGES)
+def _kept(query: str, changed: frozenset[str]) -> str:
+    return urlencode([(k, v) for k, v in _pairs(query) if k not in changed])
 
 
 def link(query: str, **changes: str | list[str] | None) -> str:
     """`?query` with each changed parameter replaced (a list: repeated; None: removed)."""
-    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=False) if k not in changes]
+    added: list[tuple[str, str]] = []
     for key, value in changes.items():
         if isinstance(value, list):
-            pairs += [(key, v) for v in value]
+            added += [(key, v) for v in value]
         elif value is not None:
-            pairs.append((key, value))
-    return "?" + urlencode(pairs)
+            added.append((key, value))
+    kept = _kept(query, frozenset(changes))
+    tail = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in added)  # as urlencode does
+    return "?" + (f"{kept}&{tail}" if kept and tail else kept or tail)
 
 
 def toggle(query: str, key: str, value: str) -> str:
     """Add `value` to a repeated parameter, or remove it if present (pinning a model)."""
-    values = [v for k, v in parse_qsl(query) if k == key]
+    values = [v for k, v in _pairs(query) if k == key]
     values = [v for v in values if v != value] if value in values else [*values, value]
     return link(query, **{key: values})

@@ -26,6 +26,7 @@ from openboard.web._markdown import render_card
 from openboard.web._oidc import OidcConfig
 from openboard.web._operations import METRICS_OFF, MetricsSettings
 from openboard.web._security import Limits
+from openboard.web._templating import PageEnvironment
 
 DEFAULT_LIMITS = Limits(max_body_bytes=64 * 1024, api_per_minute=120, logins_per_minute=10)
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +86,7 @@ class Services:
             store, lambda: datetime.now(UTC), settings.webhook_allow_private_targets
         )
         self.cache = PageCache(store)
-        self.templates = Jinja2Templates(directory=_TEMPLATES)  # autoescapes every variable
+        self.templates = Jinja2Templates(env=PageEnvironment(_TEMPLATES))  # autoescapes HTML
         self.templates.env.globals.update(
             link=link, toggle=toggle, render_card=render_card,
             oidc_label=settings.oidc.label if settings.oidc else None,
