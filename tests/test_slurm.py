@@ -65,7 +65,8 @@ def poll_until(
 def test_a_request_runs_as_a_slurm_job_and_finishes(slurm_cluster: None, context: Context) -> None:
     slurm = dispatcher(context)
     request = submit_tiny(context)
-    done = poll_until(slurm, context, request.id, lambda r: r.status.is_terminal, 240)
+    # Upper bounds only: under a loaded machine (CI shares its cores) the tiny job has taken over 240 s.
+    done = poll_until(slurm, context, request.id, lambda r: r.status.is_terminal, 600)
     assert done.status is Status.FINISHED, done
     assert done.job_id and done.job_id.isdigit() and done.job_start_time is not None
     assert done.worker and done.worker.startswith("slurm:")
