@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openboard.evaluation import V2, ResultsFormatError, judge_answers, score_suite
+from openboard.evaluation import V2, JudgePool, ResultsFormatError, judge_answers, score_suite
 
 from .conftest import POSTGRES_SERVER
 from .test_conformance import published_results
@@ -57,6 +57,19 @@ def test_a_stalled_answer_is_killed_and_the_rest_are_judged() -> None:
     pairs = [("a", "a"), ("b", "7"), ("c", "c"), ("d", "x")]
     verdicts = _in_thread(pairs, timeout_seconds=1, check=f"{__name__}:stall_on_seven")
     assert verdicts == [True, False, True, False]
+
+
+def test_one_pool_judges_batch_after_batch_with_the_same_children() -> None:
+    """A `rescore --all` starts its judges once; a stalled one is replaced and the pool goes on."""
+    check = f"{__name__}:stall_on_seven"
+    with JudgePool(workers=1, timeout_seconds=1, check=check) as pool:
+        assert pool([("a", "a"), ("b", "x")]) == [True, False]
+        assert pool([("c", "c")]) == [True] and pool.started == 1
+        assert pool([("d", "7"), ("e", "e")]) == [False, True]  # the stalled child is replaced
+        assert pool([("f", "f")]) == [True] and pool.started == 3  # killed once per try of "7"
+    with JudgePool(workers=1) as real:
+        assert real([(GOLD_HALF, "$\\boxed{\\frac12}$")]) == [True]
+        assert real([(GOLD_THREE, "The final answer is $4$.")]) == [False] and real.started == 1
 
 
 @pytest.mark.skipif(bool(POSTGRES_SERVER), reason="no database in it: the SQLite pass runs it")

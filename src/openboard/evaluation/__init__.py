@@ -24,7 +24,7 @@ from openboard.evaluation._harness import (
 )
 from openboard.evaluation._hub_download import DatasetHub, Fetched, hub_api
 from openboard.evaluation._hub_download import download as download_datasets
-from openboard.evaluation._math_verify import judge_answers
+from openboard.evaluation._math_verify import JudgePool, judge_answers
 from openboard.evaluation._mirror_lock import provenance as dataset_provenance
 from openboard.evaluation._nltk import ensure_punkt_tab
 from openboard.evaluation._outcomes import (
@@ -100,6 +100,7 @@ __all__ = [
     "Fetched",
     "HubDataset",
     "ImportResult",
+    "JudgePool",
     "ModelLoadError",
     "NonFiniteScoreError",
     "ResultsFormatError",

@@ -45,6 +45,7 @@ class _Child:
     ready: bool = False
     work: deque[int] = field(default_factory=deque)  # indices still owed, in order
     deadline: float = 0.0
+    unread: str = ""  # a line the child has begun to write
 
 
 def judge_answers(
@@ -57,45 +58,78 @@ def judge_answers(
     """Math-Verify's verdict on each (reference solution, generation), in order, from any thread.
 
     `check` names the judging function (`module:function`) the children import."""
-    if not pairs:
-        return []
-    verdicts: list[bool | None] = [None] * len(pairs)
-    todo = deque(range(len(pairs)))
-    retried: set[int] = set()
+    with JudgePool(workers=workers, timeout_seconds=timeout_seconds, check=check) as pool:
+        return pool(pairs)
 
-    def timed_out(index: int) -> None:
-        if index in retried:
-            verdicts[index] = False
-        else:
-            retried.add(index)
-            todo.append(index)
 
-    count = max(1, min(workers or os.cpu_count() or 1, -(-len(pairs) // _CHUNK)))
-    per_answer = 6 * timeout_seconds + 10.0  # two parses and a comparison, slack for a busy machine
-    selector = selectors.DefaultSelector()
-    children: list[_Child] = []
+class JudgePool:
+    """Judging children kept from one batch to the next, so that a `rescore --all` starts them
+    (each imports sympy) once, not once per request. Close it (or use it as a context manager)."""
 
-    def start() -> _Child:
+    def __init__(
+        self, *, workers: int | None = None, timeout_seconds: int = TIMEOUT_SECONDS,
+        check: str = _JUDGE,
+    ) -> None:  # fmt: skip
+        self._workers = workers or os.cpu_count() or 1
+        self._timeout = timeout_seconds
+        self._check = check
+        self._selector = selectors.DefaultSelector()
+        self._children: list[_Child] = []
+        self.started = 0  # judge processes started so far (a killed one is replaced)
+
+    def __enter__(self) -> "JudgePool":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for child in self._children:
+            _stop(child, self._selector, kill=False)
+        self._children.clear()
+        self._selector.close()
+
+    def _start(self) -> _Child:
         process = subprocess.Popen(
-            [sys.executable, "-m", "openboard.evaluation._judge_child", check, str(timeout_seconds)],
+            [sys.executable, "-m", "openboard.evaluation._judge_child", self._check,
+             str(self._timeout)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )  # fmt: skip
         child = _Child(process, deadline=time.monotonic() + _STARTUP_SECONDS)
         assert process.stdout is not None
-        selector.register(process.stdout, selectors.EVENT_READ, child)
+        self.started += 1
+        self._selector.register(process.stdout, selectors.EVENT_READ, child)
         return child
 
-    def replace(child: _Child) -> None:
-        """A stalled or dead child is killed: its current answer is wrong, the rest go back."""
-        _stop(child, selector, kill=True)
-        if child.work:
-            stalled = child.work.popleft()
-            todo.extendleft(reversed(child.work))
-            timed_out(stalled)
-        children[children.index(child)] = start()
+    def __call__(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        if not pairs:
+            return []
+        verdicts: list[bool | None] = [None] * len(pairs)
+        todo = deque(range(len(pairs)))
+        retried: set[int] = set()
+        children, selector = self._children, self._selector
 
-    try:
-        children.extend(start() for _ in range(count))
+        def timed_out(index: int) -> None:
+            if index in retried:
+                verdicts[index] = False
+            else:
+                retried.add(index)
+                todo.append(index)
+
+        def replace(child: _Child) -> None:
+            """A stalled or dead child is killed: its current answer is wrong, the rest go back."""
+            _stop(child, selector, kill=True)
+            if child.work:
+                stalled = child.work.popleft()
+                todo.extendleft(reversed(child.work))
+                timed_out(stalled)
+            children[children.index(child)] = self._start()
+
+        per_answer = (
+            6 * self._timeout + 10.0
+        )  # two parses and a comparison, slack for a busy machine
+        while len(children) < max(1, min(self._workers, -(-len(pairs) // _CHUNK))):
+            children.append(self._start())
         while todo or any(c.work for c in children):
             for child in children:
                 if child.ready and not child.work and todo:
@@ -110,26 +144,28 @@ def judge_answers(
             for key, _ in selector.select(timeout):
                 child = key.data
                 assert child.process.stdout is not None
-                line = child.process.stdout.readline().strip()
-                if not line:  # the child died
+                # Straight from the pipe: a buffered readline could keep a second line where
+                # select no longer sees it, and the child would look stalled.
+                data = os.read(child.process.stdout.fileno(), 65536)
+                if not data:  # the child died
                     replace(child)
-                elif line == "ready":
-                    child.ready = True
-                else:
-                    index = child.work.popleft()
-                    if line == "t":
-                        timed_out(index)
-                    else:
-                        verdicts[index] = line == "1"
-                    child.deadline = time.monotonic() + per_answer
+                    continue
+                child.unread += data.decode()
+                *lines, child.unread = child.unread.split("\n")
+                for line in (raw.strip() for raw in lines):
+                    if line == "ready":
+                        child.ready = True
+                    elif line and child.work:
+                        index = child.work.popleft()
+                        if line == "t":
+                            timed_out(index)
+                        else:
+                            verdicts[index] = line == "1"
+                        child.deadline = time.monotonic() + per_answer
             for child in list(children):
                 if (child.work or not child.ready) and time.monotonic() > child.deadline:
                     replace(child)
-    finally:
-        for child in children:
-            _stop(child, selector, kill=False)
-        selector.close()
-    return [bool(v) for v in verdicts]
+        return [bool(v) for v in verdicts]
 
 
 def _stop(child: _Child, selector: selectors.BaseSelector, *, kill: bool) -> None:

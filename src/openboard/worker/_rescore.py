@@ -5,7 +5,7 @@ as a fresh evaluation. Each request is one transaction; the scores it replaces g
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -15,6 +15,7 @@ from typing import Any
 from openboard.domain import OpenboardError, Status
 from openboard.evaluation import (
     SAMPLES_FILE,
+    JudgePool,
     Scorer,
     Suite,
     SuiteScores,
@@ -25,6 +26,7 @@ from openboard.evaluation import (
 from openboard.store import EvalRequest, Rescored, Store
 
 VERDICTS_FILE = "math_verify_verdicts.json"
+Judge = Callable[[Sequence[tuple[str, str]]], list[bool]]
 
 
 class RescoreError(OpenboardError):
@@ -42,10 +44,11 @@ class RescoreOutcome:
 
 def rescore_request(
     store: Store, artifacts_dir: Path, suites: Mapping[str, Suite], request: EvalRequest, *,
-    actor: str, now: datetime, reason: str, dry_run: bool = False,
+    actor: str, now: datetime, reason: str, dry_run: bool = False, judge: Judge = judge_answers,
 ) -> RescoreOutcome:  # fmt: skip
+    """`judge`: Math-Verify's verdicts (a `JudgePool` shared by many requests)."""
     try:
-        scores = compute(artifacts_dir / str(request.id), suites, request)
+        scores = compute(artifacts_dir / str(request.id), suites, request, judge)
     except OpenboardError as exc:
         return RescoreOutcome(request.id, "failed", str(exc), request.average)
     delta = _delta(store, request, scores)
@@ -69,19 +72,23 @@ def rescore_all(
     now: datetime, reason: str, dry_run: bool = False, force: bool = False,
 ) -> Iterator[RescoreOutcome]:  # fmt: skip
     """Every finished request, oldest first. Those already scored by their suite's current scorer
-    are skipped (unless `force`), so an interrupted run resumes where it stopped."""
-    for request in store.requests_with_status(frozenset({Status.FINISHED})):
-        suite = suites.get(request.suite)
-        if not force and suite is not None and request.scorer == suite.scorer:
-            yield RescoreOutcome(request.id, "skipped", f"already scored by {suite.scorer}")
-            continue
-        yield rescore_request(
-            store, artifacts_dir, suites, request, actor=actor, now=now, reason=reason,
-            dry_run=dry_run,
-        )  # fmt: skip
+    are skipped (unless `force`), so an interrupted run resumes where it stopped. One pool of
+    Math-Verify judges serves them all."""
+    with JudgePool() as pool:
+        for request in store.requests_with_status(frozenset({Status.FINISHED})):
+            suite = suites.get(request.suite)
+            if not force and suite is not None and request.scorer == suite.scorer:
+                yield RescoreOutcome(request.id, "skipped", f"already scored by {suite.scorer}")
+                continue
+            yield rescore_request(
+                store, artifacts_dir, suites, request, actor=actor, now=now, reason=reason,
+                dry_run=dry_run, judge=pool,
+            )  # fmt: skip
 
 
-def compute(folder: Path, suites: Mapping[str, Suite], request: EvalRequest) -> SuiteScores:
+def compute(
+    folder: Path, suites: Mapping[str, Suite], request: EvalRequest, judge: Judge = judge_answers
+) -> SuiteScores:
     suite = suites.get(request.suite)
     if suite is None:
         raise RescoreError(
@@ -91,7 +98,7 @@ def compute(folder: Path, suites: Mapping[str, Suite], request: EvalRequest) -> 
     results = _results(folder / "results.json")
     judged = {t for b in suite.benchmarks if b.scorer is Scorer.MATH_VERIFY for t in b.tasks}
     samples = load_samples(folder / SAMPLES_FILE, judged) if judged else None
-    return score_suite(results, suite, samples, CachedJudge(folder / VERDICTS_FILE))
+    return score_suite(results, suite, samples, CachedJudge(folder / VERDICTS_FILE, judge))
 
 
 def _results(path: Path) -> dict[str, Any]:
@@ -128,8 +135,9 @@ class CachedJudge:
     """Math-Verify verdicts kept beside the samples: a rescore under an unchanged scorer judges
     nothing twice. Keyed by the judge's version and a hash of (solution, generation)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, judge: Judge = judge_answers) -> None:
         self._path = path
+        self._judge = judge
         self._version = f"math-verify {version('math-verify')}"
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
@@ -137,7 +145,7 @@ class CachedJudge:
         keys = [hashlib.sha256(f"{s}\0{g}".encode()).hexdigest() for s, g in pairs]
         missing = sorted({i: None for i, k in enumerate(keys) if k not in cache})
         if missing:
-            for i, verdict in zip(missing, judge_answers([pairs[i] for i in missing]), strict=True):
+            for i, verdict in zip(missing, self._judge([pairs[i] for i in missing]), strict=True):
                 cache[keys[i]] = verdict
             temporary = self._path.with_suffix(".tmp")
             temporary.write_text(json.dumps({"version": self._version, "verdicts": cache}))
