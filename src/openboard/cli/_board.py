@@ -59,7 +59,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
             context.store, all_suites(settings.suites_dir), settings.suite,
             frozenset(settings.official_providers), params, settings.board_origin,
         )  # fmt: skip
-        board = WholeBoard.read(context.store, chosen)
+        board = WholeBoard.read(context.store, chosen, exported=as_csv)
         if as_json:
             print_json(board.payload())
         elif as_csv:

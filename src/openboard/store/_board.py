@@ -53,8 +53,18 @@ class BoardQuery:
     descending: bool = True
     raw: bool = False  # benchmark columns (and their sort) in raw scores
     average_over: tuple[str, ...] | None = None  # None: the stored average over every benchmark
+    rank_ranges: bool = False  # each row's plausible ranks in the view (store/_ranking.py)
     offset: int = 0
     limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RowMarks:
+    """A row's 95% confidence interval of the score the view ranks by, and what follows from it."""
+
+    interval: tuple[float, float] | None  # None: the result has none (see its model page)
+    tied: bool  # its interval overlaps the row above's
+    ranks: tuple[int, int] | None = None  # best and worst plausible rank, when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ class BoardRow:
     request_id: int
     average: float | None  # the stored average, or the one over `average_over`
     scores: dict[str, BenchmarkScore] = field(default_factory=dict)
+    marks: RowMarks | None = None
 
 
 def _parameters(billions: float) -> int:

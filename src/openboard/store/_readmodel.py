@@ -26,7 +26,14 @@ from openboard.store._names import NameIndex, folding
 from openboard.store._records import EvalRequest, Flag
 from openboard.store._rows import request_of
 from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
-from openboard.store._tables import audit_log, benchmark_scores, events, flags, requests
+from openboard.store._tables import (
+    audit_log,
+    benchmark_scores,
+    events,
+    flags,
+    requests,
+    score_intervals,
+)
 
 __all__ = ["BoardModel", "covers", "version_columns"]
 
@@ -75,23 +82,39 @@ def _scores_query() -> Select[Any]:
     return _on_board(select(s.request_id, s.benchmark, s.raw, s.normalized).select_from(joined))
 
 
-def _read(conn: Connection, ids: list[int] | None) -> tuple[dict[str, list[Any]], list[Any]]:
+def _intervals_query() -> Select[Any]:
+    i = score_intervals.c
+    joined = score_intervals.join(requests, requests.c.id == i.request_id)
+    query = select(i.request_id, i.benchmark, i.low, i.high).select_from(joined)
+    return _on_board(query).where(i.low.isnot(None), i.high.isnot(None))
+
+
+Read = tuple[dict[str, list[Any]], list[Any], list[Any]]
+
+
+def _read(conn: Connection, ids: list[int] | None) -> Read:
+    """The rows' columns, their scores and their confidence intervals (request id, benchmark,
+    low, high: the same shape as the scores)."""
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     scores: list[tuple[int, str, float, float]] = []
+    intervals: list[tuple[int, str, float, float]] = []
     batches: Iterable[list[int] | None] = (
         [None] if ids is None else (ids[i : i + _ID_BATCH] for i in range(0, len(ids), _ID_BATCH))
     )
     for batch in batches:
-        rows, score_rows = _rows_query(), _scores_query()
+        rows, score_rows, interval_rows = _rows_query(), _scores_query(), _intervals_query()
         if batch is not None:
             rows = rows.where(requests.c.id.in_(batch))
             score_rows = score_rows.where(benchmark_scores.c.request_id.in_(batch))
+            interval_rows = interval_rows.where(score_intervals.c.request_id.in_(batch))
         for part in conn.execution_options(yield_per=20_000).execute(rows).partitions():
             for name, values in zip(COLUMNS, zip(*part, strict=True), strict=True):
                 columns[name].extend(values)
         for part in conn.execution_options(yield_per=50_000).execute(score_rows).partitions():
             scores += [(int(a), str(b), float(c), float(d)) for a, b, c, d in part]
-    return columns, scores
+        for part in conn.execution_options(yield_per=50_000).execute(interval_rows).partitions():
+            intervals += [(int(a), str(b), float(c), float(d)) for a, b, c, d in part]
+    return columns, scores, intervals
 
 
 def _version(conn: Connection) -> Version:
@@ -120,8 +143,10 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
         if target.startswith(_REQUEST_TARGET) and target[len(_REQUEST_TARGET) :].isdigit():
             touched.add(int(target[len(_REQUEST_TARGET) :]))
         flags_moved |= str(action).startswith("model.")
-    columns, scores = _read(conn, sorted(touched))
-    return Changes(frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None)
+    columns, scores, intervals = _read(conn, sorted(touched))
+    return Changes(
+        frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None, intervals
+    )
 
 
 class BoardModel:
@@ -143,9 +168,11 @@ class BoardModel:
         began = time.perf_counter()
         with self._reader.connect() as conn:
             version = _version(conn)
-            columns, scores = _read(conn, None)
+            columns, scores, intervals = _read(conn, None)
             flagged = _flagged(conn)
-        self._snapshot = BoardSnapshot.build(version, self.names, columns, scores, flagged)
+        self._snapshot = BoardSnapshot.build(
+            version, self.names, columns, scores, flagged, intervals
+        )
         self.build_seconds = time.perf_counter() - began
         self._stop.clear()
         self._thread = threading.Thread(target=self._follow, name="board-read-model", daemon=True)

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from openboard.domain import BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
-from openboard.store._board import BoardCount, BoardQuery, BoardRow
+from openboard.domain import AVERAGE, BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
+from openboard.store._board import BoardCount, BoardQuery, BoardRow, RowMarks
 from openboard.store._names import NameIndex
+from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
 from openboard.store._time import as_utc
 
@@ -79,6 +80,9 @@ class Changes:
     columns: dict[str, list[Any]]  # COLUMNS of those now on the board
     scores: list[tuple[int, str, float, float]]  # request id, benchmark, raw, normalized
     flagged: Mapping[str, Flag] | None  # None: flags unchanged
+    intervals: list[tuple[int, str, float, float]] = field(
+        default_factory=list
+    )  # id, name, low, high
 
 
 @dataclass(slots=True)
@@ -155,6 +159,8 @@ class BoardSnapshot:
     first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
     later: dict[int, int]  # id -> position, for rows appended since
     _masks: dict[tuple[Any, ...], Mask] = field(default_factory=dict)
+    # benchmark (or "average") -> (low, high) by position: the 95% confidence intervals
+    intervals: dict[str, tuple[Floats, Floats]] = field(default_factory=dict)
 
     # building
 
@@ -166,6 +172,7 @@ class BoardSnapshot:
         columns: Mapping[str, list[Any]],
         scores: list[tuple[int, str, float, float]],
         flags: Mapping[str, Flag],
+        intervals: Sequence[tuple[int, str, float, float]] = (),
     ) -> "BoardSnapshot":
         """The board from every row on it (`columns` in id order)."""
         d = _Dictionaries(names)
@@ -176,6 +183,7 @@ class BoardSnapshot:
         snapshot = cls(
             version, d, len(names), arrays, by_benchmark, {}, flags,
             _flagged(names, flags), ids, {},
+            intervals=_score_arrays(ids, {}, list(intervals), len(ids)),
         )  # fmt: skip
         return snapshot._sorted()
 
@@ -267,6 +275,7 @@ class BoardSnapshot:
         grown = _replace(
             self, version=version, names_count=len(d.names), columns=columns, scores=scores,
             flags=flags, flagged=_flagged(d.names, flags), later=later, _masks={},
+            intervals=_score_arrays(new_ids, self.intervals, changes.intervals, start, later),
         )  # fmt: skip
         if count > _RESORT_AT or set(scores) != set(self.scores):
             return grown._sorted()
@@ -330,13 +339,32 @@ class BoardSnapshot:
             picked = _top(everything, average, self.columns["id"], wanted, query.descending)
         else:
             picked = self._walk(self._order_of(query), mask, wanted, query.descending)
+        marks = self._marks(query, mask, picked)
         picked = picked[query.offset : wanted]
         shown = average if average is not None else self.columns["average"]
         rows = [
-            BoardRow(int(self.columns["id"][p]), _number(shown[p]), self._scores(p))
-            for p in picked.tolist()
+            BoardRow(int(self.columns["id"][p]), _number(shown[p]), self._scores(p), m)
+            for p, m in zip(picked.tolist(), marks, strict=True)
         ]
         return rows, BoardCount(total, at_least=False)
+
+    def _marks(self, query: BoardQuery, mask: Mask, picked: Positions) -> list[RowMarks | None]:
+        """The page's confidence marks (store/_ranking.py); `picked` holds the rows before it."""
+        page = picked[query.offset : query.offset + query.limit].tolist()
+        key = interval_key(query)
+        if key is None:
+            return [None] * len(page)
+        nothing = np.full(len(self.columns["id"]), np.nan)
+        points = (
+            self.columns["average"]
+            if key == AVERAGE
+            else self.scores.get(key, (nothing, nothing))[1]
+        )
+        if query.rank_ranges:  # the others' intervals count only within the view
+            points = np.where(mask, points, np.nan)
+        low, high = self.intervals.get(key, (nothing, nothing))
+        above = int(picked[query.offset - 1]) if 0 < query.offset <= len(picked) else None
+        return marks_of(query, ViewIntervals(points, low, high), page, above)
 
     def _order_of(self, query: BoardQuery) -> _Order:
         if query.sort in query.benchmarks:

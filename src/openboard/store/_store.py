@@ -45,6 +45,7 @@ from openboard.store._intervals import IntervalStore
 from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore, flag_of
 from openboard.store._queue import QueueStore
+from openboard.store._ranking import sql_marks
 from openboard.store._readmodel import BoardModel
 from openboard.store._records import (
     Admission,
@@ -400,9 +401,11 @@ class Store:
         """`board` in the database alone (a search counts up to MAX_COUNTED)."""
         with self.reader.connect() as conn:
             rows, count = board_page(conn, query)
+            rows = sql_marks(conn, query, rows)
             pinned_rows: list[BoardRow] = []
             if pinned:
                 pinned_rows, _ = board_page(conn, _pin_query(query), models=pinned)
+                pinned_rows = sql_marks(conn, _pin_query(query), pinned_rows)
             ids = [r.request_id for r in [*pinned_rows, *rows]]
             found = {
                 row["id"]: request_of(row)
@@ -432,7 +435,7 @@ def _pin_query(query: BoardQuery) -> BoardQuery:
     return replace(
         query, search=(), types=frozenset(), precisions=frozenset(), params_min_b=None,
         params_max_b=None, hide_merged=False, hide_moe=False, hide_flagged=False,
-        hide_unavailable=False, official_only=False, origin=None, offset=0, limit=100,
+        hide_unavailable=False, official_only=False, origin=None, offset=0, limit=100, rank_ranges=False,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from openboard.domain import ModelType, TaskScore
 from openboard.evaluation import Aggregation, BenchmarkSpec, Suite, benchmark_score, normalize
+from openboard.stats import CONFIDENCE, MIN_DOCUMENTS, RESAMPLES, SEED
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 
@@ -75,6 +76,17 @@ def about_payload(suites: Mapping[str, Suite], default_suite: str) -> dict[str, 
             "example": steps,
             "example_benchmark": fmean(normalize(raw, n) for _, n, raw in _EXAMPLE),
             "size_weighted_example": _weighted_example(),
+        },
+        "uncertainty": {
+            "confidence": CONFIDENCE,
+            "method": "bootstrap over documents (percentile)",
+            "resamples": RESAMPLES,
+            "seed": SEED,
+            "min_documents": MIN_DOCUMENTS,
+            "without_samples": "lm-eval's standard errors, normal approximation",
+            "rank_range": "best = 1 + rows whose interval lies wholly above; worst = rows whose "
+            "interval does not lie wholly below (itself included), within the view",
+            "tied": "the row's interval overlaps the row above's",
         },
     }
 

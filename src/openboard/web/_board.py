@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "co2": "CO₂ cost (kg)", "flagged": "Flagged", "available": "Available",
     "backend": "Backend", "wall_seconds": "Wall time (s)", "tokens_per_s": "Tokens/s",
     "device_hours": "Device-hours", "gpu_hours": "GPU-hours",
+    "ci": "95% CI", "rank_range": "Rank range",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
 HIDE_OPTIONS = ("merged", "moe", "unavailable")
@@ -190,6 +191,7 @@ def parse_view(
         descending=params.get("dir", "desc") != "asc",
         raw=params.get("scores") == "raw",
         average_over=shown if params.get("average") == "shown" and shown != names else None,
+        rank_ranges="rank_range" in columns,
         offset=(page - 1) * per_page,
         limit=per_page,
     )
@@ -245,6 +247,20 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "eval_limit": request.eval_limit,
         "data_modified": request.data_modified,
         "origin": request.origin.value,  # local, or archive: the public leaderboard's
+        **_marks(stored),
+    }
+
+
+def _marks(stored: StoredRow) -> dict[str, Any]:
+    """The 95% confidence interval of the score the view ranks by, the rank range (when asked
+    for) and whether the row is statistically tied with the row above (the about page's rule)."""
+    marks = stored.marks
+    interval = marks.interval if marks else None
+    ranks = marks.ranks if marks else None
+    return {
+        "ci": list(interval) if interval else None,
+        "rank_range": list(ranks) if ranks else None,
+        "tied": bool(marks and marks.tied),
     }
 
 

@@ -49,13 +49,24 @@ def contents_records(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str,
                 "Base Model": row["base_model"] or "",
             }
         )
+        record.update(_uncertainty(row))
         records.append(record)
     return records
 
 
+def _uncertainty(row: dict[str, Any]) -> dict[str, Any]:
+    """The 95% confidence interval of the score the view ranks by and the row's rank range."""
+    ci, ranks = row.get("ci"), row.get("rank_range")
+    return {
+        "95% CI low": ci[0] if ci else None, "95% CI high": ci[1] if ci else None,
+        "Rank best": ranks[0] if ranks else None, "Rank worst": ranks[1] if ranks else None,
+        "Statistically tied": row.get("tied", False),
+    }  # fmt: skip
+
+
 def column_names(suite: Suite) -> list[str]:
     scores = [n for b in suite.benchmarks for n in (f"{b.display_name} Raw", b.display_name)]
-    return [*_HEAD, *scores, *_TAIL]
+    return [*_HEAD, *scores, *_TAIL, *_UNCERTAINTY]
 
 
 _HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "Model", "fullname",
@@ -64,6 +75,7 @@ _HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "
          "CO₂ cost (kg)", "Backend", "Wall time (s)", "Tokens", "Tokens/s", "Device-hours",
          "GPU-hours"]  # fmt: skip
 _TAIL = ["Merged", "Official Providers", "Submission Date", "Base Model"]
+_UNCERTAINTY = ["95% CI low", "95% CI high", "Rank best", "Rank worst", "Statistically tied"]
 
 
 # A cell starting with one of these is a formula to a spreadsheet; licenses and base models come from

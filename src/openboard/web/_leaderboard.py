@@ -2,7 +2,7 @@
 whole board (every row of a view, no pages) that the exports and `openboard leaderboard` print."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -52,7 +52,10 @@ class WholeBoard:
     rows: list[dict[str, Any]]
 
     @classmethod
-    def read(cls, store: Store, view: BoardView) -> "WholeBoard":
+    def read(cls, store: Store, view: BoardView, exported: bool = False) -> "WholeBoard":
+        """`exported`: for CSV and Parquet, which always carry the rank ranges."""
+        if exported:
+            view = replace(view, query=replace(view.query, rank_ranges=True))
         return cls(view, all_rows(store, view, view.query.official))
 
     def payload(self) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def leaderboard_router(services: Services) -> APIRouter:
         })  # fmt: skip
 
     def export(request: Request, kind: str) -> Response:
-        board = WholeBoard.read(store, board_view(services, request))
+        board = WholeBoard.read(store, board_view(services, request), exported=True)
         name = f"leaderboard-{board.view.suite.name}.{kind}"
         return Response(board.export(kind), media_type=EXPORTS[kind][1],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

@@ -13,6 +13,7 @@ from openboard.evaluation import (
     HIDDEN_TEXT_TASKS,
     SAMPLES_FILE,
     Suite,
+    interval_record,
     read_samples,
     text_hidden,
 )
@@ -106,6 +107,7 @@ def _evaluation(
         "archive": archive_record(store, request),
         "previous": previous_runs(store, folder, request, names),
         "contamination": contamination_records(store, request.id),
+        "intervals": {i.benchmark: interval_record(i) for i in store.intervals.of(request.id)},
     }
 
 

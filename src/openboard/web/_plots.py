@@ -15,6 +15,7 @@ from openboard.store import BoardPoint, Store
 from openboard.web._board import BadViewError, BoardView, board_parameters
 from openboard.web._leaderboard import board_view
 from openboard.web._pages import PageData, page_and_twin
+from openboard.web._paired import paired_payload
 from openboard.web._services import Services
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -117,7 +118,11 @@ def plots_router(services: Services) -> APIRouter:
 
     @page_and_twin(router, services, "/compare", "/api/compare", "compare.html", "compare")
     def compare(request: Request) -> PageData:
-        payload = compare_payload(store, board_view(services, request), compared_models(request))
+        view = board_view(services, request)
+        payload = compare_payload(store, view, compared_models(request))
+        if len(payload["models"]) >= 2:  # the first two, paired where their documents agree
+            payload["paired"] = paired_payload(store, services.settings.artifacts, view.suite,
+                                               *payload["models"][:2])  # fmt: skip
         return PageData(payload, {"models": request.query_params.get("models", "")})
 
     @router.get("/vendor/plotly.min.js", include_in_schema=False)
