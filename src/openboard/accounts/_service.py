@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,9 +34,6 @@ class AccountService:
         self._accounts = store.accounts
         self._clock = clock
         self._hasher = PasswordHasher()
-        # Checked when the user does not exist, so that a wrong name costs as long as a wrong
-        # password and timing does not tell which names exist.
-        self._dummy = self._hasher.hash("not a password of anyone")
 
     def add_user(
         self, name: str, password: str | None, role: Role, actor: str,
@@ -90,7 +88,7 @@ class AccountService:
             return None
         stored = self._accounts.password_hash(name) if _NAME.fullmatch(name) else None
         try:
-            self._hasher.verify(stored or self._dummy, password)
+            self._hasher.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if stored is None:
@@ -151,3 +149,11 @@ class AccountService:
 
     def user_by_external_id(self, external_id: str) -> User | None:
         return self._accounts.user_by_external_id(external_id)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the user does not exist, so that a wrong name costs as long as a wrong
+    password and timing does not tell which names exist. Hashed once per process, on first need:
+    every CLI command and test site built an account service, and each paid a hash for it."""
+    return PasswordHasher().hash("not a password of anyone")
