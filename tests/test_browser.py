@@ -281,7 +281,7 @@ def test_shared_url_shows_the_same_view(page: Page, browser: Browser) -> None:
         "rows": ["mistral/mistral-7b", "meta/llama-7b", "meta/llama-70b"],
         "pinned": ["meta/llama-7b"],
         "search": "llama; mistral; tiny",
-        "checked": ["type=pretrained", "type=chat", "size=", "scores=raw", "show=starter_bbh",
+        "checked": ["type=pretrained", "type=chat", "size=", "origin=all", "scores=raw", "show=starter_bbh",
                     "show=starter_bbh_generative", "show=starter_ifeval", "col=precision",
                     "col=params"],
     }  # fmt: skip
