@@ -226,7 +226,10 @@ def test_timeout_stops_the_real_evaluation_process(context: Context) -> None:
     done = worker.run_once()
     assert time.monotonic() - started < 30
     assert done is not None and done.id == request.id and done.status is Status.FAILED
-    assert done.failure_kind is FailureKind.TIMEOUT and done.log_tail
+    assert done.failure_kind is FailureKind.TIMEOUT
+    assert "ran past its limit" in (done.failure_reason or "")
+    # The log was read back; it may still be empty: at 3 s the child can be importing lm-eval yet.
+    assert done.log_tail is not None
 
 
 # ---- many processes ----------------------------------------------------------------------
