@@ -21,13 +21,13 @@ from openboard.store import EvalRequest, Store
 from openboard.web._archive import archive_record
 from openboard.web._board import MAX_PAGE
 from openboard.web._contamination import LIMITS, contamination_records
+from openboard.web._ids import MAX_ID
 from openboard.web._model_runs import previous_run_names, previous_runs, run_folder
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 from openboard.web._views import history_records, request_record
 
 SAMPLES_PER_PAGE = 20
-MAX_ID = 2**31 - 1
 
 
 class NotFoundError(OpenboardError):

@@ -12,6 +12,7 @@ from openboard.domain import OpenboardError, Role, Status
 from openboard.queue import NotYourRequestError, cancel_own
 from openboard.store import Store, VoteError, VoteLimitError
 from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
+from openboard.web._ids import RowId
 from openboard.web._json import BodyError, json_body
 from openboard.web._services import Services
 from openboard.web._views import history_records, request_record
@@ -53,7 +54,7 @@ def requests_router(services: Services) -> APIRouter:
     store, auth = services.store, services.auth
 
     @router.get("/api/requests/{request_id}")
-    def request_api(request_id: int) -> dict[str, Any]:
+    def request_api(request_id: RowId) -> dict[str, Any]:
         detail = request_detail(store, request_id)
         if detail is None:
             raise HTTPException(status_code=404, detail=f"no request #{request_id}")
@@ -72,7 +73,7 @@ def requests_router(services: Services) -> APIRouter:
             raise HTTPException(status_code=409, detail=f"{exc.message} ({exc.hint})") from exc
 
     @router.post("/api/requests/{request_id}/cancel", openapi_extra=_REASON_BODY)
-    async def cancel_api(request: Request, request_id: int) -> dict[str, Any]:
+    async def cancel_api(request: Request, request_id: RowId) -> dict[str, Any]:
         user = auth.require(request)
         raw = await request.body()
         try:
@@ -103,15 +104,15 @@ def requests_router(services: Services) -> APIRouter:
         return {"request_id": request_id, "votes": count}
 
     @router.post("/api/requests/{request_id}/vote")
-    def vote_api(request: Request, request_id: int) -> dict[str, Any]:
+    def vote_api(request: Request, request_id: RowId) -> dict[str, Any]:
         return vote(auth.require(request).name, request_id, undo=False)
 
     @router.delete("/api/requests/{request_id}/vote")
-    def unvote_api(request: Request, request_id: int) -> dict[str, Any]:
+    def unvote_api(request: Request, request_id: RowId) -> dict[str, Any]:
         return vote(auth.require(request).name, request_id, undo=True)
 
     @router.post("/requests/{request_id}/vote", response_model=None)
-    async def vote_form(request: Request, request_id: int) -> Response:
+    async def vote_form(request: Request, request_id: RowId) -> Response:
         user = auth.user(request)
         if user is None:
             return login_redirect(request)
@@ -121,7 +122,7 @@ def requests_router(services: Services) -> APIRouter:
         return RedirectResponse(f"/queue#request-{request_id}", status_code=303)
 
     @router.post("/requests/{request_id}/cancel", response_model=None)
-    async def cancel_form(request: Request, request_id: int) -> Response:
+    async def cancel_form(request: Request, request_id: RowId) -> Response:
         user = auth.user(request)
         if user is None:
             return login_redirect(request)

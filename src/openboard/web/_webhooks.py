@@ -10,6 +10,7 @@ from openboard.domain import OpenboardError, Role
 from openboard.notify import WebhookNotFoundError
 from openboard.store import WEBHOOK_EVENTS, Delivery, User, Webhook
 from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
+from openboard.web._ids import RowId
 from openboard.web._json import BodyError, json_body
 from openboard.web._services import Services
 
@@ -88,7 +89,7 @@ def webhooks_router(services: Services) -> APIRouter:
         return JSONResponse(webhook_record(hook, with_secret=True), status_code=201)
 
     @router.delete("/api/webhooks/{webhook_id}")
-    def remove_api(request: Request, webhook_id: int) -> dict[str, Any]:
+    def remove_api(request: Request, webhook_id: RowId) -> dict[str, Any]:
         user = auth.require(request)
         try:
             webhooks.remove(user, webhook_id)
@@ -111,7 +112,7 @@ def webhooks_router(services: Services) -> APIRouter:
         return {"schema_version": 1, "deliveries": [delivery_record(d) for d in detailed]}
 
     @router.post("/api/webhooks/deliveries/{delivery_id}/resend")
-    def resend_api(request: Request, delivery_id: int) -> dict[str, Any]:
+    def resend_api(request: Request, delivery_id: RowId) -> dict[str, Any]:
         user = auth.require(request)
         try:
             webhooks.resend(user, delivery_id)
