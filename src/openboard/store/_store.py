@@ -400,6 +400,10 @@ class Store:
     def board_in_sql(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """`board` in the database alone (a search counts up to MAX_COUNTED)."""
         with self.reader.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # One snapshot for the count, the page and the rows: under READ COMMITTED a result
+                # landing between them showed "16 counted, 17 rows".
+                conn.execution_options(isolation_level="REPEATABLE READ")
             rows, count = board_page(conn, query)
             rows = sql_marks(conn, query, rows)
             pinned_rows: list[BoardRow] = []
