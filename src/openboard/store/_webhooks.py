@@ -139,6 +139,12 @@ def _delivery(row: Any, history: tuple[DeliveryAttempt, ...] = ()) -> Delivery:
     )  # fmt: skip
 
 
+def _attempt(row: Any) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        as_utc(row["at"]), row["status_code"], row["error"], float(row["seconds"])
+    )
+
+
 _HOOKS = select(webhooks, users.c.name.label("owner")).select_from(
     webhooks.outerjoin(users, users.c.id == webhooks.c.user_id)
 )
@@ -309,10 +315,7 @@ class WebhookStore:
                 select(webhook_attempts).where(webhook_attempts.c.delivery == delivery_id)
                 .order_by(webhook_attempts.c.id)
             ).mappings().all()  # fmt: skip
-        return _delivery(row, tuple(
-            DeliveryAttempt(as_utc(a["at"]), a["status_code"], a["error"], float(a["seconds"]))
-            for a in history
-        ))  # fmt: skip
+        return _delivery(row, tuple(_attempt(a) for a in history))
 
     def deliveries(
         self, owner: str | None = None, *, everyone: bool = False, state: str | None = None,
@@ -326,7 +329,16 @@ class WebhookStore:
         if state is not None:
             query = query.where(webhook_deliveries.c.state == state)
         with self._reader.connect() as conn:
-            return [_delivery(r) for r in conn.execute(query).mappings()]
+            rows = conn.execute(query).mappings().all()
+            ids = [r["id"] for r in rows]
+            attempts = conn.execute(
+                select(webhook_attempts).where(webhook_attempts.c.delivery.in_(ids))
+                .order_by(webhook_attempts.c.id)
+            ).mappings().all() if ids else []  # fmt: skip
+        history: dict[int, list[DeliveryAttempt]] = {}
+        for a in attempts:
+            history.setdefault(a["delivery"], []).append(_attempt(a))
+        return [_delivery(r, tuple(history.get(r["id"], ()))) for r in rows]
 
     def backlog(self) -> dict[str, int]:
         """Outbox entries not fanned out yet, and deliveries by state."""

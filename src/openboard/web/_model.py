@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi import Path as FastAPIPath
 
 from openboard.domain import InvalidModelIdError, ModelId, OpenboardError
 from openboard.evaluation import (
@@ -21,7 +20,7 @@ from openboard.store import EvalRequest, Store
 from openboard.web._archive import archive_record
 from openboard.web._board import MAX_PAGE
 from openboard.web._contamination import LIMITS, contamination_records
-from openboard.web._ids import MAX_ID
+from openboard.web._ids import MAX_ID, RowId
 from openboard.web._model_runs import previous_run_names, previous_runs, run_folder
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
@@ -198,7 +197,7 @@ def models_router(services: Services) -> APIRouter:
     @page_and_twin(router, services, "/models/{org}/{name}/samples/{request_id}",
                    "/api/models/{org}/{name}/samples/{request_id}", "samples.html", "samples")  # fmt: skip
     def samples(
-        org: str, name: str, request_id: Annotated[int, FastAPIPath(ge=1, le=MAX_ID)],
+        org: str, name: str, request_id: RowId,
         task: str | None = None, wrong: bool = False,
         page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
         run: Annotated[str | None, Query(max_length=40, description="an earlier run (attempt-N) of a re-run request")] = None,

@@ -108,8 +108,7 @@ def webhooks_router(services: Services) -> APIRouter:
             if everyone
             else webhooks.deliveries(user, limit)
         )
-        detailed = [store.webhooks.delivery(d.id) or d for d in listed]
-        return {"schema_version": 1, "deliveries": [delivery_record(d) for d in detailed]}
+        return {"schema_version": 1, "deliveries": [delivery_record(d) for d in listed]}
 
     @router.post("/api/webhooks/deliveries/{delivery_id}/resend")
     def resend_api(request: Request, delivery_id: RowId) -> dict[str, Any]:
