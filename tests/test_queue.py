@@ -352,6 +352,44 @@ def test_sigkill_mid_evaluation_is_taken_over_and_finished_exactly_once(
     assert not list(context.settings.artifacts_dir.glob(f".{request.id}.attempt-*"))
 
 
+@pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="SQLite's file stands in for a server: the SQLite pass runs it"
+)
+def test_a_worker_started_before_its_database_can_be_opened_waits_for_it(
+    tmp_path: Path, worker_env: dict[str, str]
+) -> None:
+    blocker = tmp_path / "db" / "openboard.db"
+    blocker.mkdir(parents=True)  # a folder where the database file goes: SQLite cannot open it
+    env = {**worker_env, "OPENBOARD_DATABASE_URL": f"sqlite:///{blocker}"}
+    worker = subprocess.Popen([sys.executable, "-m", "openboard", "worker", "--until-empty", "--poll", "0.5"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    lines: list[str] = []
+    waiting = threading.Event()
+
+    def read() -> None:
+        assert worker.stdout is not None
+        for line in worker.stdout:
+            lines.append(line)
+            if "database unavailable at start" in line:
+                waiting.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert waiting.wait(120), "".join(lines)
+        time.sleep(1.5)  # a few more tries: the worker keeps waiting, it does not exit
+        assert worker.poll() is None, "".join(lines)
+        blocker.rmdir()
+        worker.wait(120)
+        reader.join(10)
+    finally:
+        worker.kill()
+    output = "".join(lines)
+    assert worker.returncode == 0, output
+    assert "no pending request" in output
+    assert blocker.is_file()  # created and migrated once it could be
+
+
 @pytest.mark.skipif(not POSTGRES_SERVER, reason="restarts the PostgreSQL test server")
 def test_worker_waiting_for_work_survives_a_postgresql_restart(
     context: Context, worker_env: dict[str, str]
@@ -364,7 +402,8 @@ def test_worker_waiting_for_work_survives_a_postgresql_restart(
         time.sleep(3)  # the worker is polling an empty queue
         subprocess.run([str(script), "restart"], check=True, capture_output=True)
         time.sleep(2)
-        assert worker.poll() is None, "the worker died with the database"
+        if worker.poll() is not None:
+            pytest.fail(f"the worker died with the database:\n{worker.communicate()[0]}")
         sha = context.source.resolve(ModelId("demo", "tiny"), "main")[0]
         context.store.engine.dispose()  # this test's own pool held connections to the old server
         request = context.store.add_request(new_request(model="demo/tiny", revision=sha), "t")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from openboard.store import EvalRequest
+from openboard.store import DatabaseUnavailableError, EvalRequest
 
 
 def progress_line(running: list[EvalRequest]) -> tuple[str, int, int | None] | None:
@@ -37,7 +37,10 @@ def worker_progress(
 
         def follow() -> None:
             while not stop.wait(1.0):
-                line = progress_line(running())
+                try:
+                    line = progress_line(running())
+                except DatabaseUnavailableError:
+                    continue  # the worker's own loop waits for the database and says so
                 if line is None:
                     bar.update(task, description="waiting for a request", completed=0, total=None)
                 else:

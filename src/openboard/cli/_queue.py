@@ -1,6 +1,8 @@
 import json
+import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -13,8 +15,10 @@ from openboard.cli._output import friendly_errors, print_json
 from openboard.cli._progress import worker_progress
 from openboard.config import Settings
 from openboard.domain import OpenboardError
-from openboard.store import Store
+from openboard.store import DatabaseUnavailableError, Store
 from openboard.web import history_records, queue_payload, request_record
+
+log = logging.getLogger("openboard.worker")
 
 
 def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
@@ -82,7 +86,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         if settings_file is not None:
             # The file holds the plain settings; secrets (the database URL) come by environment.
             ctx.obj = Settings(**json.loads(settings_file.read_text()))
-        context = open_context(ctx)
+        context = _open_waiting(open_context, ctx, poll)
         runner = context.worker(gpus=gpus)
         if request is not None:
             # A batch job: SLURM's scancel or time limit sends SIGTERM; stop the evaluation and
@@ -123,6 +127,20 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         typer.echo(f"worker {runner.name} waiting for requests (Ctrl-C stops)")
         with progress:
             runner.run_forever(stop, poll_seconds=poll)
+
+
+def _open_waiting(
+    open_context: Callable[[typer.Context], Context], ctx: typer.Context, poll_seconds: float
+) -> Context:
+    """The worker's services once the database answers: a worker started while the database is
+    restarting or locked waits for it, as a running worker does, instead of exiting."""
+    while True:
+        try:
+            return open_context(ctx)
+        except DatabaseUnavailableError as exc:
+            log.warning("database unavailable at start (%s); retrying in %.1f s", exc.reason,
+                        poll_seconds)  # fmt: skip
+            time.sleep(poll_seconds)
 
 
 def _show_request(store: Store, request_id: int, as_json: bool) -> None:
