@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -306,6 +307,44 @@ def test_users_webhooks_may_not_point_inside_the_servers_network(
     assert receiver.got == []
     [delivery] = store.webhooks.deliveries("alice")
     assert delivery.state == "failed" and "not a public address" in (delivery.last_error or "")
+
+
+def test_a_delivery_connects_to_the_address_it_checked_not_a_second_dns_answer(
+    store: Store,
+) -> None:
+    """DNS rebinding: the first answer is public, a later one points inside. The POST goes to the
+    checked address (the Host header and TLS name the host), so no second lookup can redirect it."""
+    clock = Clock()
+    alice = _user(store)
+    url = "https://hooks.example.org:8443/in"
+    WebhookService(store, clock, allow_private_targets=True).add(alice, url)
+    answers = [["93.184.215.14"], ["127.0.0.1"]]
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return answers[min(len(lookups), len(answers)) - 1]
+
+    # The public receiver is out of this machine's reach: a transport stands in for it.
+    seen: list[httpx.Request] = []
+    receiver = httpx.Client(transport=httpx.MockTransport(
+        lambda request: seen.append(request) or httpx.Response(204)
+    ))  # fmt: skip
+    notifier = Notifier(store, DeliverySettings(max_attempts=1), clock, client=receiver,
+                        resolve=resolve)  # fmt: skip
+    store.add_request(new_request(), "alice")
+    _drain(notifier)
+    [request] = seen
+    assert lookups == [("hooks.example.org", 8443)]
+    assert (request.url.host, request.url.port, request.url.path) == ("93.184.215.14", 8443, "/in")
+    assert request.headers["Host"] == "hooks.example.org:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.org"
+    # The next event finds the host rebound inside the network: refused, nothing sent.
+    store.add_request(new_request(revision="b" * 40), "alice")
+    _drain(notifier)
+    assert len(seen) == 1
+    failed = [d for d in store.webhooks.deliveries("alice") if d.state == "failed"]
+    assert len(failed) == 1 and "127.0.0.1" in (failed[0].last_error or "")
 
 
 def test_the_account_page_and_api_manage_only_ones_own_webhooks(

@@ -19,7 +19,14 @@ from openboard.domain import OpenboardError
 from openboard.notify._backoff import next_attempt
 from openboard.notify._payload import body
 from openboard.notify._signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
-from openboard.notify._targets import WebhookTargetError, check_public, check_url
+from openboard.notify._targets import (
+    Resolver,
+    WebhookTargetError,
+    check_public,
+    check_url,
+    pinned,
+    resolve_addresses,
+)
 from openboard.store import (
     Delivery,
     DeliveryAttempt,
@@ -57,12 +64,13 @@ class DeliverySettings:
 class Notifier:
     def __init__(
         self, store: Store, settings: DeliverySettings, clock: Clock,
-        client: httpx.Client | None = None,
+        client: httpx.Client | None = None, resolve: Resolver = resolve_addresses,
     ) -> None:  # fmt: skip
         self._store = store
         self._settings = settings
         self._clock = clock
         self._client = client or httpx.Client(follow_redirects=False)
+        self._resolve = resolve
 
     def fan_out(self) -> int:
         """Turn waiting events into deliveries; returns how many events it took."""
@@ -126,11 +134,6 @@ class Notifier:
         secret = self._settings.secret if delivery.webhook_id is None else delivery.secret
         if secret is None:
             return None, "its webhook was removed, or webhook_secret is unset"
-        if delivery.owner is not None and not self._settings.allow_private_targets:
-            try:
-                check_public(delivery.url)
-            except WebhookTargetError as exc:
-                return None, str(exc)
         content = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -139,9 +142,19 @@ class Notifier:
             DELIVERY_HEADER: delivery.delivery_id,
             EVENT_HEADER: delivery.event,
         }
+        url, extensions = delivery.url, dict[str, str]()
+        if delivery.owner is not None and not self._settings.allow_private_targets:
+            try:
+                target = pinned(delivery.url, check_public(delivery.url, self._resolve))
+            except WebhookTargetError as exc:
+                return None, str(exc)
+            url, headers["Host"] = target.url, target.host_header
+            if target.sni_hostname is not None:
+                extensions["sni_hostname"] = target.sni_hostname
         try:
             # Streamed and closed unread: a receiver's answer is its status, not its body.
-            with self._client.stream("POST", delivery.url, content=content, headers=headers,
+            with self._client.stream("POST", url, content=content, headers=headers,
+                                     extensions=extensions,
                                      timeout=self._settings.timeout_seconds) as response:  # fmt: skip
                 code = response.status_code
         except httpx.HTTPError as exc:
