@@ -54,6 +54,11 @@ def scripted_day(store: Store) -> None:
     assert running is not None and running.model == "org/waiting"
 
 
+# Webhook events of the scripted day: five queued, three started, one each finished, failed and
+# cancelled; none fanned out, as no delivery loop runs.
+OUTBOX_AFTER_THE_DAY = 11
+
+
 @pytest.fixture
 def site(context: Context) -> Iterator[TestClient]:
     scripted_day(context.store)
@@ -88,6 +93,7 @@ def test_metrics_after_a_scripted_day(site: TestClient) -> None:
     assert value("openboard_queue_wait_seconds_sum") == pytest.approx(1200, abs=5)
     assert value("openboard_workers_alive") == 1
     assert value("openboard_last_result_age_seconds") > 0
+    assert value("openboard_webhook_outbox") == OUTBOX_AFTER_THE_DAY
 
     def served(route: str, status: str) -> float:
         return value("openboard_http_request_duration_seconds_count", method="GET", route=route,
@@ -154,8 +160,10 @@ def test_status_on_a_terminal_and_as_json(context: Context, cli_env: dict[str, s
     assert report["workers_alive"] == 1
     assert report["mean_evaluation_seconds"] == pytest.approx(10.0)
     assert report["disk_bytes"]["artifacts"] == 4096
+    assert report["webhooks"] == {"outbox": OUTBOX_AFTER_THE_DAY}  # no delivery loop ran
     text = CliRunner().invoke(app, ["status"], env=cli_env).output
     assert "workers alive: 1" in text and "1 finished" in text and "artifacts 4.1 kB" in text
+    assert f"webhooks: {OUTBOX_AFTER_THE_DAY} events not fanned out" in text
 
 
 def test_status_says_why_the_database_is_not_ready(

@@ -27,6 +27,8 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         ready = readiness(context.store.engine)
         facts = None if ready else operational_facts(context.store.engine, now, (), ())
         report = _report(context.settings, facts, ready, now)
+        if ready is None:
+            report["webhooks"] = context.store.webhooks.backlog()
         if as_json:
             print_json(report)
         else:
@@ -77,6 +79,13 @@ def _print(report: dict[str, Any]) -> None:
                            ("mean evaluation", "mean_evaluation_seconds")):  # fmt: skip
             if report[key] is not None:
                 typer.echo(f"{label}: {_duration(report[key])}")
+    if "webhooks" in report:
+        backlog = report["webhooks"]
+        states = ", ".join(
+            f"{n} {state}" for state, n in sorted(backlog.items()) if state != "outbox"
+        )
+        typer.echo(f"webhooks: {backlog['outbox']} events not fanned out"
+                   + (f"; deliveries {states}" if states else ""))  # fmt: skip
     disk = ", ".join(f"{name} {human_bytes(n)}" for name, n in report["disk_bytes"].items())
     typer.echo(f"disk: {disk}")
 

@@ -345,6 +345,6 @@ class WebhookStore:
         with self._reader.connect() as conn:
             counts: dict[str, int] = dict(conn.execute(
                 select(webhook_deliveries.c.state, func.count()).group_by(webhook_deliveries.c.state)
-            ).tuples().all())  # fmt: skip
+            ).all())  # fmt: skip
             outbox = conn.execute(select(func.count()).select_from(webhook_outbox)).scalar_one()
         return {"outbox": int(outbox), **{str(k): int(v) for k, v in counts.items()}}

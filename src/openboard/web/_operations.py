@@ -87,11 +87,27 @@ class _QueueCollector(Collector):
             "workers holding an unexpired lease",
             value=facts.workers_alive,
         )
+        yield from _webhook_metrics(self.store.webhooks.backlog())
         if facts.last_result_at is not None:
             age = (now - facts.last_result_at).total_seconds()
             yield GaugeMetricFamily(
                 "openboard_last_result_age_seconds", "seconds since the newest result", value=age
             )
+
+
+def _webhook_metrics(backlog: dict[str, int]) -> Iterator[Metric]:
+    # A growing outbox means no delivery loop runs (neither `serve` nor `notify`).
+    yield GaugeMetricFamily(
+        "openboard_webhook_outbox", "events waiting to be fanned out to webhooks",
+        value=backlog.get("outbox", 0),
+    )  # fmt: skip
+    deliveries = GaugeMetricFamily(
+        "openboard_webhook_deliveries", "webhook deliveries by state", labels=["state"]
+    )
+    for state, n in sorted(backlog.items()):
+        if state != "outbox":
+            deliveries.add_metric([state], n)
+    yield deliveries
 
 
 def _histogram(name: str, documentation: str, stored: StoredHistogram) -> HistogramMetricFamily:
