@@ -3,6 +3,7 @@ the previous scores in the history and the previous run's files kept beside the 
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from openboard.cli import app
 from openboard.cli._context import Context
-from openboard.domain import BenchmarkScore, Status, TaskScore
+from openboard.domain import BenchmarkScore, Role, Status, TaskScore
 from openboard.evaluation import SAMPLES_FILE, SUITES, RunComparison, compare_samples
 from openboard.queue import (
     ALLOWED_TRANSITIONS,
@@ -28,6 +29,7 @@ from openboard.worker._runs import publish_run
 from .conftest import POSTGRES_SERVER
 from .test_board import BENCHMARKS, T0, add_finished
 from .test_store import new_request
+from .web_helpers import add_user, sign_in
 
 LIMIT = 3  # per task: the re-run's point is the comparison, not the numbers
 
@@ -131,6 +133,36 @@ def test_a_re_run_is_for_finished_evaluations_and_a_requeue_is_not(context: Cont
     assert rerun(store, done, actor="root", at=T0, reason="first")
     assert not rerun(store, done, actor="root", at=T0, reason="second")
     assert len(store.scores.history(done.id)) == 1
+
+
+def test_an_admin_re_runs_an_evaluation_from_its_model_page(context: Context) -> None:
+    store = context.store
+    add_finished(store, "org/done", (50, 60, 70))
+    (done,) = store.list_requests(model="org/done")
+    add_user(store, "root", Role.ADMIN)
+    add_user(store, "alice")
+    app = create_app(store, SUITES, artifacts=context.settings.artifacts_dir)
+    with TestClient(app) as reader:
+        sign_in(reader, "alice")
+        assert "Re-run this evaluation" not in reader.get("/models/org/done").text
+    with TestClient(app) as admin:
+        sign_in(admin, "root")
+        page = admin.get("/models/org/done").text
+        assert "Re-run this evaluation" in page and f'name="request_id" value="{done.id}"' in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        answer = admin.post("/admin/actions", follow_redirects=False, data={
+            "csrf_token": token.group(1), "action": "rerun", "request_id": str(done.id),
+            "reason": "from the model page",
+        })  # fmt: skip
+        assert answer.status_code == 303, answer.text
+        again = store.get_request(done.id)
+        assert again is not None and again.status is Status.PENDING
+        assert (
+            "Re-run this evaluation" not in admin.get("/models/org/done").text
+        )  # not finished now
+    [entry] = store.scores.history(done.id)
+    assert entry.reason == "from the model page"
 
 
 TASK = "arith_check"
