@@ -2,8 +2,10 @@
 
 Each file is read, checked against what an earlier import recorded (same sha256: not parsed
 again), translated from its layout, merged with its model's row of the contents table, scored by
-`score_suite` (the code that scores local evaluations) and written in batches of one
-transaction each. A bad file is skipped with its reason; the others go on."""
+`score_suite` (the code that scores local evaluations), given its 95% intervals from lm-eval's
+standard errors (no per-sample outputs come with the archive: the normal approximation, as for
+`openboard results import`) and written in batches of one transaction each. A bad file is
+skipped with its reason; the others go on."""
 
 import hashlib
 import json
@@ -16,8 +18,14 @@ from openboard.archive._contents import ContentsRow, ContentsTable, type_error
 from openboard.archive._errors import ArchiveFileError
 from openboard.archive._layouts import ArchiveRun, read_run
 from openboard.archive._sources import ArchiveFolder, results_files
-from openboard.domain import BenchmarkScore, ModelType, WeightType
-from openboard.evaluation import ResultsFormatError, Suite, judge_answers, score_suite
+from openboard.domain import AVERAGE, BenchmarkScore, ModelType, WeightType
+from openboard.evaluation import (
+    ResultsFormatError,
+    Suite,
+    judge_answers,
+    result_intervals,
+    score_suite,
+)
 from openboard.store import ArchiveEntry, ArchiveOutcome, Store
 
 __all__ = ["CHECK_TOLERANCE", "Disagreement", "ImportReport", "Skipped", "import_archive"]
@@ -54,9 +62,20 @@ class ImportReport:
     score_differences: list[Disagreement] = field(default_factory=list)  # with --check
     dry_run: bool = False
     seconds: float = 0.0
+    with_intervals: int = 0  # files imported or updated with a 95% interval for every benchmark
+    # "benchmark: why not" → files imported or updated without that benchmark's interval
+    without_intervals: dict[str, int] = field(default_factory=dict)
 
-    def count(self, outcome: ArchiveOutcome) -> None:
+    def count(self, outcome: ArchiveOutcome, entry: ArchiveEntry) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+        if outcome is ArchiveOutcome.HISTORY:  # kept in the history only: not shown, no interval
+            return
+        missing = [i for i in entry.intervals if i.low is None and i.benchmark != AVERAGE]
+        if not missing:
+            self.with_intervals += 1
+        for i in missing:
+            key = f"{i.benchmark}: {i.reason}"
+            self.without_intervals[key] = self.without_intervals.get(key, 0) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +106,8 @@ def import_archive(
             if entry is not None:
                 batch.append(entry)
             if len(batch) >= batch_size or (done == len(files) and batch):
-                for outcome in write(batch, now()):
-                    report.count(outcome)
+                for outcome, written in zip(write(batch, now()), batch, strict=True):
+                    report.count(outcome, written)
                 batch = []
             if progress is not None:
                 progress(done, len(files))
@@ -129,6 +148,7 @@ def _scored(
     model_type = _model_type(row, options.default_type)
     # No per-sample outputs come with the archive: MATH stays as lm-eval scored it, and says so.
     scores = score_suite(run.results, suite, None, judge_answers)  # refuses NaN, missing subtasks
+    intervals = result_intervals(suite, scores, run.results, None)
     if row is not None:
         report.disagreements += _disagreements(path, run, row, precision_differs)
         if options.check:
@@ -148,7 +168,7 @@ def _scored(
         task_scores=scores.task_scores, benchmark_scores=scores.benchmark_scores,
         average=scores.average, scorer=scores.scorer, source=folder.dataset, path=path,
         sha256=sha256, run_at=run.run_at, dataset_commit=folder.commit,
-        contents=row.published if row else None,
+        contents=row.published if row else None, intervals=intervals,
     )  # fmt: skip
 
 

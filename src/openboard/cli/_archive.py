@@ -68,6 +68,10 @@ def _print(report: ImportReport, as_json: bool) -> None:
     )
     for skipped in report.skipped:
         typer.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    typer.echo(f"95% intervals (normal approximation from lm-eval's standard errors): "
+               f"{report.with_intervals} results with every benchmark's")  # fmt: skip
+    for why, count in sorted(report.without_intervals.items()):
+        typer.echo(f"  no interval for {why}: {count} results")
     if report.disagreements:
         typer.echo(f"{len(report.disagreements)} disagreements between results and contents "
                    "(the results file wins for commit, precision and chat template):")  # fmt: skip

@@ -61,7 +61,9 @@ def normal_intervals(benchmarks: Sequence[BenchmarkErrors]) -> list[ScoreInterva
     for b in benchmarks:
         se = _stderr(b)
         reason = None
-        if b.documents < MIN_DOCUMENTS:
+        if b.documents == 0:  # lighteval's (v1) files: no n-samples section
+            reason = "the results give no document counts (lm-eval's n-samples)"
+        elif b.documents < MIN_DOCUMENTS:
             reason = f"only {b.documents} documents (an interval needs {MIN_DOCUMENTS})"
         elif se is None:
             reason = "lm-eval reported no standard error for a task of it"

@@ -20,12 +20,14 @@ from openboard.domain import (
     Origin,
     PinKind,
     Precision,
+    ScoreInterval,
     Status,
     TaskScore,
     WeightType,
 )
 from openboard.store._engine import reader_of
 from openboard.store._events import add_event
+from openboard.store._intervals import interval_row, write_intervals
 from openboard.store._scores import (
     ScoreChange,
     _benchmark_map,
@@ -39,6 +41,7 @@ from openboard.store._tables import (
     benchmark_scores,
     events,
     requests,
+    score_intervals,
     task_results,
 )
 from openboard.store._time import as_utc
@@ -85,6 +88,8 @@ class ArchiveEntry:
     run_at: datetime
     dataset_commit: str | None
     contents: dict[str, Any] | None  # the public table's row, as published
+    # From lm-eval's standard errors (no per-sample outputs come with the archive).
+    intervals: Sequence[ScoreInterval] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +238,9 @@ def _insert_new(conn: Connection, entries: Sequence[ArchiveEntry], at: datetime)
         {"request_id": i, "benchmark": b.benchmark, "raw": b.raw, "normalized": b.normalized}
         for i, e in zip(ids, entries, strict=True) for b in e.benchmark_scores
     ])  # fmt: skip
+    _many(conn, score_intervals, [
+        interval_row(i, x) for i, e in zip(ids, entries, strict=True) for x in e.intervals
+    ])  # fmt: skip
     _many(conn, archive_results, [
         {"request_id": i, "source": e.source, "path": e.path, "current": True,
          **_file_values(e, at)}
@@ -316,6 +324,7 @@ def _insert_request(conn: Connection, entry: ArchiveEntry, at: datetime) -> int:
     assert inserted is not None
     request_id = int(inserted[0])
     write_scores(conn, request_id, entry.task_scores, entry.benchmark_scores)
+    write_intervals(conn, request_id, entry.intervals)
     add_event(conn, request_id, at, ARCHIVE_SENDER, "archived", _archived_message(entry),
               to_status=Status.FINISHED)  # fmt: skip
     return request_id
@@ -335,6 +344,7 @@ def _replace(
     ))  # fmt: skip
     clear_scores(conn, request_id)
     write_scores(conn, request_id, entry.task_scores, entry.benchmark_scores)
+    write_intervals(conn, request_id, entry.intervals)
     conn.execute(
         update(requests).where(requests.c.id == request_id).values(**_request_values(entry))
     )

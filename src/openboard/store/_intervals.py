@@ -4,14 +4,14 @@ the board's data version, so that the board's rank ranges follow)."""
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from openboard.domain import IntervalMethod, ScoreInterval, Status
 from openboard.store._engine import reader_of
 from openboard.store._events import add_event
 from openboard.store._tables import requests, score_intervals
 
-__all__ = ["IntervalStore"]
+__all__ = ["IntervalStore", "interval_row", "write_intervals"]
 
 
 class IntervalStore:
@@ -29,9 +29,7 @@ class IntervalStore:
             ).scalar_one_or_none()
             if status != Status.FINISHED.value:
                 raise LookupError(f"request #{request_id} is not a finished evaluation")
-            conn.execute(delete(score_intervals).where(score_intervals.c.request_id == request_id))
-            if intervals:
-                conn.execute(insert(score_intervals), [_row(request_id, i) for i in intervals])
+            write_intervals(conn, request_id, intervals)
             method = intervals[0].method if intervals else "none"
             add_event(conn, request_id, at, actor, "intervals",
                       f"95% confidence intervals ({method}) recorded")  # fmt: skip
@@ -63,7 +61,14 @@ class IntervalStore:
         return [i for i in ids if i not in have]
 
 
-def _row(request_id: int, i: ScoreInterval) -> dict[str, object]:
+def write_intervals(conn: Connection, request_id: int, intervals: Sequence[ScoreInterval]) -> None:
+    """The request's intervals rows become `intervals` (inside the caller's transaction)."""
+    conn.execute(delete(score_intervals).where(score_intervals.c.request_id == request_id))
+    if intervals:
+        conn.execute(insert(score_intervals), [interval_row(request_id, i) for i in intervals])
+
+
+def interval_row(request_id: int, i: ScoreInterval) -> dict[str, object]:
     return {
         "request_id": request_id, "benchmark": i.benchmark, "estimate": i.estimate, "low": i.low,
         "high": i.high, "method": i.method.value, "resamples": i.resamples,
