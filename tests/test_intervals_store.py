@@ -57,3 +57,25 @@ def test_a_result_whose_files_are_gone_says_so_and_keeps_no_interval(
     outcome = run(cli_env, "intervals", "--request", str(request.id))
     assert outcome.exit_code == 1 and "results.json is missing" in outcome.output, outcome.output
     assert store.intervals.of(request.id)  # the import's intervals stay as they were
+
+
+def test_a_rescore_run_says_once_which_results_got_no_intervals(
+    tmp_path: Path, cli_env: dict[str, str], context: Context
+) -> None:
+    _import_v2(tmp_path, cli_env)
+    _import_v2(tmp_path, cli_env, revision="d" * 40)
+    results, samples = v2_outputs(5, 2)
+    for record in samples["leaderboard_ifeval"]:  # as if lm-eval had renamed the metric
+        record["inst_level_strict"] = record.pop("inst_level_strict_acc")
+    for request in context.store.list_requests():
+        folder = context.settings.artifacts_dir / str(request.id)
+        (folder / "results.json").write_text(json.dumps(results))
+        with gzip.open(folder / SAMPLES_FILE, "wt", encoding="utf-8") as stream:
+            for task, records in samples.items():
+                stream.writelines(json.dumps({"task": task, **r}) + "\n" for r in records)
+    done = run(cli_env, "rescore", "--all", "--force")
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.output.splitlines() if "confidence intervals" in line]
+    assert len(lines) == 1, done.output
+    assert lines[0].startswith("no confidence intervals for 2 rescored request(s), e.g. #")
+    assert "leaderboard_ifeval lack inst_level_strict_acc" in lines[0]

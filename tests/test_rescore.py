@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from openboard.cli import app
 from openboard.cli._context import Context
 from openboard.config import Settings
+from openboard.domain import IntervalMethod
 from openboard.evaluation import SAMPLES_FILE, V2, V2_HUB_DATA, import_datasets
 from openboard.evaluation._datasets import overrides_dir
 from openboard.store._tables import benchmark_scores, requests, task_results
@@ -62,6 +63,9 @@ def test_rescore_judges_math_keeps_history_and_is_stable(
 
     done = run(cli_env, "rescore", "--request", str(request.id), "--reason", "Math-Verify")
     assert done.exit_code == 0 and "\tchanged\t" in done.output, done.output
+    # Samples of MATH only: the intervals stay lm-eval's normal approximation, with no complaint.
+    assert "confidence intervals" not in done.output, done.output
+    assert {i.method for i in store.intervals.of(request.id)} == {IntervalMethod.NORMAL}
     after = {b.benchmark: b for b in store.scores_by_benchmark(request.id)}
     assert after["math"].raw == 2 / 3  # every subset: 2 of 3 answers right
     assert all(after[b] == before[b] for b in before if b != "math")

@@ -54,12 +54,26 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
                 force=force,
             )  # fmt: skip
         failed = 0
+        no_intervals: list[RescoreOutcome] = []
         for outcome in outcomes:
             failed += outcome.status == "failed"
+            if outcome.intervals_failed is not None:
+                no_intervals.append(outcome)
             typer.echo(_line(outcome))
+        _intervals_summary(no_intervals)
         if failed:
             typer.echo(f"{failed} request(s) not rescored; their scores are unchanged", err=True)
             raise typer.Exit(1)
+
+
+def _intervals_summary(no_intervals: list[RescoreOutcome]) -> None:
+    """One line per run, not one per request (a rescore of thousands said it thousands of times)."""
+    if not no_intervals:
+        return
+    first = no_intervals[0]
+    typer.echo(f"no confidence intervals for {len(no_intervals)} rescored request(s), e.g. "
+               f"#{first.request_id}: {first.intervals_failed}; `openboard intervals` "
+               "retries them", err=True)  # fmt: skip
 
 
 def _line(outcome: RescoreOutcome) -> str:

@@ -14,6 +14,7 @@ from openboard.evaluation import (
     SAMPLES_FILE,
     Suite,
     SuiteScores,
+    TaskSamples,
     outcomes_from_samples,
     result_intervals,
     write_outcomes,
@@ -41,6 +42,12 @@ def compute_intervals(
     results = _results(folder / "results.json")
     samples = load_samples(folder / SAMPLES_FILE, set(suite.task_names))
     outcomes = None
+    if samples is not None and _uncovered(suite, samples):
+        # A samples file of some tasks only (MATH's generations kept for Math-Verify beside an
+        # import): no bootstrap can score the average, so all of it is the normal approximation.
+        log.debug("request #%d: the samples hold no records of %s: normal approximation",
+                  request.id, ", ".join(_uncovered(suite, samples)))  # fmt: skip
+        samples = None
     if samples is not None:
         outcomes = outcomes_from_samples(suite, samples, CachedJudge(folder / VERDICTS_FILE))
         write_outcomes(folder / OUTCOMES_FILE, outcomes)
@@ -55,12 +62,17 @@ def compute_intervals(
     return result_intervals(suite, scores, results, outcomes)
 
 
+def _uncovered(suite: Suite, samples: TaskSamples) -> list[str]:
+    return [task for task in suite.task_names if not samples.get(task)]
+
+
 def record_intervals(
     store: Store, artifacts_dir: Path, suites: Mapping[str, Suite], request: EvalRequest, *,
     actor: str, now: datetime,
 ) -> IntervalsOutcome:  # fmt: skip
     """Compute and store one finished request's intervals; a failure leaves its scores alone
-    and says why (the result then shows no interval until `openboard intervals` succeeds)."""
+    and says why in the outcome (the result then shows no interval until `openboard intervals`
+    succeeds): the caller reports it, once per request or once per run."""
     suite = suites.get(request.suite)
     if suite is None:
         return IntervalsOutcome(request.id, "failed", f"no suite {request.suite!r}")
@@ -68,7 +80,7 @@ def record_intervals(
         intervals = compute_intervals(artifacts_dir / str(request.id), suite, request, store)
         store.intervals.replace(request.id, intervals, actor=actor, at=now)
     except (OpenboardError, LookupError) as exc:
-        log.warning("request #%d: no confidence intervals: %s", request.id, exc)
+        log.debug("request #%d: no confidence intervals: %s", request.id, exc)
         return IntervalsOutcome(request.id, "failed", str(exc))
     method = intervals[-1].method if intervals else "none"
     return IntervalsOutcome(request.id, "recorded", f"{len(intervals)} intervals ({method})")

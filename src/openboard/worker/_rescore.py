@@ -40,6 +40,7 @@ class RescoreOutcome:
     message: str
     old_average: float | None = None
     new_average: float | None = None
+    intervals_failed: str | None = None  # why its confidence intervals were not recorded
 
 
 def rescore_request(
@@ -63,8 +64,9 @@ def rescore_request(
     status = "unchanged" if change is None else "changed"
     from openboard.worker._intervals import record_intervals  # it reads files through this module
 
-    record_intervals(store, artifacts_dir, suites, request, actor=actor, now=now)
-    return RescoreOutcome(request.id, status, delta, request.average, scores.average)
+    intervals = record_intervals(store, artifacts_dir, suites, request, actor=actor, now=now)
+    failed = intervals.message if intervals.status == "failed" else None
+    return RescoreOutcome(request.id, status, delta, request.average, scores.average, failed)
 
 
 def rescore_all(

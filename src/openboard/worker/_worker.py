@@ -209,9 +209,12 @@ class Worker:
             recorded = False
         if recorded:
             self._publish(job)
-            record_intervals(self._store, self._settings.artifacts_dir,
-                             all_suites(self._settings.suites_dir), job.request, actor=self.name,
-                             now=self._clock())  # fmt: skip
+            intervals = record_intervals(self._store, self._settings.artifacts_dir,
+                                         all_suites(self._settings.suites_dir), job.request,
+                                         actor=self.name, now=self._clock())  # fmt: skip
+            if intervals.status == "failed":
+                log.warning("request #%d: no confidence intervals: %s", job.request.id,
+                            intervals.message)  # fmt: skip
             final = self._settings.artifacts_dir / str(job.request.id)
             store_evidence(self._store, job.request.id, final, now)
         else:
