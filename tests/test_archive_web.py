@@ -69,11 +69,90 @@ def _rows(http: TestClient, query: str) -> list[tuple[str, str]]:
 
 def test_the_origin_filter_and_the_json_twin(board: TestClient) -> None:
     everything = [("pub/alpha", "archive"), ("pub/alpha", "local"), ("pub/beta", "archive")]
-    assert _rows(board, "") == everything == _rows(board, "origin=all")
+    assert _rows(board, "prefer=both") == everything == _rows(board, "origin=all&prefer=both")
     assert _rows(board, "origin=archive") == [("pub/alpha", "archive"), ("pub/beta", "archive")]
     assert _rows(board, "origin=local") == [("pub/alpha", "local")]
     bad = board.get("/api/leaderboard?suite=v2&origin=elsewhere")
     assert bad.status_code == 400 and "origin" in bad.text
+
+
+def test_a_commit_evaluated_here_and_archived_is_one_row(board: TestClient) -> None:
+    """By default the local evaluation stands for both; `prefer` chooses, and an explicit origin
+    shows that origin's rows whatever the preference."""
+    assert _rows(board, "") == [("pub/alpha", "local"), ("pub/beta", "archive")]
+    assert _rows(board, "origin=all") == _rows(board, "prefer=local") == _rows(board, "")
+    assert _rows(board, "prefer=archive") == [("pub/alpha", "archive"), ("pub/beta", "archive")]
+    assert _rows(board, "origin=archive&prefer=local") == _rows(board, "origin=archive")
+    assert board.get("/api/leaderboard?suite=v2").json()["total"] == 2
+    assert board.get("/api/leaderboard?suite=v2&prefer=both").json()["total"] == 3
+    bad = board.get("/api/leaderboard?suite=v2&prefer=newest")
+    assert bad.status_code == 400 and "prefer" in bad.text
+    assert 'name="prefer" value="archive"' in board.get("/?suite=v2&prefer=archive").text
+
+
+def _local(context: Context, model: str, revision: str, precision: Precision) -> int:
+    document = context.settings.artifacts_dir.parent / f"{model.replace('/', '_')}.json"
+    document.write_text(json.dumps(v2_document(model, seed=21)))
+    new = replace(new_request(model=model, revision=revision, at=NOW), pin=PinKind.GIT_COMMIT,
+                  model_type=ModelType.CHAT, precision=precision)  # fmt: skip
+    return import_results(
+        context.store, context.settings.artifacts_dir, SUITES, document, new, "bob", NOW
+    ).id
+
+
+@pytest.mark.parametrize("read_model", [True, False], ids=["read model", "sql"])
+def test_only_the_same_commit_and_precision_on_the_board_is_a_twin(
+    archive_and_local: Context, read_model: bool
+) -> None:
+    context = archive_and_local
+    local_alpha = next(
+        r for r in context.store.list_requests("pub/alpha") if r.origin.value == "local"
+    )
+    with TestClient(create_app(context.store, SUITES, board_read_model=read_model)) as http:
+        _local(context, "pub/beta", "c" * 40, Precision.BFLOAT16)  # another commit
+        _local(context, "pub/beta", "a" * 40, Precision.FLOAT16)  # another precision
+        beta = [("pub/beta", "archive"), ("pub/beta", "local"), ("pub/beta", "local")]
+        assert _rows(http, "") == [("pub/alpha", "local"), *beta]
+        # A hidden local evaluation is off the board: the archive row stands for the commit again.
+        context.store.moderation.set_hidden(local_alpha.id, True, "admin", NOW, "a broken run")
+        assert _rows(http, "") == [("pub/alpha", "archive"), *beta]
+
+
+def test_the_preference_is_a_setting(archive_and_local: Context) -> None:
+    app = create_app(archive_and_local.store, SUITES, default_prefer="both")
+    with TestClient(app) as http:
+        assert len(_rows(http, "")) == 3
+        assert len(_rows(http, "prefer=local")) == 2
+
+
+def test_the_model_page_links_the_other_evaluation_of_the_commit(
+    archive_and_local: Context,
+) -> None:
+    with TestClient(create_app(archive_and_local.store, SUITES)) as http:
+        page = http.get("/models/pub/alpha").text
+        evaluations = http.get("/api/models/pub/alpha").json()["evaluations"]
+        beta = http.get("/api/models/pub/beta").json()["evaluations"]
+    local = next(e for e in evaluations if e["origin"] == "local")
+    archived = next(e for e in evaluations if e["origin"] == "archive")
+    twin = local["twin"]
+    assert (twin["request_id"], twin["origin"], twin["board_shows"]) == (
+        archived["id"],
+        "archive",
+        "this",
+    )
+    assert twin["difference"] == pytest.approx(local["average"] - archived["average"], abs=1e-4)
+    mine = {b["name"]: b["normalized"] for b in local["benchmarks"]}
+    theirs = {b["name"]: b["normalized"] for b in archived["benchmarks"]}
+    assert set(twin["benchmarks"]) == set(mine) == set(theirs)
+    for name, d in twin["benchmarks"].items():
+        assert (d["this"], d["other"]) == (mine[name], theirs[name])
+        assert d["difference"] == pytest.approx(mine[name] - theirs[name], abs=1e-4)
+    assert archived["twin"]["request_id"] == local["id"]
+    assert archived["twin"]["board_shows"] == "other"
+    assert beta[0]["twin"] is None
+    assert "Also in the public archive at this commit" in page
+    assert f'href="#evaluation-{archived["id"]}"' in page
+    assert "The board shows this row for both" in page
 
 
 def test_archive_rows_carry_a_badge(board: TestClient) -> None:
@@ -87,7 +166,7 @@ def test_the_default_origin_is_a_setting(archive_and_local: Context) -> None:
     app = create_app(archive_and_local.store, SUITES, default_origin="local")
     with TestClient(app) as http:
         assert _rows(http, "") == [("pub/alpha", "local")]
-        assert len(_rows(http, "origin=all")) == 3
+        assert len(_rows(http, "origin=all&prefer=both")) == 3
         assert 'value="local" checked' in http.get("/?suite=v2").text
 
 

@@ -58,6 +58,7 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         chosen = view_of(
             context.store, all_suites(settings.suites_dir), settings.suite,
             frozenset(settings.official_providers), params, settings.board_origin,
+            settings.board_prefer,
         )  # fmt: skip
         board = WholeBoard.read(context.store, chosen, exported=as_csv)
         if as_json:

@@ -111,6 +111,7 @@ class Context:
             default_suite=self.settings.suite,
             official=frozenset(self.settings.official_providers),
             default_origin=self.settings.board_origin,
+            default_prefer=self.settings.board_prefer,
             artifacts=self.settings.artifacts_dir,
             secret_key=self.secret_key(),
             limits=Limits(

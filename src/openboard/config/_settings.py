@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="the board's origin filter when the URL gives none: every row, local "
         "evaluations only, or the public leaderboard's archive only",
     )
+    board_prefer: Literal["local", "archive", "both"] = Field(
+        default="local",
+        description="which row the board shows (with every origin) when the same model, commit, "
+        "precision and suite was evaluated here and is in the public archive: the local one (the "
+        "archive's is linked from its model page), the archive's, or both",
+    )
 
     lease_seconds: float = Field(
         default=60, description="a running request's lease; its worker renews it every third"

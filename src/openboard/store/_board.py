@@ -49,6 +49,10 @@ class BoardQuery:
     official_only: bool = False
     official: frozenset[str] = frozenset()  # namespaces of official providers
     origin: Origin | None = None  # rows of this origin only; None: every row
+    # With every row (origin None): where a local and an archive evaluation of the same model,
+    # commit, precision and suite are both on the board, the row of this origin stands for them
+    # (the other one is linked from its model page); None: both rows are shown.
+    prefer: Origin | None = Origin.LOCAL
     sort: str = "average"  # a SORT_COLUMNS name or a benchmark name
     descending: bool = True
     raw: bool = False  # benchmark columns (and their sort) in raw scores
@@ -108,9 +112,28 @@ def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[Co
         where.append(r.namespace.in_(sorted(query.official)) if query.official else false())
     if query.origin is not None:
         where.append(r.origin == query.origin.value)
+    elif query.prefer is not None:
+        where.append(~_has_twin(query.prefer))
     if query.search:
         where.append(or_(*(matches(g, dialect, narrowed) for g in query.search)))
     return where
+
+
+def _has_twin(prefer: Origin) -> ColumnElement[bool]:
+    """The row is of the other origin and a row of `prefer` evaluates the same model, commit,
+    precision and suite on the board."""
+    twin = requests.alias("twin")
+    return and_(
+        requests.c.origin != prefer.value,
+        select(twin.c.id)
+        .where(
+            twin.c.origin == prefer.value, twin.c.model == requests.c.model,
+            twin.c.revision == requests.c.revision, twin.c.precision == requests.c.precision,
+            twin.c.suite == requests.c.suite, twin.c.status == Status.FINISHED.value,
+            twin.c.hidden == false(),
+        )
+        .exists(),
+    )  # fmt: skip
 
 
 def _scored(

@@ -72,7 +72,7 @@ def _rows_query() -> Select[Any]:
     r = requests.c
     picked = [r.id, r.model, r.namespace, r.suite, r.model_type, r.precision, r.params, r.merged,
               r.moe, r.available, r.license, cast(r.architectures, String), r.average,
-              r.submitted_time, r.origin]  # fmt: skip
+              r.submitted_time, r.origin, r.revision]  # fmt: skip
     return _on_board(select(*picked)).order_by(r.id)
 
 

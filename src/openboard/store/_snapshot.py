@@ -41,7 +41,7 @@ _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 # One row of `board_columns` per request on the board, in this order (the store's query).
 COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
            "moe", "available", "license", "architectures", "average", "submitted_time",
-           "origin")  # fmt: skip
+           "origin", "revision")  # fmt: skip
 
 
 class Vocabulary:
@@ -94,6 +94,7 @@ class _Dictionaries:
     precisions: Vocabulary = field(default_factory=Vocabulary)
     licenses: Vocabulary = field(default_factory=Vocabulary)
     architectures: Vocabulary = field(default_factory=Vocabulary)
+    twins: Vocabulary = field(default_factory=Vocabulary)  # (model, commit, precision, suite)
 
 
 def _microseconds(times: Sequence[datetime]) -> npt.NDArray[np.int64]:
@@ -127,7 +128,14 @@ def board_columns(
         "submitted": _microseconds(columns["submitted_time"]).reshape(n),
         "live": np.ones(n, bool),
         "archive": np.fromiter((o == Origin.ARCHIVE.value for o in columns["origin"]), bool, n),
+        "twin": d.twins.codes(_twin_keys(columns), np.int32),
     }
+
+
+def _twin_keys(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
+    """What makes two rows the same evaluation of different origins (`BoardSnapshot._twinned`)."""
+    keys = ("model", "revision", "precision", "suite")
+    return list(zip(*(columns[k] for k in keys), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +449,8 @@ class BoardSnapshot:
             mask &= ~c["moe"]
         if query.origin is not None:
             mask &= c["archive"] == (query.origin is Origin.ARCHIVE)
+        elif query.prefer is not None:
+            mask &= ~self._twinned(query.prefer)
         if query.official_only:
             mask &= d.namespaces.table(lambda n: n in query.official)[c["namespace"]]
         if query.search:
@@ -452,6 +462,20 @@ class BoardSnapshot:
             wanted = self._names_table([d.names.code_of[m] for m in models if m in d.names.code_of])
             mask &= wanted[c["model"]]
         return mask
+
+    def _twinned(self, prefer: Origin) -> Mask:
+        """Rows of the other origin whose model, commit, precision and suite a live row of
+        `prefer` evaluates too (store/_board.py `_has_twin`)."""
+        key = ("twinned", prefer)
+        found = self._masks.get(key)
+        if found is None:
+            c = self.columns
+            preferred = c["archive"] == (prefer is Origin.ARCHIVE)
+            table = np.zeros(len(self.dictionaries.twins.values), bool)
+            table[c["twin"][c["live"] & preferred]] = True
+            found = c["live"] & ~preferred & table[c["twin"]]
+            self._masks[key] = found
+        return found
 
     def _names_table(self, codes: Sequence[int] | npt.NDArray[np.int32]) -> Mask:
         table = np.zeros(self.names_count, bool)

@@ -38,6 +38,8 @@ OPTIONAL_COLUMNS: dict[str, str] = {
 DEFAULT_COLUMNS = ("precision", "params")
 HIDE_OPTIONS = ("merged", "moe", "unavailable")
 ORIGINS = ("all", "local", "archive")  # local: evaluated here; archive: the public leaderboard's
+# Which row stands for a model + commit evaluated here and in the archive (BoardQuery.prefer).
+PREFERENCES = ("local", "archive", "both")
 _ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
@@ -62,6 +64,7 @@ def board_parameters() -> dict[str, Any]:
         _param("flagged", {"type": "string", "enum": ["hide", "show"]}),
         _param("official", {"type": "string", "enum": ["1"]}),
         _param("origin", {"type": "string", "enum": list(ORIGINS)}),
+        _param("prefer", {"type": "string", "enum": list(PREFERENCES)}),
         _param("sort", {"type": "string"}), _param("dir", {"type": "string", "enum": ["asc", "desc"]}),
         _param("scores", {"type": "string", "enum": ["normalized", "raw"]}),
         _param("average", {"type": "string", "enum": ["shown"]}),
@@ -137,7 +140,7 @@ def _pins(values: list[str]) -> tuple[str, ...]:
 
 def parse_view(
     params: QueryParams, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str],
-    default_origin: str = "all",
+    default_origin: str = "all", default_prefer: str = "local",
 ) -> BoardView:  # fmt: skip
     suite_name = params.get("suite") or default_suite
     if suite_name not in suites:
@@ -157,6 +160,8 @@ def parse_view(
     _one_of([flagged], ("hide", "show"), "flagged option")
     origin = params.get("origin") or default_origin
     _one_of([origin], ORIGINS, "origin")
+    prefer = params.get("prefer") or default_prefer
+    _one_of([prefer], PREFERENCES, "prefer option")
     size = params.get("size", "")
     low, high = SIZE_PRESETS.get(size, (None, None))
     if size and size not in SIZE_PRESETS:
@@ -187,6 +192,7 @@ def parse_view(
         official_only=params.get("official") == "1",
         official=official,
         origin=None if origin == "all" else Origin(origin),
+        prefer=None if prefer == "both" else Origin(prefer),
         sort=sort,
         descending=params.get("dir", "desc") != "asc",
         raw=params.get("scores") == "raw",

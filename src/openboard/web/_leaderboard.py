@@ -29,19 +29,19 @@ from openboard.web._services import Services
 
 def view_of(
     store: Store, suites: Mapping[str, Suite], default_suite: str, official: frozenset[str],
-    params: QueryParams, default_origin: str = "all",
+    params: QueryParams, default_origin: str = "all", default_prefer: str = "local",
 ) -> BoardView:  # fmt: skip
     """The view the URL parameters ask for (a bad one raises BadViewError: 400); no parameters
     is the default view: the default suite, flagged models hidden, best average first."""
-    return parse_view(
-        params, suites, default_suite, official_namespaces(store, official), default_origin
-    )
+    return parse_view(params, suites, default_suite, official_namespaces(store, official),
+                      default_origin, default_prefer)  # fmt: skip
 
 
 def board_view(services: Services, request: Request) -> BoardView:
     settings = services.settings
     return view_of(services.store, services.suites, settings.default_suite, settings.official,
-                   request.query_params, settings.default_origin)  # fmt: skip
+                   request.query_params, settings.default_origin,
+                   settings.default_prefer)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

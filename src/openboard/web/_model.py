@@ -17,7 +17,7 @@ from openboard.evaluation import (
     text_hidden,
 )
 from openboard.store import EvalRequest, Store
-from openboard.web._archive import archive_record
+from openboard.web._archive import archive_record, twin_record
 from openboard.web._board import MAX_PAGE
 from openboard.web._contamination import LIMITS, contamination_records
 from openboard.web._ids import MAX_ID, RowId
@@ -55,7 +55,7 @@ def _display_names(suites: Mapping[str, Suite], suite: str) -> dict[str, str]:
 
 def _evaluation(
     store: Store, suites: Mapping[str, Suite], artifacts: Path | None, request: EvalRequest,
-    hidden_tasks: tuple[str, ...],
+    hidden_tasks: tuple[str, ...], prefer: str = "local",
 ) -> dict[str, Any]:  # fmt: skip
     # Without an artifacts folder (a read-only mirror of the database) scores are all there is.
     folder = artifacts / str(request.id) if artifacts is not None else None
@@ -104,6 +104,7 @@ def _evaluation(
         ],
         "reproducibility": _reproducibility(folder) if folder is not None else None,
         "archive": archive_record(store, request),
+        "twin": twin_record(store, request, prefer),  # the same commit evaluated here / archived
         "previous": previous_runs(store, folder, request, names),
         "contamination": contamination_records(store, request.id),
         "intervals": {i.benchmark: interval_record(i) for i in store.intervals.of(request.id)},
@@ -112,7 +113,7 @@ def _evaluation(
 
 def model_payload(
     store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str,
-    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS,
+    hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS, prefer: str = "local",
 ) -> dict[str, Any]:  # fmt: skip
     model_id = parse_model_id(org, name)
     requests = store.list_requests(model=str(model_id))
@@ -123,7 +124,9 @@ def model_payload(
         "schema_version": 1,
         "model": str(model_id),
         "model_card": next((c for c in cards if c), None),  # the latest submission's
-        "evaluations": [_evaluation(store, suites, artifacts, r, hidden_tasks) for r in requests],
+        "evaluations": [
+            _evaluation(store, suites, artifacts, r, hidden_tasks, prefer) for r in requests
+        ],
         "contamination_limits": LIMITS,
     }
 
@@ -192,7 +195,8 @@ def models_router(services: Services) -> APIRouter:
     @page_and_twin(router, services, "/models/{org}/{name}", "/api/models/{org}/{name}",
                    "model.html", "model", shared=True)  # fmt: skip
     def model(org: str, name: str) -> PageData:
-        return PageData(model_payload(store, suites, settings.artifacts, org, name, hidden))
+        return PageData(model_payload(store, suites, settings.artifacts, org, name, hidden,
+                                      settings.default_prefer))  # fmt: skip
 
     @page_and_twin(router, services, "/models/{org}/{name}/samples/{request_id}",
                    "/api/models/{org}/{name}/samples/{request_id}", "samples.html", "samples")  # fmt: skip

@@ -39,6 +39,7 @@ class WebSettings:
     default_suite: str = "starter"
     official: frozenset[str] = frozenset()
     default_origin: str = "all"  # the board's origin filter without one in the URL
+    default_prefer: str = "local"  # local | archive | both: for a model + commit in both
     artifacts: Path | None = None  # without it (a read-only mirror of the database) no samples
     secret_key: str | None = None
     limits: Limits = DEFAULT_LIMITS
@@ -58,6 +59,7 @@ class WebSettingsFields(TypedDict, total=False):
     default_suite: str
     official: frozenset[str]
     default_origin: str
+    default_prefer: str
     artifacts: Path | None
     secret_key: str | None
     limits: Limits
