@@ -44,6 +44,7 @@ from openboard.store._records import (
 )
 from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
+from openboard.store._standing import BoardStanding
 from openboard.store._store import BoardResult, Store
 from openboard.store._votes import VoteError, VoteLimitError, VoteStore
 from openboard.store._webhooks import (
@@ -79,6 +80,7 @@ __all__ = [
     "BoardQuery",
     "BoardResult",
     "BoardRow",
+    "BoardStanding",
     "Budget",
     "Cancel",
     "Change",

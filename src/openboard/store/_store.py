@@ -46,7 +46,7 @@ from openboard.store._migrate import migrate
 from openboard.store._moderation import ModerationStore, flag_of
 from openboard.store._queue import QueueStore
 from openboard.store._ranking import sql_marks
-from openboard.store._readmodel import BoardModel
+from openboard.store._readmodel import BoardModel, covers
 from openboard.store._records import (
     Admission,
     AuditEntry,
@@ -57,6 +57,7 @@ from openboard.store._records import (
 )
 from openboard.store._rows import event_of, request_of, task_score_of
 from openboard.store._scores import ScoreStore
+from openboard.store._standing import BoardStanding, standing_in_sql
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     MAX_CARD_CHARS,
@@ -427,6 +428,24 @@ class Store:
             total_at_least=count.at_least,
             flags=marks,
         )
+
+    def board_standing(self, query: BoardQuery, request_ids: list[int]) -> BoardStanding:
+        """Where these requests stand on the view (its filters; the order by average, best
+        first): read as `board` reads its pages, so a rank is the row's place on the board."""
+        model = self._board_model
+        if model is not None:
+            version = self.data_version()
+            current = model.current
+            snapshot = (
+                current
+                if covers(current.version, version)
+                else model.catch_up(version, _CATCH_UP_SECONDS)
+            )
+            if snapshot is not None:
+                return snapshot.standing(query, request_ids)
+            log.warning("the board read model is behind the database: the standing came from SQL")
+        with self.reader.connect() as conn:
+            return standing_in_sql(conn, query, request_ids)
 
     def board_points(self, query: BoardQuery) -> list[BoardPoint]:
         """Every evaluation the view's filters let through, for the plots."""

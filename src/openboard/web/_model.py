@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.datastructures import QueryParams
 
 from openboard.domain import InvalidModelIdError, ModelId, OpenboardError
 from openboard.evaluation import (
@@ -18,10 +19,12 @@ from openboard.evaluation import (
 )
 from openboard.store import EvalRequest, Store
 from openboard.web._archive import archive_record, twin_record
-from openboard.web._board import MAX_PAGE
+from openboard.web._board import MAX_PAGE, BoardView
 from openboard.web._contamination import LIMITS, contamination_records
 from openboard.web._ids import MAX_ID, RowId
+from openboard.web._leaderboard import view_of
 from openboard.web._model_runs import previous_run_names, previous_runs, run_folder
+from openboard.web._model_standing import DefaultBoard, standing_records
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
 from openboard.web._views import history_records, request_record
@@ -114,18 +117,24 @@ def _evaluation(
 def model_payload(
     store: Store, suites: Mapping[str, Suite], artifacts: Path | None, org: str, name: str,
     hidden_tasks: tuple[str, ...] = HIDDEN_TEXT_TASKS, prefer: str = "local",
+    boards: tuple[str, DefaultBoard] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """`boards`: the default suite and its default board's view by suite, for the ranks."""
     model_id = parse_model_id(org, name)
     requests = store.list_requests(model=str(model_id))
     if not requests:
         raise NotFoundError(f"no evaluation of {model_id}", "submit it at /submit")
     cards = (store.model_card(r.id) for r in reversed(requests))
+    standing = standing_records(store, suites, *boards, requests) if boards else {}
+    nowhere = {"board": None, "rank": None}
     return {
         "schema_version": 1,
         "model": str(model_id),
         "model_card": next((c for c in cards if c), None),  # the latest submission's
         "evaluations": [
-            _evaluation(store, suites, artifacts, r, hidden_tasks, prefer) for r in requests
+            _evaluation(store, suites, artifacts, r, hidden_tasks, prefer)
+            | standing.get(r.id, nowhere)
+            for r in requests
         ],
         "contamination_limits": LIMITS,
     }
@@ -192,11 +201,17 @@ def models_router(services: Services) -> APIRouter:
 
     # A model page changes with its requests' events and moderators' actions only (no progress):
     # anonymous readers share it like the board.
+    def default_board(suite: str) -> BoardView:
+        shown = QueryParams({} if suite == settings.default_suite else {"suite": suite})
+        return view_of(store, suites, settings.default_suite, settings.official, shown,
+                       settings.default_origin, settings.default_prefer)  # fmt: skip
+
     @page_and_twin(router, services, "/models/{org}/{name}", "/api/models/{org}/{name}",
                    "model.html", "model", shared=True)  # fmt: skip
     def model(org: str, name: str) -> PageData:
+        boards = (settings.default_suite, default_board)
         return PageData(model_payload(store, suites, settings.artifacts, org, name, hidden,
-                                      settings.default_prefer))  # fmt: skip
+                                      settings.default_prefer, boards))  # fmt: skip
 
     @page_and_twin(router, services, "/models/{org}/{name}/samples/{request_id}",
                    "/api/models/{org}/{name}/samples/{request_id}", "samples.html", "samples")  # fmt: skip

@@ -60,17 +60,74 @@
     return [traces, { barmode: "group", yaxis: { title: { text: "Normalized score" } } }];
   }
 
-  var kinds = { size: sizePlot, time: timePlot, compare: comparePlot };
+  function modelPlot(data, div) {
+    var id = Number(div.getAttribute("data-evaluation"));
+    var e = data.evaluations.filter(function (x) { return x.id === id; })[0];
+    var names = e.benchmarks.map(function (b) { return b.display_name; });
+    var medians = e.benchmarks.map(function (b) {
+      var m = e.board.medians[b.name];
+      return m === undefined ? null : m;
+    });
+    var colour = palette();
+    return [[
+      { type: "bar", name: "evaluation #" + e.id, x: names,
+        y: e.benchmarks.map(function (b) { return b.normalized; }),
+        marker: { color: colour.link }, hovertemplate: "%{x}: %{y:.2f}<extra></extra>" },
+      { type: "bar", name: "median of " + e.board.name, x: names, y: medians,
+        marker: { color: colour.muted }, hovertemplate: "%{x}: median %{y:.2f}<extra></extra>" }
+    ], { barmode: "group", height: 360, margin: { t: 50, r: 20 },
+         legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+         xaxis: { automargin: true },
+         yaxis: { title: { text: "Normalized score" }, rangemode: "tozero" } }];
+  }
+
+  // The page's colours (style.css variables), so that a chart reads in the dark theme too.
+  function palette() {
+    var style = getComputedStyle(document.documentElement);
+    function get(name) { return style.getPropertyValue(name).trim(); }
+    return { fg: get("--fg"), line: get("--line"), link: get("--link"), muted: get("--muted") };
+  }
+
+  function themed() {
+    var c = palette();
+    return {
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", "font.color": c.fg,
+      "xaxis.gridcolor": c.line, "yaxis.gridcolor": c.line,
+      "xaxis.zerolinecolor": c.line, "yaxis.zerolinecolor": c.line
+    };
+  }
+
+  var kinds = { size: sizePlot, time: timePlot, compare: comparePlot, model: modelPlot };
   var cache = {};
+  var drawn = [];
   document.querySelectorAll(".plot[data-src]").forEach(function (div) {
     var src = div.getAttribute("data-src");
     cache[src] = cache[src] || fetch(src, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); });
     cache[src].then(function (data) {
-      var drawn = kinds[div.getAttribute("data-kind")](data);
-      Plotly.newPlot(div, drawn[0], Object.assign({}, layoutBase, drawn[1]),
-                     { responsive: true, displaylogo: false });
-      div.setAttribute("data-drawn", "true");
+      var plot = kinds[div.getAttribute("data-kind")](data, div);
+      Plotly.newPlot(div, plot[0], Object.assign({}, layoutBase, plot[1]),
+                     { responsive: true, displaylogo: false })
+        .then(function () { return Plotly.relayout(div, themed()); })
+        .then(function () {
+          drawn.push(div);
+          div.setAttribute("data-drawn", "true");
+        });
     });
   });
+
+  // The theme switched (the header's choice, or the system's): recolour what is drawn.
+  function recolour() {
+    var theme = themed();
+    var c = palette();
+    drawn.forEach(function (div) {
+      Plotly.relayout(div, theme);
+      if (div.getAttribute("data-kind") === "model") {
+        Plotly.restyle(div, { "marker.color": [c.link, c.muted] });
+      }
+    });
+  }
+  new MutationObserver(recolour).observe(document.documentElement,
+                                         { attributes: true, attributeFilter: ["data-theme"] });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", recolour);
 })();

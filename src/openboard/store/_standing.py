@@ -1,0 +1,107 @@
+"""Where evaluations stand on a view of the board: their rank in the board's average order (the
+stored average, best first; equal averages newest id first, as the board's pages order them) and
+each benchmark's median normalized score over the view's rows.
+
+The same answer from the read model's columns (`ranks_of`, `medians_of`) and from SQL (`standing_in_sql`):
+the model page reads it the way the board reads its pages, so its rank is the board's position."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, and_, func, or_, select
+
+from openboard.store._board import BoardQuery
+from openboard.store._board import _filters as board_filters
+from openboard.store._tables import benchmark_scores, requests
+
+__all__ = ["BoardStanding", "medians_of", "ranks_of", "standing_in_sql"]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardStanding:
+    total: int  # rows in the view
+    ranks: dict[int, int]  # request id -> its 1-based rank; absent: the view leaves it out
+    medians: dict[str, float]  # benchmark -> median normalized score of the rows that have one
+
+
+def _rank(
+    mask: npt.NDArray[np.bool_], averages: npt.NDArray[np.float64], ids: npt.NDArray[np.int64],
+    at: int,
+) -> int:  # fmt: skip
+    """1 + the view's rows before position `at` in (average descending, id descending) order,
+    rows without an average last."""
+    average, own = averages[at], ids[at]
+    valued = mask & ~np.isnan(averages)
+    if np.isnan(average):
+        above = np.count_nonzero(valued) + np.count_nonzero(mask & ~valued & (ids > own))
+    else:
+        above = np.count_nonzero(
+            valued & ((averages > average) | ((averages == average) & (ids > own)))
+        )
+    return int(above) + 1
+
+
+def _median(values: npt.NDArray[np.float64]) -> float | None:
+    known = values[~np.isnan(values)]
+    return float(np.median(known)) if len(known) else None
+
+
+def ranks_of(
+    mask: npt.NDArray[np.bool_],
+    averages: npt.NDArray[np.float64],
+    ids: npt.NDArray[np.int64],
+    positions: Mapping[int, int],
+) -> tuple[int, dict[int, int]]:
+    """From columns by position (`mask`: the view's rows; `positions`: the asked requests'
+    places): how many rows the view holds, and the rank of those of the asked it holds."""
+    ranks = {
+        request_id: _rank(mask, averages, ids, at)
+        for request_id, at in positions.items()
+        if mask[at]
+    }
+    return int(np.count_nonzero(mask)), ranks
+
+
+def medians_of(
+    mask: npt.NDArray[np.bool_], normalized: Mapping[str, npt.NDArray[np.float64]]
+) -> dict[str, float]:
+    return {
+        name: median
+        for name, values in normalized.items()
+        if (median := _median(values[mask])) is not None
+    }
+
+
+def standing_in_sql(
+    conn: Connection, query: BoardQuery, request_ids: Sequence[int]
+) -> BoardStanding:
+    """The standing in the database: counts for the ranks, the view's scores for the medians."""
+    where = board_filters(query, conn.dialect.name)
+    r = requests.c
+    total = int(conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one())
+    ranks: dict[int, int] = {}
+    asked = select(r.id, r.average).where(*where, r.id.in_(list(request_ids)))
+    for row in conn.execute(asked).all() if request_ids else ():
+        if row.average is None:
+            before = or_(r.average.isnot(None), r.id > row.id)
+        else:
+            before = or_(r.average > row.average, and_(r.average == row.average, r.id > row.id))
+        above = conn.execute(select(func.count()).select_from(requests).where(*where, before))
+        ranks[int(row.id)] = int(above.scalar_one()) + 1
+    s = benchmark_scores.c
+    scores: dict[str, list[float]] = {}
+    wanted = (
+        select(s.benchmark, s.normalized)
+        .select_from(benchmark_scores.join(requests, s.request_id == r.id))
+        .where(*where, s.benchmark.in_(query.benchmarks))
+    )
+    for row in conn.execute(wanted).all():
+        scores.setdefault(row.benchmark, []).append(row.normalized)
+    medians = {
+        name: median
+        for name, values in scores.items()
+        if (median := _median(np.array(values, np.float64))) is not None
+    }
+    return BoardStanding(total, ranks, medians)
