@@ -118,7 +118,7 @@ def test_a_page_after_the_first_is_marked_against_the_row_above_it(context: Cont
     assert [(m.tied, m.ranks) for m in marks if m] == [(True, (3, 4)), (False, (5, 5))]
 
 
-def _outcomes(right: float, documents: int) -> list[BenchmarkOutcomes]:
+def starter_outcomes(right: float, documents: int) -> list[BenchmarkOutcomes]:
     """Starter-suite outcomes: the first `right` share of each task's documents answered right."""
     found = []
     for spec in STARTER.benchmarks:
@@ -143,7 +143,9 @@ def test_compare_pairs_two_models_evaluated_on_the_same_documents(
     for model, right, documents in (("meta/llama-70b", 0.9, 60), ("meta/llama-7b", 0.5, 60),
                                     ("tiny/edge-1b", 0.5, 40)):  # fmt: skip
         (artifacts / str(ids[model])).mkdir(parents=True)
-        write_outcomes(artifacts / str(ids[model]) / OUTCOMES_FILE, _outcomes(right, documents))
+        write_outcomes(
+            artifacts / str(ids[model]) / OUTCOMES_FILE, starter_outcomes(right, documents)
+        )
     app = create_app(store, SUITES, artifacts=artifacts)
     with TestClient(app) as http:
         paired = http.get("/api/compare?models=meta/llama-70b,meta/llama-7b").json()["paired"]

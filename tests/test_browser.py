@@ -25,14 +25,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from openboard.cli._context import Context
 from openboard.config import Settings
-from openboard.domain import BenchmarkScore, Role, TaskScore
-from openboard.evaluation import SUITES
+from openboard.domain import AVERAGE, BenchmarkScore, IntervalMethod, Role, ScoreInterval, TaskScore
+from openboard.evaluation import OUTCOMES_FILE, STARTER, SUITES, write_outcomes
 from openboard.queue import claim_next, finish
 from openboard.store import Commit, Store
 from openboard.web import create_app
 from openboard.web._board import OPTIONAL_COLUMNS
 
 from .test_board import T0, add_board_models, add_finished
+from .test_board_intervals import add_intervals, starter_outcomes
 from .test_store import new_request
 from .web_helpers import PASSWORD, add_user, served
 
@@ -486,7 +487,9 @@ WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1400, "he
 THEMES = ("light", "dark")
 DEMO = "openboard/demo-135m"
 FILLERS = 30  # with the five board models: two pages at per_page=25
-BOARD_VIEW = f"/?pin=tiny/edge-1b&flagged=show&col=params&col=submitted&pin={DEMO}"
+BOARD_VIEW = (
+    f"/?pin=tiny/edge-1b&flagged=show&col=params&col=submitted&col=ci&col=rank_range&pin={DEMO}"
+)
 
 
 def _demo_model(store: Store, artifacts: Path) -> None:
@@ -528,6 +531,19 @@ def _demo_model(store: Store, artifacts: Path) -> None:
     }))  # fmt: skip
 
 
+def _paired_outcomes(store: Store, artifacts: Path) -> None:
+    """The compare page's pair (llama-70b, the demo) evaluated on the same documents, and the
+    demo's intervals: the paired section and the model page's ± are drawn under axe."""
+    ids = {r.model: r.id for r in store.list_requests()}
+    for model, right in (("meta/llama-70b", 0.9), (DEMO, 0.5)):
+        (artifacts / str(ids[model])).mkdir(parents=True, exist_ok=True)
+        write_outcomes(artifacts / str(ids[model]) / OUTCOMES_FILE, starter_outcomes(right, 40))
+    store.intervals.replace(ids[DEMO], [
+        ScoreInterval(name, 35.0, 30.5, 39.5, IntervalMethod.BOOTSTRAP, 1000, 100)
+        for name in (*(b.name for b in STARTER.benchmarks), AVERAGE)
+    ], actor="test", at=T0)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, model_library: Path) -> Iterator[str]:
     home = tmp_path_factory.mktemp("site") / "home"
@@ -536,9 +552,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_library: Path) -> Itera
     store = context.store
     store.migrate()
     add_board_models(store)
+    add_intervals(store)  # frankenmoe's overlaps llama-7b's, the row above it: the tie mark
     for n in range(FILLERS):
         add_finished(store, f"filler/model-{n:02d}", (40 - n, 30 - n / 2, 35 - n), params_b=3 + n)
     _demo_model(store, settings.artifacts_dir)
+    _paired_outcomes(store, settings.artifacts_dir)
     store.moderation.flag("merger/frankenmoe", "contaminated", "https://example.org/r", "root", T0)
     store.availability.record(
         Commit("meta/llama-7b", "a" * 40), False, "the repository is gone", T0, "checker"
@@ -597,6 +615,13 @@ ANONYMOUS_PAGES = {
     "login": "/login",
 }
 SIGNED_IN_PAGES = {"submit": "/submit", "account": "/account", "admin": "/admin"}
+# What the axe run must find drawn (else it checks nothing of it): the tie mark and the interval
+# columns, the model page's intervals, the compare page's paired differences.
+DRAWN = {
+    "leaderboard": ("td.rank .tie", 'th:has-text("95% CI")', 'th:has-text("Rank range")'),
+    "model": ("details.intervals",),
+    "compare": ("section.paired table",),
+}
 SCREENSHOTS = {"leaderboard", "model", "queue", "plots", "compare", "submit", "about", "admin"}
 
 
@@ -649,6 +674,8 @@ def test_every_page_fits_and_passes_axe(seen: Page, request: pytest.FixtureReque
             )
             if found:
                 problems[name] = found
+            for selector in DRAWN.get(name, ()):
+                assert seen.locator(selector).count() >= 1, f"{name}: nothing matches {selector}"
             if name in SCREENSHOTS:
                 screenshot(seen, f"{name}-{width}-{theme}")
     assert problems == {}, "\n".join(f"{p}: {v}" for p, vs in problems.items() for v in vs)
