@@ -1,5 +1,7 @@
 """The whole path through the CLI: init → submit → worker → leaderboard, checked against lm-eval itself."""
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -78,9 +80,12 @@ def test_submit_evaluate_and_show_matches_lm_eval(
     queued = json.loads(run(env, "queue", "--json").output)
     assert queued["counts"]["PENDING"] == 1 and queued["requests"][0]["position"] == 1
 
-    # The contamination stage on, small: it runs after the scores and changes none of them.
-    probe = {"OPENBOARD_CONTAMINATION_SUITES": '["starter"]', "OPENBOARD_CONTAMINATION_SHARD_SIZE": "3",
-             "OPENBOARD_CONTAMINATION_PERMUTATIONS": "2", "OPENBOARD_CONTAMINATION_BUDGET": "1"}  # fmt: skip
+    # The contamination stage turned on for this request by an admin (the suite's setting is off),
+    # small: it runs after the scores and changes none of them.
+    switched = run(env, "admin", "contamination", "1", "on", "--reason", "asked by its author")
+    assert switched.exit_code == 0, switched.output
+    probe = {"OPENBOARD_CONTAMINATION_SHARD_SIZE": "3", "OPENBOARD_CONTAMINATION_PERMUTATIONS": "2",
+             "OPENBOARD_CONTAMINATION_BUDGET": "1"}  # fmt: skip
     worked = run({**env, **probe}, "worker", "--once")
     assert worked.exit_code == 0 and "FINISHED" in worked.output, worked.output
 
@@ -115,8 +120,9 @@ def test_submit_evaluate_and_show_matches_lm_eval(
     assert again.exit_code == 1
     assert [f["check"] for f in json.loads(again.output)["findings"]] == ["duplicate"]
 
-    csv_out = run(env, "leaderboard", "--csv").output.splitlines()  # the web's /leaderboard.csv
-    assert csv_out[0].startswith("eval_name,Precision,") and ",demo/tiny," in csv_out[1]
+    csv_out = run(env, "leaderboard", "--csv").output  # the web's /leaderboard.csv
+    (exported,) = csv.DictReader(io.StringIO(csv_out))
+    assert csv_out.startswith("eval_name,Precision,") and exported["Model"] == "demo/tiny"
 
     # The sample browser reads the run's own samples: their right/wrong marks give lm-eval's score.
     with TestClient(context.web_app()) as http:
@@ -128,6 +134,15 @@ def test_submit_evaluate_and_show_matches_lm_eval(
         )
         assert by_name["starter_ifeval"]["p_value"] is None  # 12 examples make 4 shards of 3
         assert by_name["starter_ifeval"]["reading"].startswith("not enough examples")
+        # The board's optional column and the exports carry the smallest p-value, benchmark named.
+        smallest = min((c for c in tested if c["p_value"] is not None), key=lambda c: c["p_value"])
+        assert (
+            exported["Contamination benchmark"]
+            == smallest["benchmark"]
+            == row["contamination_benchmark"]
+        )
+        assert float(exported["Contamination p (min)"]) == smallest["p_value"]
+        assert row["contamination_p"] == smallest["p_value"]
         page = http.get("/models/demo/tiny").text
         assert "lm-eval --model hf" in page and "/models/demo/tiny/samples/1?task=" in page
         metrics = {

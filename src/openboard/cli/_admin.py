@@ -7,7 +7,7 @@ import typer
 
 from openboard.cli._context import Context, operator, utc_now
 from openboard.cli._output import friendly_errors, print_json
-from openboard.moderation import ModerationService
+from openboard.moderation import CONTAMINATION_CHECKS, ModerationService
 
 admin_app = typer.Typer(help="Moderation and queue actions (audited).", no_args_is_help=True)
 
@@ -60,6 +60,20 @@ def register(app: typer.Typer, open_context: Callable[[typer.Context], Context])
         """Move a request up (or down) the queue, ahead of fair share."""
         service(ctx).set_priority(request_id, priority, reason, operator())
         typer.echo(f"#{request_id} priority {priority}")
+
+    @admin_app.command("contamination")
+    @friendly_errors
+    def contamination_command(
+        ctx: typer.Context, request_id: RequestId,
+        check: Annotated[str, typer.Argument(
+            help=f"{', '.join(CONTAMINATION_CHECKS)} (suite: as contamination_suites says)"
+        )],
+        reason: Reason,
+    ) -> None:  # fmt: skip
+        """Turn the contamination test on or off for one request, whatever its suite's setting
+        says (read when a worker claims it; a finished request needs `admin rerun`)."""
+        service(ctx).set_contamination_check(request_id, check, reason, operator())
+        typer.echo(f"#{request_id} contamination test: {check}")
 
     @admin_app.command("flag")
     @friendly_errors

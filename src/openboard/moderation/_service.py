@@ -32,6 +32,7 @@ class Action(StrEnum):
     REQUEUE = "requeue"
     RERUN = "rerun"
     PRIORITY = "priority"
+    CONTAMINATION = "contamination"
     BLOCK = "block"
     UNBLOCK = "unblock"
     ADD_OFFICIAL = "add-official"
@@ -54,6 +55,8 @@ def _reason(reason: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# An admin's contamination switch: on, off, or back to the suite's setting.
+CONTAMINATION_CHECKS: dict[str, bool | None] = {"on": True, "off": False, "suite": None}
 
 
 class ModerationService:
@@ -138,6 +141,20 @@ class ModerationService:
         self._request(request_id)
         self._store.set_priority(request_id, priority, actor, self._clock(), _reason(reason))
 
+    def set_contamination_check(self, request_id: int, check: str, reason: str, actor: str) -> None:
+        """Turn the contamination test on or off for one request, whatever its suite's setting
+        says, or hand it back to the setting ("suite"). A worker reads it when it claims the
+        request: a running evaluation keeps what it started with; a finished one needs a re-run."""
+        if check not in CONTAMINATION_CHECKS:
+            raise ModerationError(
+                f"unknown contamination switch {check!r}",
+                "one of " + ", ".join(CONTAMINATION_CHECKS),
+            )
+        self._request(request_id)
+        self._store.set_contamination_check(
+            request_id, CONTAMINATION_CHECKS[check], actor, self._clock(), _reason(reason)
+        )
+
     def block(self, pattern: str, reason: str, actor: str) -> None:
         self._store.moderation.block(
             parse_model_pattern(pattern), _reason(reason), actor, self._clock()
@@ -210,6 +227,10 @@ class ModerationService:
                 self.rerun(number("request_id"), reason, actor)
             case Action.PRIORITY:
                 self.set_priority(number("request_id"), number("priority"), reason, actor)
+            case Action.CONTAMINATION:
+                self.set_contamination_check(
+                    number("request_id"), str(fields.get("check", "")), reason, actor
+                )
             case Action.BLOCK:
                 self.block(str(fields.get("pattern", "")), reason, actor)
             case Action.UNBLOCK:

@@ -70,3 +70,21 @@ class ContaminationStore:
                 evidence = ContaminationEvidence(**dict(row))
                 found[evidence.request_id].append(evidence)
         return found
+
+    def smallest_p_values(self, request_ids: list[int]) -> dict[int, tuple[str, float]]:
+        """Each tested request's smallest p-value and the benchmark it is on (the board's column
+        and the exports); a request with no p-value (never tested, not enough examples) is absent.
+        A tie goes to the benchmark first by name, so that a page always names the same one."""
+        t = contamination_evidence
+        found: dict[int, tuple[str, float]] = {}
+        if not request_ids:
+            return found
+        query = (
+            select(t.c.request_id, t.c.benchmark, t.c.p_value)
+            .where(t.c.request_id.in_(request_ids), t.c.p_value.is_not(None))
+            .order_by(t.c.request_id, t.c.p_value, t.c.benchmark)
+        )
+        with self._reader.connect() as conn:
+            for request_id, benchmark, p_value in conn.execute(query):
+                found.setdefault(request_id, (benchmark, p_value))
+        return found

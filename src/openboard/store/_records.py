@@ -125,6 +125,7 @@ class EvalRequest:
     availability_checked_at: datetime | None = None
     scorer: str | None = None  # the suite scorer (name/version) of the current scores
     origin: Origin = Origin.LOCAL
+    contamination_check: bool | None = None  # an admin's switch; None: the suite's setting
 
     @property
     def namespace(self) -> str:

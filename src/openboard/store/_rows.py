@@ -73,6 +73,9 @@ def request_of(row: RowMapping) -> EvalRequest:
         eval_limit=row["eval_limit"],
         data_modified=bool(row["data_modified"]),
         origin=Origin(row["origin"]),
+        contamination_check=(
+            None if row["contamination_check"] is None else bool(row["contamination_check"])
+        ),
         **optional_time,
     )
 

@@ -79,6 +79,8 @@ log = logging.getLogger(__name__)
 # (an update is a copy of the columns: milliseconds), then answers from SQL.
 _CATCH_UP_TRIES = 3
 _CATCH_UP_SECONDS = 5.0
+# An admin's contamination switch as the event and the audit log say it.
+_CHECK_SAID = {True: "on", False: "off", None: "as the suite's setting says"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +281,25 @@ class Store:
                 add_event(conn, request_id, at, actor, "priority", f"priority set to {priority}")
                 record(conn, AuditEntry(actor, "request.priority", f"request {request_id}",
                                         reason, at, {"priority": priority}))  # fmt: skip
+        return bool(changed)
+
+    def set_contamination_check(
+        self, request_id: int, check: bool | None, actor: str, at: datetime, reason: str
+    ) -> bool:
+        """An admin's switch for the request's contamination test: on, off, or None (the suite's
+        setting decides again). A worker reads it when it claims the request."""
+        said = _CHECK_SAID[check]
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(requests).where(requests.c.id == request_id)
+                .values(contamination_check=check)
+            ).rowcount  # fmt: skip
+            if changed:
+                add_event(
+                    conn, request_id, at, actor, "contamination", f"contamination test {said}"
+                )
+                record(conn, AuditEntry(actor, "request.contamination", f"request {request_id}",
+                                        reason, at, {"contamination_check": check}))  # fmt: skip
         return bool(changed)
 
     def events_for(self, request_id: int | None) -> list[Event]:

@@ -85,6 +85,8 @@ requests = Table(
     Column("data_modified", Boolean, nullable=False, default=False, server_default=false()),
     # "local": evaluated here (or imported by hand); "archive": the public leaderboard's archive.
     Column("origin", String(16), nullable=False, default="local", server_default="local"),
+    # An admin's switch for the contamination test (0023); NULL: the suite's setting decides.
+    Column("contamination_check", Boolean),
     Index("ix_requests_status_submitted", "status", "submitted_time"),
     Index("ix_requests_status_lease", "status", "lease_expires_at"),
     Index("ix_requests_status_average", "status", "average"),

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from openboard.domain import ModelType, OpenboardError, Role
-from openboard.moderation import Action
+from openboard.moderation import CONTAMINATION_CHECKS, Action
 from openboard.store import Store, User
 from openboard.web._auth import CSRF_FIELD, check_csrf, form_fields, login_redirect
 from openboard.web._board import MAX_PAGE
@@ -23,6 +23,7 @@ _ACTION_BODY = {"requestBody": {"required": True, "content": {"application/json"
         "model": {"type": "string"}, "link": {"type": "string"},
         "model_type": {"type": "string"}, "priority": {"type": "integer"},
         "pattern": {"type": "string"}, "namespace": {"type": "string"},
+        "check": {"type": "string", "enum": list(CONTAMINATION_CHECKS)},
     },
 }}}}}  # fmt: skip
 

@@ -33,14 +33,17 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "co2": "CO₂ cost (kg)", "flagged": "Flagged", "available": "Available",
     "backend": "Backend", "wall_seconds": "Wall time (s)", "tokens_per_s": "Tokens/s",
     "device_hours": "Device-hours", "gpu_hours": "GPU-hours",
-    "ci": "95% CI", "rank_range": "Rank range",
+    "ci": "95% CI", "rank_range": "Rank range", "contamination": "Contamination p (min)",
 }  # fmt: skip
 DEFAULT_COLUMNS = ("precision", "params")
 HIDE_OPTIONS = ("merged", "moe", "unavailable")
 ORIGINS = ("all", "local", "archive")  # local: evaluated here; archive: the public leaderboard's
 # Which row stands for a model + commit evaluated here and in the archive (BoardQuery.prefer).
 PREFERENCES = ("local", "archive", "both")
-_ROW_KEYS = {"params": "params_b"}  # a column whose row field is named for its unit
+_ROW_KEYS = {
+    "params": "params_b",
+    "contamination": "contamination_p",
+}  # a column whose row field is named for its unit
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
 
@@ -208,8 +211,10 @@ def parse_view(
 
 
 def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | None,
-         official: frozenset[str], flags: Mapping[str, Flag]) -> dict[str, Any]:  # fmt: skip
+         official: frozenset[str], flags: Mapping[str, Flag],
+         tested: Mapping[int, tuple[str, float]]) -> dict[str, Any]:  # fmt: skip
     flag = flags.get(request.model)
+    smallest = tested.get(request.id)
     kind = "raw" if view.query.raw else "normalized"
     return {
         "rank": rank,
@@ -242,6 +247,10 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "tokens_per_s": request.tokens_per_second,
         "device_hours": request.device_hours,
         "gpu_hours": request.gpu_hours,
+        # The contamination test's smallest p-value across benchmarks, and that benchmark; None:
+        # not tested. Evidence for a moderator, never a flag by itself.
+        "contamination_p": smallest[1] if smallest else None,
+        "contamination_benchmark": smallest[0] if smallest else None,
         "pinned": request.model in view.pinned,
         "flagged": flag.reason if flag else None,
         "flag_link": flag.link if flag else None,
@@ -278,6 +287,7 @@ def official_namespaces(store: Store, configured: frozenset[str]) -> frozenset[s
 def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> dict[str, Any]:
     result = store.board(view.query, view.pinned)
     flags = result.flags
+    tested = store.contamination.smallest_p_values([r.id for r, _ in result.pinned + result.rows])
     start = view.query.offset
     return {
         "schema_version": 2,
@@ -296,9 +306,9 @@ def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> di
         "page": view.page,
         "pages": max(1, -(-result.total // view.per_page)),
         "per_page": view.per_page,
-        "pinned": [_row(r, s, view, None, official, flags) for r, s in result.pinned],
+        "pinned": [_row(r, s, view, None, official, flags, tested) for r, s in result.pinned],
         "rows": [
-            _row(r, s, view, start + n, official, flags)
+            _row(r, s, view, start + n, official, flags, tested)
             for n, (r, s) in enumerate(result.rows, start=1)
         ],
     }
@@ -312,7 +322,8 @@ def all_rows(store: Store, view: BoardView, official: frozenset[str]) -> list[di
         page_view = replace(view, query=replace(view.query, offset=offset, limit=1000), pinned=())
         result = store.board(page_view.query)
         flags = result.flags
-        rows += [_row(r, s, page_view, offset + n, official, flags)
+        tested = store.contamination.smallest_p_values([r.id for r, _ in result.rows])
+        rows += [_row(r, s, page_view, offset + n, official, flags, tested)
                  for n, (r, s) in enumerate(result.rows, start=1)]  # fmt: skip
         offset += 1000
         if len(result.rows) < 1000:  # not the total: a search's count stops at 10,000

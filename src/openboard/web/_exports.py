@@ -36,6 +36,9 @@ def contents_records(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str,
             "Tokens/s": row["tokens_per_s"],
             "Device-hours": row["device_hours"],
             "GPU-hours": row["gpu_hours"],
+            # openboard's own: the contamination test's smallest p-value and its benchmark
+            "Contamination p (min)": row["contamination_p"],
+            "Contamination benchmark": row["contamination_benchmark"],
         }
         for benchmark in suite.benchmarks:
             score = row["scores"].get(benchmark.name)
@@ -73,7 +76,7 @@ _HEAD = ["eval_name", "Precision", "Type", "T", "Weight type", "Architecture", "
          "Model sha", "Average ⬆️", "Hub License", "#Params (B)", "Available on the hub", "MoE",
          "Chat Template",
          "CO₂ cost (kg)", "Backend", "Wall time (s)", "Tokens", "Tokens/s", "Device-hours",
-         "GPU-hours"]  # fmt: skip
+         "GPU-hours", "Contamination p (min)", "Contamination benchmark"]  # fmt: skip
 _TAIL = ["Merged", "Official Providers", "Submission Date", "Base Model"]
 _UNCERTAINTY = ["95% CI low", "95% CI high", "Rank best", "Rank worst", "Statistically tied"]
 

@@ -22,6 +22,7 @@ from openboard.web._board import (
     official_namespaces,
     parse_view,
 )
+from openboard.web._contamination import ALPHA
 from openboard.web._exports import EXPORTS, contents_records
 from openboard.web._pages import PageData, page_and_twin
 from openboard.web._services import Services
@@ -87,6 +88,7 @@ def leaderboard_router(services: Services) -> APIRouter:
         return PageData(board_payload(store, view, view.query.official), {
             "view": view, "presets": SIZE_PRESETS, "optional_columns": OPTIONAL_COLUMNS,
             "model_types": list(ModelType), "precisions": list(Precision),
+            "contamination_alpha": ALPHA,
         })  # fmt: skip
 
     def export(request: Request, kind: str) -> Response:

@@ -40,6 +40,8 @@ def request_record(request: EvalRequest) -> dict[str, Any]:
         "sender": request.sender,
         "attempts": request.counted_attempts,  # of the budget; an admin's requeue resets it
         "priority": request.priority,
+        # An admin's contamination switch; None: the suite's setting decides.
+        "contamination_check": request.contamination_check,
         "worker": request.worker,
         "heartbeat_at": request.heartbeat_at.strftime(TIME_FORMAT)
         if request.heartbeat_at

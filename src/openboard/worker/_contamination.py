@@ -61,11 +61,17 @@ def _not_tested(spec: EvaluationSpec, settings: ProbeSettings, note: str) -> lis
 
 
 def contamination_stage(
-    settings: Settings, spec: EvaluationSpec, workdir: Path, progress: Callable[[int, int], None]
+    settings: Settings,
+    spec: EvaluationSpec,
+    workdir: Path,
+    progress: Callable[[int, int], None],
+    switch: bool | None = None,
 ) -> None:
-    """Run the test when the suite has it on; leave its evidence in `workdir`. A model the test
-    cannot read (quantized, an adapter) gets evidence that says so instead of a p-value."""
-    if spec.suite.name not in settings.contamination_suites:
+    """Run the test when an admin turned it on for the request (`switch`), or, with no switch,
+    when the suite has it on; leave its evidence in `workdir`. A model the test cannot read
+    (quantized, an adapter) gets evidence that says so instead of a p-value."""
+    wanted = spec.suite.name in settings.contamination_suites if switch is None else switch
+    if not wanted:
         return
     probe = _probe_settings(settings)
     log.info("contamination test: %d benchmark(s)", len(spec.suite.benchmarks))

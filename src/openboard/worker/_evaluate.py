@@ -74,7 +74,11 @@ def evaluate_request(
     include_path = prepare_tasks(suite, settings.tasks_dir)
     write_artifacts(workdir, request, spec, output, include_path, co2, data)
     contamination_stage(
-        settings, spec, workdir, lambda done, total: progress(seen[1] + done, seen[1] + total)
+        settings,
+        spec,
+        workdir,
+        lambda done, total: progress(seen[1] + done, seen[1] + total),
+        switch=request.contamination_check,
     )
     return Finished(
         task_scores=output.scores.task_scores,
