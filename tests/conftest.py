@@ -2,9 +2,11 @@ import atexit
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 # Before anything imports huggingface_hub, which reads these once: no test may reach the network.
@@ -17,11 +19,15 @@ os.environ.update({"HF_HUB_CACHE": os.path.join(os.environ["HF_HOME"], "hub"),
                    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})  # fmt: skip
 
 import pytest
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from openboard.cli._context import Context
 from openboard.config import Settings
 from openboard.demo import TinyModelSpec, write_tiny_model
 from openboard.demo._git import commit_all
+from openboard.store import Store
 
 atexit.register(shutil.rmtree, os.environ["HF_HOME"], ignore_errors=True)
 
@@ -51,6 +57,21 @@ def model_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed at argon2-cffi's CHEAPEST profile (its own, made for tests) in this
+    process: production's RFC 9106 parameters (64 MiB, 3 passes) cost a second a hash on CI, and
+    a test site makes three users. Checks still run real argon2 on the stored hash, whose own
+    parameters it reads; test_security checks that production hashes at full strength."""
+    from argon2 import PasswordHasher, profiles
+
+    from openboard.accounts import _service
+
+    monkeypatch.setattr(
+        _service, "PasswordHasher", lambda: PasswordHasher.from_parameters(profiles.CHEAPEST)
+    )
+
+
 # The suite runs on SQLite by default; `.ci/run` runs it again with this set to a PostgreSQL
 # server (postgresql+psycopg://user@host:port/postgres), where each test gets its own database.
 POSTGRES_SERVER = os.environ.get("OPENBOARD_TEST_POSTGRES", "")
@@ -62,10 +83,6 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'home' / 'openboard.db'}"
         return
     from uuid import uuid4
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
 
     name = f"openboard_test_{uuid4().hex[:12]}"
     # No pool: a connection must not outlive a server restart made by a test.
@@ -88,8 +105,62 @@ def settings(tmp_path: Path, model_library: Path, database_url: str) -> Settings
     )
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database brought to the newest schema by the real migrations once per session; each
+    test's `context` starts from a copy of it. Migrating took 1-2 s per test (SQLite-PostgreSQL),
+    minutes of every pass; the migrations themselves are tested from scratch in test_store and
+    test_score_migration, and `context` still runs `migrate()`, which must find nothing to do."""
+    if not POSTGRES_SERVER:
+        path = tmp_path_factory.mktemp("template") / "openboard.db"
+        store = Store.open(f"sqlite:///{path}")
+        store.migrate()
+        store.engine.dispose()
+        yield str(path)
+        return
+    from uuid import uuid4
+
+    name = f"openboard_template_{uuid4().hex[:12]}"
+    with _postgres_admin() as admin:
+        admin.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    store = Store.open(make_url(POSTGRES_SERVER).set(database=name).render_as_string(False))
+    store.migrate()
+    store.engine.dispose()  # CREATE DATABASE ... TEMPLATE needs it without connections
+    yield name
+    with _postgres_admin() as admin:
+        admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _postgres_admin() -> Iterator[Connection]:
+    engine = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def copy_migrated(template: str, database_url: str) -> None:
+    """Make the (new, empty) database at `database_url` a copy of the migrated template."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database and not Path(url.database).exists(), database_url
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        with (
+            closing(sqlite3.connect(template)) as source,
+            closing(sqlite3.connect(url.database)) as target,
+        ):
+            source.backup(target)
+        return
+    with _postgres_admin() as admin:  # database_url's database is empty: replaced by a copy
+        admin.exec_driver_sql(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+        admin.exec_driver_sql(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+
+
 @pytest.fixture
-def context(settings: Settings) -> Iterator[Context]:
+def context(settings: Settings, migrated_template: str) -> Iterator[Context]:
+    copy_migrated(migrated_template, settings.database_url)
     ctx = Context.open(settings)
     ctx.store.migrate()
     yield ctx

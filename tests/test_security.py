@@ -7,13 +7,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import argon2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from openboard.accounts import AccountService
+from openboard.accounts import AccountService, _service
 from openboard.cli import app as cli
 from openboard.cli._context import Context
 from openboard.domain import Role
@@ -344,6 +345,21 @@ def test_user_names_with_control_characters_are_refused(context: Context) -> Non
             accounts.add_user(name, PASSWORD, Role.SUBMITTER, "test")
     with pytest.raises(Exception, match="10 to 1024"):
         accounts.add_user("carol", "short", Role.SUBMITTER, "test")
+
+
+def test_production_hashes_passwords_at_full_strength(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite hashes at argon2's cheapest (conftest's cheap_password_hashing); production uses
+    RFC 9106's parameters, and raises a weaker stored hash to them at the next sign-in."""
+    AccountService(context.store, lambda: T).add_user("carol", PASSWORD, Role.SUBMITTER, "test")
+    assert (context.store.accounts.password_hash("carol") or "").startswith("$argon2id$v=19$m=8,")
+    monkeypatch.setattr(_service, "PasswordHasher", argon2.PasswordHasher)  # production's own
+    production = AccountService(context.store, lambda: T)
+    assert production.authenticate("carol", PASSWORD) is not None
+    raised = context.store.accounts.password_hash("carol") or ""
+    assert raised.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert production.authenticate("carol", PASSWORD) is not None
 
 
 def test_oversized_bodies_and_floods_are_refused(context: Context) -> None:
