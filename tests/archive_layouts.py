@@ -15,6 +15,7 @@ from tests.test_conformance import public_rule, published_results
 
 __all__ = [
     "contents_row",
+    "contents_row_v1",
     "public_rule",
     "v1_document",
     "v2_document",
@@ -142,6 +143,36 @@ def contents_row(model: str, **changes: Any) -> dict[str, Any]:
         "Submission Date": "2024-06-12",
         "Generation": 1,
         "Base Model": "meta-llama/Meta-Llama-3-8B",
+    }  # fmt: skip
+    row.update(changes)
+    return row
+
+
+def contents_row_v1(model: str, **changes: Any) -> dict[str, Any]:
+    """A row of open-llm-leaderboard-old/contents (v1's table) with its 26 published columns."""
+    row: dict[str, Any] = {
+        "eval_name": f"{model.replace('/', '_')}_float16",
+        "Precision": "float16",
+        "Type": "pretrained",
+        "T": "🟢",
+        "Weight type": "Original",
+        "Architecture": "LlamaForCausalLM",
+        "Model": f'<a target="_blank" href="https://huggingface.co/{model}">{model}</a>',
+        "fullname": model,
+        "Model sha": "b" * 40,
+        "Average ⬆️": 50.0,
+        "Hub License": "llama2",
+        "Hub ❤️": 12,
+        "#Params (B)": 6.74,
+        "Available on the hub": True,
+        "Merged": False,
+        "MoE": False,
+        "Flagged": False,
+        "date": "2023-09-09T10:52:17Z",
+        "Chat Template": False,
+        "ARC": 50.0, "HellaSwag": 50.0, "MMLU": 50.0, "TruthfulQA": 50.0, "Winogrande": 50.0,
+        "GSM8K": 50.0,
+        "Maintainers Choice": False,
     }  # fmt: skip
     row.update(changes)
     return row

@@ -19,6 +19,7 @@ from openboard.evaluation import all_suites
 from openboard.store import Admission, Store
 from tests.archive_layouts import (
     contents_row,
+    contents_row_v1,
     public_rule,
     v1_document,
     v2_document,
@@ -99,6 +100,58 @@ def test_a_v1_file_goes_to_the_v1_suite(context: Context, tmp_path: Path) -> Non
     expected = v1_public_rule(document)
     got = _scores(context.store, request.id)
     assert all(math.isclose(got[k], expected[k], abs_tol=1e-9) for k in expected), (got, expected)
+
+
+def test_the_v1_contents_table_describes_v1_files(context: Context, tmp_path: Path) -> None:
+    """open-llm-leaderboard-old/contents names some columns its own way (`date`, `Maintainers
+    Choice`) and scores v1's benchmarks: its rows fill v1 requests, and `--check` compares them."""
+    root = tmp_path / "results"
+    chat, base = v1_document("old/chat", seed=6), v1_document("old/base", seed=7)
+    write_run(root, "old/chat", T1, chat)
+    write_run(root, "old/base", T1, base)
+    write_run(root, "new/v2", T1, v2_document("new/v2", seed=9))
+    columns = {"ARC": "arc", "HellaSwag": "hellaswag", "MMLU": "mmlu", "TruthfulQA": "truthfulqa",
+               "Winogrande": "winogrande", "GSM8K": "gsm8k", "Average ⬆️": "average"}  # fmt: skip
+
+    def site(document: dict[str, Any]) -> dict[str, Any]:
+        public = v1_public_rule(document)
+        return {theirs: public[ours] for theirs, ours in columns.items()}
+
+    off = site(chat) | {"HellaSwag": site(chat)["HellaSwag"] + 0.5}
+    rows = [
+        contents_row_v1("old/chat", Type="instruction-tuned", T="⭕", Merged=True,
+                        **{"Maintainers Choice": True, **off}),
+        contents_row_v1("old/base", Type="", **{"Hub License": "?", "#Params (B)": 0, **site(base)}),
+        contents_row_v1("new/v2", Precision="bfloat16", Type="chat models (RLHF, DPO, IFT, ...)",
+                        **{"Model sha": "a" * 40, "Chat Template": True}),
+    ]  # fmt: skip
+    table = write_contents(tmp_path / "v1.parquet", rows)
+    assert read_contents(table).suite == "v1"
+    report = _import(context.store, root, table, check=True)
+    assert (report.imported, report.skipped) == (3, [])
+    [old_chat] = _archived(context.store, "old/chat")
+    assert (old_chat.suite, old_chat.model_type, old_chat.precision) == (
+        "v1", ModelType.CHAT, Precision.FLOAT16
+    )  # fmt: skip
+    assert (old_chat.params, old_chat.license, old_chat.merged, old_chat.moe) == (
+        6_740_000_000, "llama2", True, False
+    )  # fmt: skip
+    assert old_chat.available is True
+    assert old_chat.submitted_time == datetime(2023, 9, 9, 10, 52, 17, tzinfo=UTC)
+    [old_base] = _archived(context.store, "old/base")
+    # No words in `Type`: the symbol says it; "?" and 0 are the site's "unknown".
+    assert old_base.model_type is ModelType.PRETRAINED
+    assert (old_base.license, old_base.params) == (None, None)
+    [origin] = context.store.archive.provenance(old_chat.id)
+    assert origin.contents is not None and origin.contents["Maintainers Choice"] is True
+    # The site's v1 scores beside openboard's v1 suite: only HellaSwag is off (by 0.5).
+    assert [(d.path.split("/")[1], d.field) for d in report.score_differences] == [
+        ("chat", "hellaswag")
+    ]
+    # A v2 file described by a v1 row: counted, and its scores are not compared with v1's.
+    assert [(d.path.split("/")[0], d.field, d.ours, d.public) for d in report.disagreements] == [
+        ("new", "contents layout", "v2", "v1")
+    ]
 
 
 def _break(document: dict[str, Any], how: str) -> dict[str, Any] | str:

@@ -151,7 +151,7 @@ def _scored(
     intervals = result_intervals(suite, scores, run.results, None)
     if row is not None:
         report.disagreements += _disagreements(path, run, row, precision_differs)
-        if options.check:
+        if options.check and row.suite == run.suite:
             report.score_differences += _differences(
                 path, scores.benchmark_scores, scores.average, row
             )
@@ -192,6 +192,10 @@ def _disagreements(
     scores); the contents table for what describes the model (type, license, parameters, flags,
     dates, CO₂). Each difference is listed."""
     found = []
+    if (
+        row.suite != run.suite
+    ):  # a v1 table beside v2 files (or the reverse): its scores are others'
+        found.append(Disagreement(path, "contents layout", run.suite, row.suite))
     if precision_differs:
         found.append(Disagreement(path, "precision", run.precision.value, row.precision))
     if run.revision and row.revision and run.revision != row.revision:

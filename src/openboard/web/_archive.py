@@ -13,11 +13,13 @@ __all__ = ["archive_record", "twin_record"]
 
 _HUB = "https://huggingface.co/datasets"
 # The published row's fields shown beside openboard's own (those the board has no column for).
-_PUBLISHED = ("Hub ❤️", "Flagged", "Official Providers", "Upload To Hub Date", "Generation",
-              "Average ⬆️")  # fmt: skip
+_PUBLISHED = ("Hub ❤️", "Flagged", "Official Providers", "Maintainers Choice",
+              "Upload To Hub Date", "Generation", "Average ⬆️")  # fmt: skip
 
 
-_PUBLIC_SCORES = ("IFEval", "BBH", "MATH Lvl 5", "GPQA", "MUSR", "MMLU-PRO")
+# v2's normalized columns, then v1's (its contents table, open-llm-leaderboard-old/contents).
+_PUBLIC_SCORES = ("IFEval", "BBH", "MATH Lvl 5", "GPQA", "MUSR", "MMLU-PRO",
+                  "ARC", "HellaSwag", "MMLU", "TruthfulQA", "Winogrande", "GSM8K")  # fmt: skip
 
 
 def _source_url(run: ArchiveProvenance) -> str:
