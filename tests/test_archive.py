@@ -9,9 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2  # the HTTP library huggingface_hub builds its errors on
+import pytest
+from huggingface_hub import errors as hub_errors
 from typer.testing import CliRunner
 
 from openboard.archive import ArchiveFolder, ImportReport, from_hub, import_archive, read_contents
+from openboard.cli import _archive as cli_archive
 from openboard.cli import app
 from openboard.cli._context import Context
 from openboard.domain import ModelType, Origin, Precision, Status
@@ -309,7 +313,12 @@ class StandInHub:
         self.folder, self.commit, self.calls = folder, commit, 0
 
     def dataset_info(self, repo_id: str, *, revision: str | None = None) -> Any:
-        assert repo_id == DATASET
+        if repo_id != DATASET:
+            url = f"https://huggingface.co/api/datasets/{repo_id}"
+            response = httpx2.Response(404, request=httpx2.Request("GET", url))
+            raise hub_errors.RepositoryNotFoundError(
+                f"404 Client Error. Repository Not Found for url: {url}", response=response
+            )
         return type("Info", (), {"sha": revision or self.commit})()
 
     def snapshot_download(
@@ -358,3 +367,36 @@ def test_cli_reports_counts_and_skipped_files(cli_env: dict[str, str], tmp_path:
     assert (report["unchanged"], report["imported"], len(report["skipped"])) == (1, 0, 1)
     refused = runner.invoke(app, ["archive", "import"], env=cli_env)
     assert refused.exit_code == 1 and "either a folder or --from-hub" in refused.output
+
+
+def test_cli_from_hub_fetches_the_dataset_imports_it_and_records_the_commit(
+    context: Context, cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`archive import --from-hub` end to end, with only the Hub stood in for (it is out of reach
+    here): the token from the settings, the snapshot in $OPENBOARD_HOME/archive/, provenance."""
+    published = tmp_path / "published"
+    write_run(published, "org/hub", T1, v2_document("org/hub", seed=8))
+    hub = StandInHub(published, "9" * 40)
+    tokens: list[str | None] = []
+    monkeypatch.setattr(cli_archive, "hub_client", lambda token: tokens.append(token) or hub)
+    contents = write_contents(tmp_path / "c.parquet", [contents_row("org/hub")])
+    env = cli_env | {"OPENBOARD_HUB_TOKEN": "hf_stand_in"}
+    args = ["archive", "import", "--from-hub", "--contents", str(contents), "--json"]
+    runner = CliRunner()
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["imported"] == 1
+    assert tokens == ["hf_stand_in"] and hub.calls == 1
+    snapshot = Path(cli_env["OPENBOARD_HOME"]) / "archive" / "open-llm-leaderboard--results"
+    assert [p.relative_to(snapshot).parts[:2] for p in snapshot.rglob("results_*.json")] == [
+        ("org", "hub")
+    ]
+    [request] = _archived(context.store, "org/hub")
+    [origin] = context.store.archive.provenance(request.id)
+    assert (origin.source, origin.dataset_commit) == (DATASET, "9" * 40)
+    again = runner.invoke(app, args, env=env)
+    assert again.exit_code == 0 and json.loads(again.stdout)["unchanged"] == 1
+    missing = runner.invoke(app, [*args[:3], "--dataset", "nobody/nothing"], env=env)
+    assert missing.exit_code == 1
+    assert "the Hub did not give nobody/nothing" in missing.output
+    assert len(_archived(context.store, "org/hub")) == 1

@@ -81,11 +81,7 @@ def _print(report: ImportReport, as_json: bool) -> None:
         typer.echo(f"  check {d.path}: {d.field} openboard {d.ours}, public site {d.public}")
 
 
-def register(
-    app: typer.Typer,
-    open_context: Callable[[typer.Context], Context],
-    hub: Callable[[str | None], ArchiveHub] = hub_client,
-) -> None:
+def register(app: typer.Typer, open_context: Callable[[typer.Context], Context]) -> None:
     @archive.command("import")
     @friendly_errors
     def import_(
@@ -131,7 +127,8 @@ def register(
         else:
             into = context.settings.home / "archive" / dataset.replace("/", "--")
             token = context.settings.hub_token
-            client = hub(token.get_secret_value() if token is not None else None)
+            # Looked up when run, so that tests can stand in for the Hub (it is out of reach).
+            client = hub_client(token.get_secret_value() if token is not None else None)
             source = from_hub(client, dataset, revision, into)
         table = read_contents(contents) if contents is not None else None
         suites = all_suites(context.settings.suites_dir)
