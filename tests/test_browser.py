@@ -793,6 +793,12 @@ def test_theme_choice_is_remembered(browser: Browser, site: str) -> None:
         page.goto(f"/models/{DEMO}")  # another page, later: still dark, and the choice shows it
         assert page.evaluate(background) == "rgb(13, 17, 23)"
         assert page.locator("#theme-choice").input_value() == "dark"
+        # The chart is drawn in the theme's colours, and redrawn in the other's on a switch.
+        page.locator('figure.model-chart .plot[data-drawn="true"]').wait_for()
+        label = "document.querySelector('figure.model-chart .ytitle').style.fill"
+        assert page.evaluate(label) == "rgb(230, 237, 243)"
+        page.locator("#theme-choice").select_option("light")
+        page.wait_for_function(f"{label} === 'rgb(31, 35, 40)'")
         page.locator("#theme-choice").select_option("")  # back to the system's
         page.reload()
         assert page.evaluate(background) == "rgb(255, 255, 255)"
@@ -826,6 +832,16 @@ def test_words_and_numbers_read_well(sized: Page) -> None:
     assert "flagged" in sized.locator('tr[data-model="merger/frankenmoe"] .badge').inner_text()
     assert "unavailable" in sized.locator('tr[data-model="meta/llama-7b"] .badge').inner_text()
     sized.goto(f"/models/{DEMO}")
+    # Its rank is its row on the default board, and its chart draws both series.
+    board = sized.request.get("/api/leaderboard").json()
+    (row,) = [r for r in board["rows"] if r["model"] == DEMO]
+    rank = sized.locator(".headline .rank").inner_text()
+    assert rank.split() == ["Rank", str(row["rank"]), "of", str(board["total"]), "on", "the",
+                            "default", "board"], rank  # fmt: skip
+    chart = sized.locator("figure.model-chart")
+    chart.locator('.plot[data-drawn="true"]').wait_for()
+    assert chart.locator(".bars .point").count() == 6  # 3 benchmarks x (its score, the median)
+    assert overflow(sized) == 0
     assert sized.locator("details.subtasks").count() == 3  # one per benchmark, folded
     assert not sized.locator("table.tasks").first.is_visible()
     sized.locator("details.subtasks > summary").first.click()
