@@ -616,10 +616,10 @@ ANONYMOUS_PAGES = {
 }
 SIGNED_IN_PAGES = {"submit": "/submit", "account": "/account", "admin": "/admin"}
 # What the axe run must find drawn (else it checks nothing of it): the tie mark and the interval
-# columns, the model page's intervals, the compare page's paired differences.
+# columns, the model page's intervals, rank and chart, the compare page's paired differences.
 DRAWN = {
     "leaderboard": ("td.rank .tie", 'th:has-text("95% CI")', 'th:has-text("Rank range")'),
-    "model": ("details.intervals",),
+    "model": ("details.intervals", ".headline .rank", "figure.model-chart .plot .bars"),
     "compare": ("section.paired table",),
 }
 SCREENSHOTS = {"leaderboard", "model", "queue", "plots", "compare", "submit", "about", "admin"}
