@@ -7,12 +7,14 @@ from pathlib import Path
 from statistics import NormalDist
 
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from openboard.cli import app
 from openboard.cli._context import Context
 from openboard.domain import AVERAGE, IntervalMethod, Origin
 from openboard.evaluation import SUITES, V2
+from openboard.store._tables import score_intervals
 from openboard.web import create_app
 from tests.archive_layouts import v2_document, write_run
 from tests.test_archive import T1, T2
@@ -66,6 +68,18 @@ def test_an_archive_import_records_normal_intervals_centred_on_the_board_scores(
             assert all(i.low is not None for i in intervals.values()), model
 
     fresh = {i.benchmark: i for i in store.intervals.of(archived["org/fresh"].id)}
+    # As an import before intervals came with imports left it: read again for them alone.
+    with store.engine.begin() as conn:
+        conn.execute(delete(score_intervals).where(
+            score_intervals.c.request_id == archived["org/fresh"].id))  # fmt: skip
+    again = CliRunner().invoke(app, ["archive", "import", str(root), "--default-type", "chat"],
+                               env=cli_env)  # fmt: skip
+    assert "0 imported, 0 updated, 0 older runs kept as history, 3 unchanged" in again.output
+    assert "1 results with every benchmark's (1 of them added to results imported before" in (
+        again.output
+    ), again.output
+    assert {i.benchmark: i for i in store.intervals.of(archived["org/fresh"].id)} == fresh
+    assert store.scores.history(archived["org/fresh"].id) == []
     with TestClient(create_app(store, SUITES)) as http:
         page = http.get("/models/org/fresh").text
     assert "lm-eval&#39;s standard errors, normal approximation" in page, page

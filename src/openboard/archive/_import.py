@@ -62,6 +62,7 @@ class ImportReport:
     score_differences: list[Disagreement] = field(default_factory=list)  # with --check
     dry_run: bool = False
     seconds: float = 0.0
+    intervals_added: int = 0  # unchanged files whose result had no intervals: only those added
     with_intervals: int = 0  # files imported or updated with a 95% interval for every benchmark
     # "benchmark: why not" → files imported or updated without that benchmark's interval
     without_intervals: dict[str, int] = field(default_factory=dict)
@@ -97,6 +98,9 @@ def import_archive(
     report = ImportReport(dry_run=dry_run)
     options = _Options(contents, default_type, check)
     known = store.archive.known_files(folder.dataset)
+    # Shown files imported before imports computed intervals are read again for them alone.
+    lacking = store.archive.without_intervals(folder.dataset)
+    known = {path: sha for path, sha in known.items() if path not in lacking}
     files = list(results_files(folder))
     report.files = len(files)
     batch: list[ArchiveEntry] = []

@@ -68,8 +68,10 @@ def _print(report: ImportReport, as_json: bool) -> None:
     )
     for skipped in report.skipped:
         typer.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    added = (f" ({report.intervals_added} of them added to results imported before, their "
+             "scores unchanged)") if report.intervals_added else ""  # fmt: skip
     typer.echo(f"95% intervals (normal approximation from lm-eval's standard errors): "
-               f"{report.with_intervals} results with every benchmark's")  # fmt: skip
+               f"{report.with_intervals} results with every benchmark's{added}")  # fmt: skip
     for why, count in sorted(report.without_intervals.items()):
         typer.echo(f"  no interval for {why}: {count} results")
     if report.disagreements:

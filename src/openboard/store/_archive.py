@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, exists, insert, select, update
 
 from openboard.domain import (
     BenchmarkScore,
@@ -55,6 +55,9 @@ class ArchiveOutcome(StrEnum):
     IMPORTED = "imported"  # a model new to the board
     UPDATED = "updated"  # a changed file, or a newer run of a model: its scores replaced
     HISTORY = "history"  # an older run than the one shown: kept in the model's history only
+    # A shown file read again unchanged because its result has no intervals (imported before
+    # imports computed them): the intervals are added, nothing else is written.
+    INTERVALS = "intervals_added"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,16 @@ class ArchiveStore:
         )
         with self._reader.connect() as conn:
             return {str(p): str(s) for p, s in conn.execute(query)}
+
+    def without_intervals(self, source: str) -> set[str]:
+        """Paths of `source`'s shown files whose result has no intervals."""
+        c = archive_results.c
+        query = select(c.path).where(
+            c.source == source, c.current,
+            ~exists().where(score_intervals.c.request_id == c.request_id),
+        )  # fmt: skip
+        with self._reader.connect() as conn:
+            return {str(p) for p in conn.execute(query).scalars()}
 
     def provenance(self, request_id: int) -> list[ArchiveProvenance]:
         """The request's archive files, the shown one first, then older runs newest first."""
@@ -261,8 +274,15 @@ def _archived_message(entry: ArchiveEntry) -> str:
 def _write(conn: Connection, entry: ArchiveEntry, at: datetime) -> ArchiveOutcome:
     c = archive_results.c
     same_file = conn.execute(
-        select(c.id, c.request_id, c.current).where(c.source == entry.source, c.path == entry.path)
+        select(c.id, c.request_id, c.current, c.sha256).where(
+            c.source == entry.source, c.path == entry.path
+        )
     ).first()
+    if same_file is not None and same_file.sha256 == entry.sha256 and same_file.current:
+        write_intervals(conn, int(same_file.request_id), entry.intervals)
+        add_event(conn, int(same_file.request_id), at, ARCHIVE_SENDER, "intervals",
+                  "95% confidence intervals (normal) recorded")  # fmt: skip
+        return ArchiveOutcome.INTERVALS
     if same_file is not None:  # the file changed since it was read
         conn.execute(
             update(archive_results).where(c.id == same_file.id).values(**_file_values(entry, at))
