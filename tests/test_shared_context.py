@@ -117,11 +117,11 @@ def test_the_starter_suite_scores_as_lm_eval_does(
     got = shared.loglikelihood(requests, disable_tqdm=True)
     assert_same(expected, got)
     assert_same_choices(requests, expected, got)
-    # Most share their context; the 19 options of object counting exceed this tiny model's
-    # default bound (its cache token costs half a log-probability row) and go to lm-eval's path.
-    shared_now = shared.shared_requests - before[0]
-    assert shared_now > len(requests) / 3
-    assert shared_now + shared.fallback_requests - before[1] == len(requests)
+    # Every request shares its context: the 19 options of object counting exceed this tiny
+    # model's default bound (its cache token costs half a log-probability row) in one pass, so
+    # they are split across passes over their cached context.
+    assert shared.shared_requests - before[0] == len(requests)
+    assert shared.fallback_requests == before[1]
 
 
 @pytest.mark.parametrize("chat", [False, True], ids=["plain", "chat-template"])
@@ -183,16 +183,46 @@ def test_an_empty_context_is_conditioned_on_the_prefix_token_as_in_lm_eval(
 def test_a_batch_that_does_not_fit_is_split_or_left_to_lm_eval(tiny: Path, reference: Any) -> None:
     requests = token_requests(2, 30)
     expected = reference._loglikelihood_tokens(requests)
-    # 60 cache tokens: contexts batch in small passes; a group needing more goes to lm-eval's path.
-    small = load(tiny, MODEL_NAME, max_cache_tokens=60)
+    # 36 cache tokens: contexts batch in small passes, a group too big for one pass is split
+    # across several, and only a continuation that alone needs more goes to lm-eval's path.
+    small = load(tiny, MODEL_NAME, max_cache_tokens=36)
     assert_same(expected, small._loglikelihood_tokens(requests))
     groups, _ = group_by_context(requests, small.max_length)
-    too_big = [g for g in groups if g.cost(len(g.context)) > 60]
-    assert too_big and small.fallback_requests == sum(len(g.members) for g in too_big)
+    split = [g for g in groups if len(g.continuations) * g.widest > 36 >= g.widest]
+    too_big = [g for g in groups if g.widest > 36]
+    assert split and too_big and small.fallback_requests == sum(len(g.members) for g in too_big)
     assert small.shared_requests == len(requests) - small.fallback_requests
 
 
-def test_batches_hold_whole_groups_within_the_bound() -> None:
+def test_one_big_option_group_is_split_across_passes_over_one_context(
+    tiny: Path, reference: Any
+) -> None:
+    rng = random.Random(7)
+    context = [rng.randrange(500) for _ in range(24)]
+    options = [[rng.randrange(500) for _ in range(rng.randrange(1, 5))] for _ in range(19)]
+    requests: list[Any] = [(None, context, option) for option in options]
+    expected = reference._loglikelihood_tokens(requests)
+    # 19 options of up to 4 tokens need 19 × 27 cache tokens in one pass; the bound allows 4 rows.
+    small = load(tiny, MODEL_NAME, max_cache_tokens=4 * 27)
+    widths: list[int] = []
+    hook = small.model.register_forward_hook(
+        lambda module, args, output: widths.append(args[0].shape[1])
+    )
+    try:
+        assert_same(expected, small._loglikelihood_tokens(requests))
+    finally:
+        hook.remove()
+    assert small.fallback_requests == 0 and small.shared_requests == len(requests)
+    (group,), _ = group_by_context(requests, small.max_length)
+    passes = list(plan_passes([group], len(context), 4 * 27))
+    assert len(passes) >= 5 and [r for one in passes for r in one] == [(0, c) for c in range(19)]
+    # The context ran once (after the one-token cache probe); every other call is a pass of
+    # continuation tokens over its cache (one-token options need none).
+    assert widths[:2] == [1, len(context)] and len(context) not in widths[2:]
+    assert 1 <= len(widths) - 2 <= len(passes)
+
+
+def test_passes_cover_every_row_once_within_the_bound() -> None:
     groups, unshared = group_by_context(token_requests(3, 40), max_length=2048)
     assert not unshared
     assert [len(g.context) for g in groups] == sorted(
@@ -204,11 +234,11 @@ def test_batches_hold_whole_groups_within_the_bound() -> None:
         padded = len(batch[0].context)
         assert len(batch) <= 4 and (len(batch) == 1 or len(batch) * padded <= 100)
         passes = list(plan_passes(batch, padded, max_cache_tokens=100))
-        assert sorted(p for one in passes for p in one) == list(range(len(batch)))
+        rows = [(p, c) for p, g in enumerate(batch) for c in range(len(g.continuations))]
+        assert [r for one in passes for r in one] == rows  # each once, in order
         for one in passes:
-            rows = sum(len(batch[p].continuations) for p in one)
-            longest = max(batch[p].longest for p in one)
-            assert len(one) == 1 or rows * (padded + longest - 1) <= 100
+            longest = max(len(batch[p].continuations[c]) for p, c in one)
+            assert len(one) == 1 or len(one) * (padded + longest - 1) <= 100
 
 
 def test_a_bad_cache_bound_is_refused(tiny: Path) -> None:

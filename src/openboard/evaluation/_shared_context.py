@@ -4,10 +4,12 @@ Multiple-choice tasks ask for the log-likelihood of every option after the same 
 `hf` model runs the whole prompt again for each option whose tokens differ before the last one
 (BBH, GPQA, MuSR). This subclass groups the requests by context tokens, runs each context once,
 keeps its key/value cache, and scores all of its continuations in one batched pass over that
-cache. Tokenization, truncation, request semantics and generation stay lm-eval's: only
-`_loglikelihood_tokens` changes, and every request it cannot share exactly (a sequence longer
-than the window, an empty part, a group larger than the memory bound, an encoder-decoder model,
-a cache that is not plain full attention) goes through lm-eval's own code unchanged.
+cache. A group whose continuations together exceed the memory bound is split across several
+passes over the same cached context. Tokenization, truncation, request semantics and generation
+stay lm-eval's: only `_loglikelihood_tokens` changes, and every request it cannot share exactly (a
+sequence longer than the window, an empty part, one continuation that alone exceeds the memory
+bound, an encoder-decoder model, a cache that is not plain full attention) goes through lm-eval's
+own code unchanged.
 
 Importing this module registers the model with lm-eval's registry.
 """
@@ -31,6 +33,9 @@ MODEL_NAME = "openboard-hf"
 # lm-eval's request: ((context string, continuation string) or None, context tokens, continuation tokens)
 TokenRequest = tuple[tuple[str, str] | None, list[int], list[int]]
 Answer = tuple[float, bool]
+# One continuation row of a pass: its group's position in the context batch, and which of the
+# group's continuations it is.
+Row = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +50,11 @@ class ContextGroup:
     def longest(self) -> int:
         return max(len(c) for c in self.continuations)
 
-    def cost(self, padded_context: int) -> int:
-        """Tokens of key/value cache its continuation pass holds, its context padded as given."""
-        return len(self.continuations) * (padded_context + self.longest - 1)
+    @property
+    def widest(self) -> int:
+        """Tokens of key/value cache its widest continuation row holds: the least one pass over
+        its context needs, since a group splits across passes down to single rows."""
+        return len(self.context) + self.longest - 1
 
 
 def group_by_context(
@@ -94,24 +101,23 @@ def plan_batches(
 
 def plan_passes(
     batch: Sequence[ContextGroup], padded_context: int, max_cache_tokens: int
-) -> Iterator[list[int]]:
-    """Which groups of a context batch (by position) share one continuation pass: all the
-    continuations of a group always go together, within `max_cache_tokens`."""
-    current: list[int] = []
-    for position in range(len(batch)):
-        candidate = [*current, position]
-        if current and _pass_cost(batch, candidate, padded_context) > max_cache_tokens:
-            yield current
-            candidate = [position]
-        current = candidate
+) -> Iterator[list[Row]]:
+    """The continuation passes over a context batch's cache, in order, each within
+    `max_cache_tokens` (rows × (padded context + its longest continuation − 1)): groups share a
+    pass while they fit, and a group too big for one is split across passes over the same cached
+    context. A row that alone exceeds the bound (its context padded past it) goes alone."""
+    current: list[Row] = []
+    longest = 0
+    for position, group in enumerate(batch):
+        for choice, continuation in enumerate(group.continuations):
+            wider = max(longest, len(continuation))
+            if current and (len(current) + 1) * (padded_context + wider - 1) > max_cache_tokens:
+                yield current
+                current, wider = [], len(continuation)
+            current.append((position, choice))
+            longest = wider
     if current:
         yield current
-
-
-def _pass_cost(batch: Sequence[ContextGroup], positions: list[int], padded_context: int) -> int:
-    rows = sum(len(batch[p].continuations) for p in positions)
-    longest = max(batch[p].longest for p in positions)
-    return rows * (padded_context + longest - 1)
 
 
 @register_model(MODEL_NAME)
@@ -158,8 +164,8 @@ class SharedContextLM(HFLM):  # type: ignore[misc]  # lm-eval is untyped
         if groups:
             batch_size = self._context_batch_size(groups, override_bs)
             budget = self._cache_budget(groups, batch_size)
-            fits = [g for g in groups if g.cost(len(g.context)) <= budget]
-            unshared += [i for g in groups if g.cost(len(g.context)) > budget for i in g.members]
+            fits = [g for g in groups if g.widest <= budget]
+            unshared += [i for g in groups if g.widest > budget for i in g.members]
             self._score_shared(requests, fits, batch_size, budget, answers, disable_tqdm)
         if unshared:
             unshared.sort()
@@ -245,22 +251,18 @@ class SharedContextLM(HFLM):  # type: ignore[misc]  # lm-eval is untyped
             dim=-1,
             dtype=self.softmax_dtype,
         )  # [contexts, vocab]: the distribution of every continuation's first token
-        for positions in plan_passes(batch, padded, budget):
-            yield from self._score_pass(batch, positions, padded, cache, first)
+        for planned in plan_passes(batch, padded, budget):
+            yield from self._score_pass(batch, planned, padded, cache, first)
 
     def _score_pass(
         self,
         batch: Sequence[ContextGroup],
-        positions: list[int],
+        planned: list[Row],
         padded: int,
         cache: DynamicCache,
         first: torch.Tensor,
     ) -> Iterator[tuple[int, Answer]]:
-        rows = [
-            (p, c, m)
-            for p in positions
-            for c, m in zip(batch[p].continuations, batch[p].members, strict=True)
-        ]
+        rows = [(p, batch[p].continuations[c], batch[p].members[c]) for p, c in planned]
         width = max(len(c) for _, c, _ in rows) - 1
         logprobs: torch.Tensor | None = None
         if width > 0:
