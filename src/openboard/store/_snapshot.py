@@ -27,7 +27,7 @@ from openboard.store._board import BoardCount, BoardQuery, BoardRow, RowMarks
 from openboard.store._names import NameIndex
 from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
-from openboard.store._standing import BoardStanding, medians_of, ranks_of
+from openboard.store._standing import median_in_order, ranks_of
 from openboard.store._time import as_utc
 
 __all__ = ["BoardSnapshot", "Changes", "Vocabulary", "board_columns"]
@@ -357,13 +357,24 @@ class BoardSnapshot:
         ]
         return rows, BoardCount(total, at_least=False)
 
-    def standing(self, query: BoardQuery, request_ids: Sequence[int]) -> BoardStanding:
-        """Where the requests stand on the view: rank and medians (store/_standing.py)."""
+    def ranks(self, query: BoardQuery, request_ids: Sequence[int]) -> tuple[int, dict[int, int]]:
+        """The view's row count and the requests' ranks in it (store/_standing.py)."""
         mask = self._mask(query, ())
         positions = {i: p for i in request_ids if (p := self.position(i)) is not None}
-        total, ranks = ranks_of(mask, self.columns["average"], self.columns["id"], positions)
-        normalized = {b: self.scores[b][1] for b in query.benchmarks if b in self.scores}
-        return BoardStanding(total, ranks, medians_of(mask, normalized))
+        return ranks_of(mask, self.columns["average"], self.columns["id"], positions)
+
+    def medians(self, query: BoardQuery) -> dict[str, float]:
+        """Each benchmark's median normalized score over the view's rows, from its kept order."""
+        mask = self._mask(query, ())
+        found: dict[str, float] = {}
+        for name in query.benchmarks:
+            order = self.orders.get(f"{name}:normalized")
+            if name in self.scores and order is not None:
+                valued = order.positions[: order.valued]
+                median = median_in_order(mask, self.scores[name][1], valued)
+                if median is not None:
+                    found[name] = median
+        return found
 
     def _marks(self, query: BoardQuery, mask: Mask, picked: Positions) -> list[RowMarks | None]:
         """The page's confidence marks (store/_ranking.py); `picked` holds the rows before it."""

@@ -2,11 +2,13 @@
 stored average, best first; equal averages newest id first, as the board's pages order them) and
 each benchmark's median normalized score over the view's rows.
 
-The same answer from the read model's columns (`ranks_of`, `medians_of`) and from SQL (`standing_in_sql`):
-the model page reads it the way the board reads its pages, so its rank is the board's position."""
+The same answer from the read model's columns (`ranks_of`, `median_in_order`) and from SQL
+(`standing_in_sql`): the model page reads it the way the board reads its pages, so its rank is
+the board's position."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +18,7 @@ from openboard.store._board import BoardQuery
 from openboard.store._board import _filters as board_filters
 from openboard.store._tables import benchmark_scores, requests
 
-__all__ = ["BoardStanding", "medians_of", "ranks_of", "standing_in_sql"]
+__all__ = ["BoardStanding", "median_in_order", "ranks_of", "standing_in_sql"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +45,6 @@ def _rank(
     return int(above) + 1
 
 
-def _median(values: npt.NDArray[np.float64]) -> float | None:
-    known = values[~np.isnan(values)]
-    return float(np.median(known)) if len(known) else None
-
-
 def ranks_of(
     mask: npt.NDArray[np.bool_],
     averages: npt.NDArray[np.float64],
@@ -64,14 +61,18 @@ def ranks_of(
     return int(np.count_nonzero(mask)), ranks
 
 
-def medians_of(
-    mask: npt.NDArray[np.bool_], normalized: Mapping[str, npt.NDArray[np.float64]]
-) -> dict[str, float]:
-    return {
-        name: median
-        for name, values in normalized.items()
-        if (median := _median(values[mask])) is not None
-    }
+def median_in_order(
+    mask: npt.NDArray[np.bool_], values: npt.NDArray[np.float64], ascending: npt.NDArray[Any]
+) -> float | None:
+    """The median of `values` over the view's rows, from positions already sorted by value (the
+    read model keeps that order): a walk, not a sort or a partition of a million values."""
+    kept = ascending[mask[ascending]]
+    if not len(kept):
+        return None
+    middle = len(kept) // 2
+    if len(kept) % 2:
+        return float(values[kept[middle]])
+    return float((values[kept[middle - 1]] + values[kept[middle]]) / 2)
 
 
 def standing_in_sql(
@@ -99,9 +100,5 @@ def standing_in_sql(
     )
     for row in conn.execute(wanted).all():
         scores.setdefault(row.benchmark, []).append(row.normalized)
-    medians = {
-        name: median
-        for name, values in scores.items()
-        if (median := _median(np.array(values, np.float64))) is not None
-    }
+    medians = {name: float(np.median(values)) for name, values in scores.items() if values}
     return BoardStanding(total, ranks, medians)
