@@ -27,6 +27,7 @@ from openboard.stats import (
     rank_ranges,
 )
 from openboard.stats import normalize as normalize_array
+from openboard.stats._bootstrap import draw_indices, replicates, replicates_of
 
 from .conftest import POSTGRES_SERVER
 from .stats_helpers import exact_judge, v2_outputs
@@ -99,6 +100,22 @@ def test_ifeval_resamples_prompts_with_their_instructions() -> None:
     [interval, _] = bootstrap_intervals([BenchmarkOutcomes("ifeval", False, (task,))])
     assert interval.low is not None and interval.high is not None
     assert interval.low < point < interval.high
+
+
+def test_counted_resamples_have_the_distribution_of_resampled_documents() -> None:
+    # IFEval-like prompts: 1-4 instructions, each followed with probability 0.7.
+    rng = np.random.default_rng(11)
+    den_inst = rng.integers(1, 5, 300).astype(float)
+    num_inst = rng.binomial(den_inst.astype(int), 0.7).astype(float)
+    num = np.column_stack([(num_inst == den_inst).astype(float), num_inst])
+    den = np.column_stack([np.ones(300), den_inst])
+    benchmark = [BenchmarkOutcomes("ifeval", False, (TaskOutcomes("t", None, np.arange(300), num,
+                                                                   den),))]  # fmt: skip
+    counted = replicates(benchmark, resamples=4000, seed=5)["ifeval"]
+    indices = next(draw_indices(np.random.default_rng(6), benchmark, 4000))
+    drawn = replicates_of(benchmark, indices)["ifeval"]
+    assert counted.mean() == pytest.approx(drawn.mean(), abs=0.15)
+    assert counted.std() == pytest.approx(drawn.std(), rel=0.06)
 
 
 def test_the_estimates_are_the_boards_scores_on_a_whole_v2_result() -> None:

@@ -156,8 +156,26 @@ def replicates(
 ) -> dict[str, Floats]:
     """Each benchmark's and the average's normalized score in each of `resamples` resamples."""
     rng = np.random.default_rng(seed)
-    chunks = [replicates_of(benchmarks, i) for i in draw_indices(rng, benchmarks, resamples)]
-    return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
+    found = {b.name: _benchmark(b, [_counted_raw(rng, t, resamples) for t in b.tasks])
+             for b in benchmarks}  # fmt: skip
+    found[AVERAGE] = np.mean(list(found.values()), axis=0)
+    return found
+
+
+def _counted_raw(rng: np.random.Generator, task: TaskOutcomes, resamples: int) -> Floats:
+    """The task's raw score per resample, drawn as multinomial counts of its distinct outcome
+    rows: documents with the same outcomes are interchangeable in every score, so this is the
+    distribution of resampling the documents, at a cost of the distinct rows (a handful: right
+    or wrong; IFEval's instructions followed of so many) instead of every document. A paired
+    comparison draws documents (`draw_indices`): its two models' rows differ per document."""
+    metrics = task.numerators.shape[1]
+    distinct, counts = np.unique(
+        np.concatenate([task.numerators, task.denominators], axis=1), axis=0, return_counts=True
+    )
+    drawn = rng.multinomial(task.documents, counts / task.documents, size=resamples)
+    num, den = drawn @ distinct[:, :metrics], drawn @ distinct[:, metrics:]
+    result: Floats = (num / den).mean(axis=1)
+    return result
 
 
 def percentile_interval(values: Floats, estimate: float) -> tuple[float, float]:
