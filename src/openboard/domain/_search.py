@@ -118,11 +118,24 @@ class SearchGroup:
 
 
 _QUANTIFIERS = set("?*{")
+# ASCII letters whose case-insensitive RE2 match includes a non-ASCII letter: K (KELVIN SIGN,
+# U+212A) and s (LONG S, U+017F). No other ASCII character has one (checked over every code point).
+_FOLDS_OUT_OF_ASCII = frozenset("kKsS")
+
+
+def _prefilterable(char: str) -> bool:
+    """Whether a required `char` can be tested with the databases' case-insensitive LIKE: their
+    lower() folds case their own way (SQLite's A-Z only), RE2 folds every letter, so only a
+    character whose every case-insensitive match is ASCII gives the same answer on all three.
+    Text with any other breaks the run: `(?i)ÜNÏ` must find `Ünïcode`, `(?i)kelvin` its
+    spelling with the KELVIN SIGN."""
+    return char.isascii() and char not in _FOLDS_OUT_OF_ASCII
 
 
 def required_literals(pattern: str) -> tuple[str, ...]:
     """Plain runs of text that every match of `pattern` must contain (conservative: when in
-    doubt, nothing). Top-level alternation means nothing is required."""
+    doubt, nothing). Top-level alternation means nothing is required. Only `_prefilterable`
+    characters count as text."""
     runs: list[str] = []
     run = ""
     depth = 0
@@ -132,7 +145,7 @@ def required_literals(pattern: str) -> tuple[str, ...]:
         literal: str | None = None
         if char == "\\" and i + 1 < len(pattern):
             escaped = pattern[i + 1]
-            literal = None if escaped.isalnum() else escaped  # \d, \w...: classes
+            literal = None if escaped.isalnum() or not _prefilterable(escaped) else escaped
             i += 1
         elif char in "([":
             depth += 1
@@ -147,7 +160,7 @@ def required_literals(pattern: str) -> tuple[str, ...]:
             i = close if close != -1 else len(pattern)
         elif char == "|" and depth == 0:
             return ()
-        elif depth == 0 and char not in "^$.+?*{}":
+        elif depth == 0 and char not in "^$.+?*{}" and _prefilterable(char):
             literal = char
         following = pattern[i + 1] if i + 1 < len(pattern) else ""
         if literal is not None and depth == 0 and following not in _QUANTIFIERS:

@@ -20,8 +20,10 @@ from sqlalchemy.sql.selectable import NamedFromClause
 
 from openboard.domain import BenchmarkScore, ModelType, Origin, Precision, SearchGroup, Status
 from openboard.store._search import (
+    RegexNames,
     few_candidates,
     matches,
+    regex_names,
     search_deadline,
     trigram_searchable,
 )
@@ -83,9 +85,12 @@ def _parameters(billions: float) -> int:
     return int(max(-(2**62), min(2**62, billions * 1e9)))
 
 
-def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[ColumnElement[bool]]:
-    """`narrowed`: the search reads its candidates by id (`trigram_searchable`); the status is
-    then compared as an expression, which keeps SQLite from walking an index that starts with it."""
+def _filters(
+    query: BoardQuery, dialect: str, names: RegexNames, narrowed: bool = False
+) -> list[ColumnElement[bool]]:
+    """`names`: `regex_names` of the search. `narrowed`: the search reads its candidates by id
+    (`trigram_searchable`); the status is then compared as an expression, which keeps SQLite from
+    walking an index that starts with it."""
     r = requests.c
     status = r.status.concat("") if narrowed else r.status
     where: list[ColumnElement[bool]] = [status == Status.FINISHED.value, r.hidden == false()]
@@ -115,7 +120,7 @@ def _filters(query: BoardQuery, dialect: str, narrowed: bool = False) -> list[Co
     elif query.prefer is not None:
         where.append(~_has_twin(query.prefer))
     if query.search:
-        where.append(or_(*(matches(g, dialect, narrowed) for g in query.search)))
+        where.append(or_(*(matches(g, dialect, narrowed, names) for g in query.search)))
     return where
 
 
@@ -189,7 +194,8 @@ def _points(conn: Connection, query: BoardQuery) -> list[BoardPoint]:
         select(requests.c.id, requests.c.model, requests.c.model_type, requests.c.params,
                requests.c.submitted_time, avg.label("avg"))
         .select_from(source)
-        .where(*_filters(query, conn.dialect.name), avg.isnot(None))
+        .where(*_filters(query, conn.dialect.name, regex_names(conn, query.search)),
+               avg.isnot(None))
         .order_by(requests.c.submitted_time, requests.c.id)
     ).all()  # fmt: skip
     return [
@@ -220,13 +226,14 @@ def _page(
     conn: Connection, query: BoardQuery, models: tuple[str, ...]
 ) -> tuple[list[BoardRow], BoardCount]:
     dialect = conn.dialect.name
+    names = regex_names(conn, query.search)
     # Counting reads the candidates by id whenever the trigram index can narrow the search; the
     # page too when they are few, or when its order walks no index anyway (a benchmark's score).
     searchable = trigram_searchable(dialect, query.search)
     walks = query.sort not in query.benchmarks and query.average_over is None
     page_narrowed = searchable and (not walks or few_candidates(conn, query.search))
     only = [requests.c.model.in_(models)] if models else []
-    counted = select(requests.c.id).where(*_filters(query, dialect, searchable), *only)
+    counted = select(requests.c.id).where(*_filters(query, dialect, names, searchable), *only)
     if query.search:
         counted = counted.limit(MAX_COUNTED + 1)
     total = int(conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
@@ -261,7 +268,7 @@ def _page(
     page_query = (
         select(requests.c.id, (average if average is not None else requests.c.average).label("avg"))
         .select_from(source)
-        .where(*_filters(query, dialect, page_narrowed), *only)
+        .where(*_filters(query, dialect, names, page_narrowed), *only)
         .order_by(*order)
         .offset(query.offset)
         .limit(query.limit)

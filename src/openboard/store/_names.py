@@ -3,9 +3,11 @@
 A name search matches what the SQL path matches. On SQLite `lower(model) LIKE '%text%'` folds
 ASCII letters only, on PostgreSQL lower() folds every letter: `folding(dialect)` gives the same
 fold for the names, and the text is `text.lower()` on both. Text of three bytes or more is looked
-up in the trigram index (the names holding its rarest trigram), then checked name by name;
-shorter text scans every name. A regular expression runs on RE2 (pyarrow's; the engine
-google-re2 wraps, linear in the text) over the names holding every piece of text it requires.
+up in the trigram index (the names holding its rarest trigram), then checked (pyarrow's
+vectorized substring match over the folded names); shorter text checks every name. A regular
+expression runs on RE2 (pyarrow's; the engine google-re2 wraps, linear in the text) over the names
+holding every piece of text it requires. Matches over the indexed names are kept by text, for
+every version until the next `build`; the tail is checked each time.
 
 Codes are append-only: a later data version adds names after the indexed ones (its `tail`, scanned
 whole) and never renumbers a name, so snapshots of different versions share one `NameIndex`.
@@ -15,6 +17,7 @@ import string
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +26,7 @@ import pyarrow.compute as pc
 
 from openboard.domain import InvalidSearchError
 
-__all__ = ["NameIndex", "folding"]
+__all__ = ["NameIndex", "folding", "regex_hits"]
 
 Codes = npt.NDArray[np.int32]
 _ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -38,6 +41,47 @@ def _ascii_lower(text: str) -> str:
 def folding(dialect: str) -> Callable[[str], str]:
     """How the dialect's `lower(model) LIKE` folds a name."""
     return _ascii_lower if dialect == "sqlite" else str.lower
+
+
+def regex_hits(pattern: str, names: pa.Array | list[str]) -> npt.NDArray[np.bool_]:
+    """Which names hold a case-insensitive match of `pattern` (RE2, vectorized: every engine
+    that searches names outside SQLite's own per-row function answers through this)."""
+    try:
+        hits = pc.match_substring_regex(
+            names if isinstance(names, pa.Array) else pa.array(names, pa.string()),
+            pattern,
+            ignore_case=True,
+        )
+    except pa.ArrowInvalid as exc:
+        raise InvalidSearchError(
+            f"{pattern!r} is not a regular expression openboard can run: {exc}",
+            "searches use RE2 syntax (no backreferences or lookaround); escape special "
+            "characters with a backslash, or search for plain text",
+        ) from exc
+    return np.asarray(hits.to_numpy(zero_copy_only=False), bool)
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    """What one `build` indexed: the first `count` names. Swapped whole, so that a search reads
+    one build's arrays even while the next one lands."""
+
+    count: int
+    gram_keys: npt.NDArray[np.int64]  # sorted trigrams of the folded names
+    gram_starts: npt.NDArray[np.int64]  # gram_codes[starts[i]:starts[i + 1]]: names holding i
+    gram_codes: Codes
+    names: pa.Array
+    folded: pa.Array
+
+
+_NOTHING_INDEXED = _Indexed(
+    0,
+    np.zeros(0, np.int64),
+    np.zeros(1, np.int64),
+    np.zeros(0, np.int32),
+    pa.array([], pa.string()),
+    pa.array([], pa.string()),
+)
 
 
 def _trigram_keys(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
@@ -55,12 +99,9 @@ class NameIndex:
         self.names: list[str] = []
         self.folded: list[str] = []
         self.code_of: dict[str, int] = {}
-        self._indexed = 0
-        self._gram_keys: npt.NDArray[np.int64] = np.zeros(0, np.int64)
-        self._gram_starts: npt.NDArray[np.int64] = np.zeros(1, np.int64)
-        self._gram_codes: Codes = np.zeros(0, np.int32)
-        self._arrow = pa.array([], pa.string())
-        self._cache: OrderedDict[tuple[str, str, int], Codes] = OrderedDict()
+        self._index = _NOTHING_INDEXED
+        # (kind, text) -> the matching codes among the first `count` names, with that count
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Codes]] = OrderedDict()
         self._cache_bytes = 0
 
     def __len__(self) -> int:
@@ -82,115 +123,140 @@ class NameIndex:
     def build(self) -> None:
         """Index every name known now (the trigram lists and the names for RE2)."""
         count = len(self.names)
-        encoded = [f.encode() for f in self.folded[:count]]
-        lengths = np.fromiter(map(len, encoded), np.int64, count)
-        data = np.frombuffer(b"".join(encoded), np.uint8)
-        if len(data) >= _GRAM:
-            owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
-            inside = owner[:-2] == owner[2:]  # a trigram of one name, not across two
-            pairs = (_trigram_keys(data)[inside] << 32) | owner[:-2][inside]
-            del owner, inside
-            pairs.sort()
-            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # once per name
-            keys = pairs >> 32
-            first = np.concatenate(([True], keys[1:] != keys[:-1]))
-            gram_keys = keys[first]
-            starts = np.append(np.flatnonzero(first), len(keys)).astype(np.int64)
-            codes = (pairs & 0xFFFFFFFF).astype(np.int32)
-        else:
-            gram_keys, starts, codes = (
-                np.zeros(0, np.int64),
-                np.zeros(1, np.int64),
-                np.zeros(0, np.int32),
-            )
-        arrow = pa.array(self.names[:count], pa.string())
-        pc.match_substring_regex(arrow[:1], "a", ignore_case=True)  # loads RE2 before a reader
+        names = pa.array(self.names[:count], pa.string())
+        pc.match_substring_regex(names[:1], "a", ignore_case=True)  # loads RE2 before a reader
+        index = _Indexed(
+            count,
+            *_trigrams(self.folded[:count]),
+            names,
+            pa.array(self.folded[:count], pa.string()),
+        )
         with self._lock:
-            self._gram_keys, self._gram_starts, self._gram_codes = gram_keys, starts, codes
-            self._arrow = arrow
-            self._indexed = count
+            self._index = index
             self._cache.clear()
             self._cache_bytes = 0
 
     @property
     def tail(self) -> int:
         """Names known but not indexed yet (scanned whole by every search)."""
-        return len(self.names) - self._indexed
+        return len(self.names) - self._index.count
 
     def nbytes(self) -> int:
         strings = sum(len(n) + 49 for n in self.names) + sum(len(f) + 49 for f in self.folded)
-        arrays = self._gram_keys.nbytes + self._gram_starts.nbytes + self._gram_codes.nbytes
-        return strings + arrays + int(self._arrow.nbytes) + len(self.code_of) * 100
+        index = self._index
+        arrays = index.gram_keys.nbytes + index.gram_starts.nbytes + index.gram_codes.nbytes
+        arrow = int(index.names.nbytes) + int(index.folded.nbytes)
+        return strings + arrays + arrow + len(self.code_of) * 100
 
-    def _cached(self, kind: str, text: str, count: int, find: Callable[[], Codes]) -> Codes:
-        key = (kind, text, count)
+    def _cached(
+        self, index: _Indexed, kind: str, text: str, find: Callable[[_Indexed], Codes]
+    ) -> Codes:
+        """`find` over `index`, kept: later names are the tail, which the caller checks itself."""
+        key = (kind, text)
         with self._lock:
             kept = self._cache.get(key)
-            if kept is not None:
+            if kept is not None and kept[0] == index.count:
                 self._cache.move_to_end(key)
-                return kept
-        found = find()
+                return kept[1]
+        found = find(index)
         with self._lock:
-            if key not in self._cache and found.nbytes <= _CACHED_BYTES // 8:
-                self._cache[key] = found
-                self._cache_bytes += found.nbytes
+            if index is self._index and found.nbytes <= _CACHED_BYTES // 8:
+                _, replaced = self._cache.pop(key, (0, found[:0]))
+                self._cache[key] = (index.count, found)
+                self._cache_bytes += found.nbytes - replaced.nbytes
                 while self._cache_bytes > _CACHED_BYTES:
-                    _, dropped = self._cache.popitem(last=False)
+                    _, (_, dropped) = self._cache.popitem(last=False)
                     self._cache_bytes -= dropped.nbytes
         return found
 
+    @staticmethod
+    def _head(index: _Indexed, found: Codes, count: int) -> tuple[Codes, range]:
+        """Of a match over the indexed names, the codes below `count`; and the tail to check."""
+        if count <= index.count:
+            return found[: int(np.searchsorted(found, count))], range(0)
+        return found, range(index.count, count)
+
     def match_text(self, text: str, count: int) -> Codes:
         """Codes of the names whose fold holds `text` (already lowercased)."""
-        return self._cached("text", text, count, lambda: self._find_text(text, count))
+        index = self._index
+        head, tail = self._head(index, self._indexed_text(index, text), count)
+        if not tail:
+            return head
+        more = [c for c in tail if text in self.folded[c]]
+        return np.concatenate((head, np.asarray(more, np.int32)))
 
-    def _find_text(self, text: str, count: int) -> Codes:
-        indexed, folded = min(self._indexed, count), self.folded
-        candidates = self._candidates(text.encode(), indexed)
-        found = [c for c in candidates if text in folded[c]]
-        found += [c for c in range(indexed, count) if text in folded[c]]
-        return np.asarray(found, np.int32)
-
-    def _candidates(self, needle: bytes, indexed: int) -> list[int] | range:
-        if len(needle) < _GRAM:
-            return range(indexed)
-        keys = _trigram_keys(np.frombuffer(needle, np.uint8))
-        at = np.searchsorted(self._gram_keys, keys)
-        known = self._gram_keys
-        if len(known) == 0 or (known[np.minimum(at, len(known) - 1)] != keys).any():
-            return []
-        sizes = self._gram_starts[at + 1] - self._gram_starts[at]
-        rarest = int(at[int(np.argmin(sizes))])
-        codes = self._gram_codes[self._gram_starts[rarest] : self._gram_starts[rarest + 1]]
-        inside: list[int] = codes[codes < indexed].tolist()
-        return inside
+    def _indexed_text(self, index: _Indexed, text: str) -> Codes:
+        return self._cached(index, "text", text, lambda i: _find_text(i, text))
 
     def match_pattern(self, pattern: str, required: tuple[str, ...], count: int) -> Codes:
         """Codes of the names with a case-insensitive RE2 match of `pattern`."""
-        return self._cached(
-            "regex", pattern, count, lambda: self._find_pattern(pattern, required, count)
+        index = self._index
+        found = self._cached(
+            index, "regex", pattern, lambda i: self._find_pattern(i, pattern, required)
         )
+        head, tail = self._head(index, found, count)
+        if not tail:
+            return head
+        folded = self.folded
+        codes = np.asarray(
+            [c for c in tail if all(t.lower() in folded[c] for t in required)], np.int32
+        )
+        names = [self.names[c] for c in codes.tolist()]
+        return np.concatenate((head, codes[regex_hits(pattern, names)]))
 
-    def _find_pattern(self, pattern: str, required: tuple[str, ...], count: int) -> Codes:
+    def _find_pattern(self, index: _Indexed, pattern: str, required: tuple[str, ...]) -> Codes:
         candidates: Codes | None = None
         for text in required:
-            codes = self.match_text(text.lower(), count)
+            codes = self._indexed_text(index, text.lower())
             candidates = codes if candidates is None else np.intersect1d(candidates, codes)
-        indexed = min(self._indexed, count)
         if candidates is None:
-            names = pa.concat_arrays(
-                [self._arrow.slice(0, indexed), pa.array(self.names[indexed:count], pa.string())]
-            )
-            codes = np.arange(count, dtype=np.int32)
+            names, codes = index.names, np.arange(index.count, dtype=np.int32)
         else:
-            names = pa.array([self.names[c] for c in candidates], pa.string())
-            codes = candidates
-        try:
-            hits = pc.match_substring_regex(names, pattern, ignore_case=True)
-        except pa.ArrowInvalid as exc:
-            raise InvalidSearchError(
-                f"{pattern!r} is not a regular expression openboard can run: {exc}",
-                "searches use RE2 syntax (no backreferences or lookaround); escape special "
-                "characters with a backslash, or search for plain text",
-            ) from exc
-        matched: Codes = codes[np.asarray(hits.to_numpy(zero_copy_only=False), bool)]
+            names, codes = index.names.take(pa.array(candidates)), candidates
+        matched: Codes = codes[regex_hits(pattern, names)]
         return matched
+
+
+def _trigrams(folded: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Codes]:
+    """Each trigram of the folded names once (sorted), where its names start, and those names."""
+    encoded = [f.encode() for f in folded]
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    data = np.frombuffer(b"".join(encoded), np.uint8)
+    if len(data) < _GRAM:
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32)
+    owner = np.repeat(np.arange(len(encoded), dtype=np.int64), lengths)
+    inside = owner[:-2] == owner[2:]  # a trigram of one name, not across two
+    pairs = (_trigram_keys(data)[inside] << 32) | owner[:-2][inside]
+    del owner, inside
+    pairs.sort()
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # once per name
+    keys = pairs >> 32
+    first = np.concatenate(([True], keys[1:] != keys[:-1]))
+    starts = np.append(np.flatnonzero(first), len(keys)).astype(np.int64)
+    return keys[first], starts, (pairs & 0xFFFFFFFF).astype(np.int32)
+
+
+def _find_text(index: _Indexed, text: str) -> Codes:
+    candidates = _candidates(index, text.encode())
+    if candidates is None:
+        folded, codes = index.folded, np.arange(index.count, dtype=np.int32)
+    else:
+        folded, codes = index.folded.take(pa.array(candidates)), candidates
+    hits = pc.match_substring(folded, text)  # what `text in name` says, vectorized
+    found: Codes = codes[np.asarray(hits.to_numpy(zero_copy_only=False), bool)]
+    return found
+
+
+def _candidates(index: _Indexed, needle: bytes) -> Codes | None:
+    """The indexed names holding the needle's rarest trigram; None: every one (too short)."""
+    if len(needle) < _GRAM:
+        return None
+    keys = _trigram_keys(np.frombuffer(needle, np.uint8))
+    known = index.gram_keys
+    at = np.searchsorted(known, keys)
+    if len(known) == 0 or (known[np.minimum(at, len(known) - 1)] != keys).any():
+        return np.zeros(0, np.int32)
+    sizes = index.gram_starts[at + 1] - index.gram_starts[at]
+    rarest = int(at[int(np.argmin(sizes))])
+    codes: Codes = index.gram_codes[index.gram_starts[rarest] : index.gram_starts[rarest + 1]]
+    return codes

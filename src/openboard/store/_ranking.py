@@ -20,6 +20,7 @@ from openboard.domain import AVERAGE
 from openboard.stats import rank_ranges
 from openboard.store._board import BoardQuery, BoardRow, RowMarks, board_page
 from openboard.store._board import _filters as board_filters
+from openboard.store._search import RegexNames, regex_names, search_deadline
 from openboard.store._tables import benchmark_scores, requests, score_intervals
 
 __all__ = ["ViewIntervals", "interval_key", "marks_of", "sql_marks"]
@@ -83,7 +84,7 @@ def marks_of(
     return found
 
 
-def _view_query(query: BoardQuery, key: str, dialect: str) -> Select[Any]:
+def _view_query(query: BoardQuery, key: str, dialect: str, names: RegexNames) -> Select[Any]:
     point: ColumnElement[Any]
     source: FromClause = requests
     if key == AVERAGE:
@@ -99,7 +100,7 @@ def _view_query(query: BoardQuery, key: str, dialect: str) -> Select[Any]:
     return (
         select(requests.c.id, point.label("point"), ci.c.low, ci.c.high)
         .select_from(source)
-        .where(*board_filters(query, dialect))
+        .where(*board_filters(query, dialect, names))
     )
 
 
@@ -115,11 +116,12 @@ def sql_marks(conn: Connection, query: BoardQuery, rows: list[BoardRow]) -> list
             conn, replace(query, offset=query.offset - 1, limit=1, rank_ranges=False)
         )
         above = before[0].request_id if before else None
-    wanted = _view_query(query, key, conn.dialect.name)
-    if not query.rank_ranges:
-        ids = [r.request_id for r in rows] + ([above] if above is not None else [])
-        wanted = wanted.where(requests.c.id.in_(ids))
-    found = conn.execute(wanted).all()
+    with search_deadline(conn, query.search):  # the whole view's search, when ranges are asked for
+        wanted = _view_query(query, key, conn.dialect.name, regex_names(conn, query.search))
+        if not query.rank_ranges:
+            ids = [r.request_id for r in rows] + ([above] if above is not None else [])
+            wanted = wanted.where(requests.c.id.in_(ids))
+        found = conn.execute(wanted).all()
     at = {int(r.id): n for n, r in enumerate(found)}
     view = ViewIntervals(
         np.array([np.nan if r.point is None else r.point for r in found], np.float64),

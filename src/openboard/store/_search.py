@@ -7,12 +7,15 @@ walks no index (a benchmark's score); when many can (`llama`), walking the board
 order finds a page of matches sooner. PostgreSQL's planner makes that choice itself with its
 pg_trgm index on lower(model).
 
-A regular expression runs on RE2 in SQLite (`openboard_regexp`, registered on every connection)
-and on PostgreSQL's own engine; either way a search's statements stop at a deadline.
+A regular expression runs on RE2 on both databases, never on PostgreSQL's own (backtracking-prone,
+and with its own dialect) engine: in SQLite per row (`openboard_regexp`, registered on every
+connection); on PostgreSQL over the distinct names on the board that hold the pattern's required
+text (read with its trigram index), in this process (`regex_names`), the rows then picked by name.
+Either way a search's statements stop at a deadline.
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import (
@@ -20,18 +23,31 @@ from sqlalchemy import (
     Connection,
     String,
     and_,
+    any_,
+    bindparam,
     cast,
     column,
+    false,
     func,
     select,
     table,
     true,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import ARRAY
 
-from openboard.domain import InvalidSearchError, SearchDeadlineError, SearchGroup, pattern_search
+from openboard.domain import (
+    SearchDeadlineError,
+    SearchGroup,
+    Status,
+    pattern_search,
+)
 from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, REGEXP_FUNCTION, SEARCH_DEADLINE
+from openboard.store._names import regex_hits
 from openboard.store._tables import requests
+
+# A regular expression's matching model names, by pattern (PostgreSQL: see `regex_names`).
+RegexNames = Mapping[str, Sequence[str]]
 
 # Up to this many candidates the rows are read by id; above, walking the board's index to a page
 # of matches wins (measured at 100,000 rows: a name with 4,000 rows took 33-47 ms walking, 15-20 ms
@@ -40,7 +56,7 @@ NARROW_AT_MOST = 10_000
 _TRIGRAM = 3  # shorter text has no trigram to look up
 _PROGRESS_EVERY = 1000  # SQLite virtual-machine steps between two looks at the clock
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
-_INVALID_REGULAR_EXPRESSION = "2201B"
+_SEARCH_END = "openboard_search_end"  # conn.info: when the search must have ended (monotonic)
 _model_trigrams = table("requests_model_fts", column("rowid"), column("model"))
 
 
@@ -82,17 +98,50 @@ def _contains(text: str, narrowed: bool) -> ColumnElement[bool]:
     return and_(requests.c.id.in_(candidates), like)
 
 
-def matches(group: SearchGroup, dialect: str, narrowed: bool) -> ColumnElement[bool]:
+def regex_names(conn: Connection, search: tuple[SearchGroup, ...]) -> RegexNames:
+    """On PostgreSQL, each regular expression's matching names among the board's distinct names
+    that hold its required text (RE2 over them here); on SQLite nothing (it runs RE2 per row)."""
+    if conn.dialect.name != "postgresql":
+        return {}
+    found: dict[str, Sequence[str]] = {}
+    for group in search:
+        if not (group.name and group.name_is_regex) or group.name in found:
+            continue
+        candidates = (
+            select(requests.c.model)
+            .distinct()
+            .where(
+                requests.c.status == Status.FINISHED.value,
+                requests.c.hidden == false(),
+                *(_contains(text, narrowed=False) for text in group.required),
+            )
+        )
+        names = [str(n) for n in conn.execute(candidates).scalars()]
+        hits = regex_hits(group.name, names)
+        found[group.name] = [n for n, hit in zip(names, hits, strict=True) if hit]
+        _check_deadline(conn)
+    return found
+
+
+def _check_deadline(conn: Connection) -> None:
+    """The search's time spent in this process counts against its deadline too."""
+    end = conn.info.get(_SEARCH_END)
+    if end is not None and time.monotonic() > end[0]:
+        raise SearchDeadlineError(end[1])
+
+
+def matches(
+    group: SearchGroup, dialect: str, narrowed: bool, names: RegexNames
+) -> ColumnElement[bool]:
     model = requests.c.model
     terms: list[ColumnElement[bool]] = []
-    if group.name and group.name_is_regex:
-        # Plain substrings first: SQLite tries a LIKE long before it calls Python's re per row.
+    if group.name and group.name_is_regex and dialect == "postgresql":
+        matched = list(names[group.name])
+        terms.append(model == any_(bindparam(None, matched, type_=ARRAY(String))))
+    elif group.name and group.name_is_regex:
+        # Plain substrings first: SQLite tries a LIKE long before it calls RE2 per row.
         terms += [_contains(r, narrowed) for r in group.required]
-        terms.append(
-            model.regexp_match(group.name, flags="i")
-            if dialect == "postgresql"
-            else getattr(func, REGEXP_FUNCTION)(group.name, model).is_(true())
-        )
+        terms.append(getattr(func, REGEXP_FUNCTION)(group.name, model).is_(true()))
     elif group.name:
         terms.append(_contains(group.name, narrowed))
     columns = {
@@ -116,18 +165,16 @@ def search_deadline(conn: Connection, search: tuple[SearchGroup, ...]) -> Iterat
         return
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        conn.info[_SEARCH_END] = (time.monotonic() + seconds, seconds)
         try:
             yield
         except DBAPIError as exc:
             state = getattr(exc.orig, "sqlstate", None)
             if state == _QUERY_CANCELED:
                 raise SearchDeadlineError(seconds) from exc
-            if state == _INVALID_REGULAR_EXPRESSION:
-                raise InvalidSearchError(
-                    f"PostgreSQL refuses the regular expression in q: {exc.orig}",
-                    "simplify the pattern, or search for plain text",
-                ) from exc
             raise
+        finally:
+            conn.info.pop(_SEARCH_END, None)
         return
     sqlite = conn.connection.driver_connection
     assert sqlite is not None  # a connection checked out of the pool
