@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from openboard.store._board import BoardQuery
 from openboard.store._board import _filters as board_filters
+from openboard.store._search import regex_names
 from openboard.store._tables import benchmark_scores, requests
 
 __all__ = ["BoardStanding", "median_in_order", "ranks_of", "standing_in_sql"]
@@ -79,7 +80,7 @@ def standing_in_sql(
     conn: Connection, query: BoardQuery, request_ids: Sequence[int]
 ) -> BoardStanding:
     """The standing in the database: counts for the ranks, the view's scores for the medians."""
-    where = board_filters(query, conn.dialect.name)
+    where = board_filters(query, conn.dialect.name, regex_names(conn, query.search))
     r = requests.c
     total = int(conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one())
     ranks: dict[int, int] = {}
