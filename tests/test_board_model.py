@@ -234,6 +234,19 @@ def test_a_result_landing_mid_read_never_shows_a_half_updated_view(started: Stor
     assert len({total for total, _ in seen}) > 1  # the readers did see the board grow
 
 
+def test_the_model_holds_the_official_providers_at_its_version(started: Store) -> None:
+    """The board reads them from its snapshot (no statement per view), which follows them."""
+    assert started.official_namespaces() == frozenset()
+    started.moderation.add_official("meta", "root", T0, "the publisher")
+    started.board(VIEW)  # a reader that sees the database ahead waits for the next snapshot
+    assert started.official_namespaces() == frozenset({"meta"})
+    official = replace(VIEW, official_only=True, official=started.official_namespaces())
+    assert {r.namespace for r, _ in assert_same(started, official).rows} == {"meta"}
+    started.moderation.remove_official("meta", "root", T0, "not any more")
+    started.board(VIEW)
+    assert started.official_namespaces() == frozenset()
+
+
 def test_a_reader_after_a_write_sees_the_write(started: Store) -> None:
     """No stale page: the first read after a new result waits for the snapshot that has it."""
     for n in range(5):

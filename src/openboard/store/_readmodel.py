@@ -31,6 +31,7 @@ from openboard.store._tables import (
     benchmark_scores,
     events,
     flags,
+    official_providers,
     requests,
     score_intervals,
 )
@@ -126,6 +127,10 @@ def _flagged(conn: Connection) -> dict[str, Flag]:
     return {str(row["model"]): flag_of(row) for row in conn.execute(select(flags)).mappings()}
 
 
+def _official(conn: Connection) -> frozenset[str]:
+    return frozenset(str(n) for n in conn.execute(select(official_providers.c.namespace)).scalars())
+
+
 def _changes(conn: Connection, old: Version, new: Version) -> Changes:
     touched = {
         int(i)
@@ -135,7 +140,7 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
             .distinct()
         ).scalars()
     }
-    flags_moved = False
+    flags_moved = official_moved = False
     audited = select(audit_log.c.action, audit_log.c.target).where(
         audit_log.c.id > old[1], audit_log.c.id <= new[1]
     )
@@ -143,10 +148,12 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
         if target.startswith(_REQUEST_TARGET) and target[len(_REQUEST_TARGET) :].isdigit():
             touched.add(int(target[len(_REQUEST_TARGET) :]))
         flags_moved |= str(action).startswith("model.")
+        official_moved |= str(action).startswith("official.")
     columns, scores, intervals = _read(conn, sorted(touched))
     return Changes(
-        frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None, intervals
-    )
+        frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None, intervals,
+        _official(conn) if official_moved else None,
+    )  # fmt: skip
 
 
 class BoardModel:
@@ -170,8 +177,9 @@ class BoardModel:
             version = _version(conn)
             columns, scores, intervals = _read(conn, None)
             flagged = _flagged(conn)
+            official = _official(conn)
         self._snapshot = BoardSnapshot.build(
-            version, self.names, columns, scores, flagged, intervals
+            version, self.names, columns, scores, flagged, intervals, official
         )
         self.build_seconds = time.perf_counter() - began
         self._stop.clear()

@@ -2,8 +2,12 @@
 
 A snapshot is immutable: readers of one version never see another's rows. Every column holds one
 entry per *position*; positions only grow. A change (a new result, a hidden one, a flag) makes the
-next snapshot by marking the changed rows' old positions dead and appending their new state, so
-it costs a copy of the columns and one insertion per sort order, not a sort.
+next snapshot by marking the changed rows' old positions dead and appending their new state.
+Its cost follows the change, not the board: the columns have spare room at their end (a snapshot
+views its first positions; the next one writes after them, where no older snapshot reads), and
+the new positions join each sort order as a short sorted list beside it, merged into the walk
+of a page; past `_MERGE_AT` of them the follower thread merges them into the order (a copy,
+never a sort).
 
 Each sort order is kept as a permutation of positions, ascending by (value, id) with the rows
 without a value last by id; the descending order is the same walk backwards within each part,
@@ -38,6 +42,9 @@ Floats = npt.NDArray[np.float64]
 _CHUNK = 1 << 15  # positions tested per step of a walk
 _RESORT_AT = 2_000  # more new rows than this at once: sort again rather than insert one by one
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+_ROOM = 16  # spare positions: 1/16 of the rows (a copy of the columns per that many new rows)
+_MERGE_AT = 64  # new positions beside an order, past 1/64 of its rows: merge them into it
+_MERGE_MIN = 2_000  # ... and past this many (a few beside a small board cost nothing)
 
 # One row of `board_columns` per request on the board, in this order (the store's query).
 COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
@@ -84,6 +91,7 @@ class Changes:
     intervals: list[tuple[int, str, float, float]] = field(
         default_factory=list
     )  # id, name, low, high
+    official: frozenset[str] | None = None  # the official namespaces; None: unchanged
 
 
 @dataclass(slots=True)
@@ -140,16 +148,118 @@ def _twin_keys(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Order:
-    positions: Positions  # ascending by (value, id), rows without a value last by id
-    valued: int  # how many have a value (the first part)
+class _Part:
+    """One part of an order (the rows with a value, or those without): its sorted positions and
+    the positions added since, sorted alike, each with its place (how many sorted ones precede
+    it)."""
+
+    sorted: Positions
+    added: Positions = field(default_factory=lambda: np.zeros(0, np.int32))
+    at: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.sorted) + len(self.added)
 
     def walk(self, descending: bool) -> Iterator[Positions]:
-        parts = (self.positions[: self.valued], self.positions[self.valued :])
-        for part in parts:
-            ordered = part[::-1] if descending else part
-            for start in range(0, len(ordered), _CHUNK):
-                yield ordered[start : start + _CHUNK]
+        n = len(self.sorted)
+        starts = range(0, max(n, 1), _CHUNK)
+        for start in reversed(starts) if descending else starts:
+            end = min(start + _CHUNK, n)
+            lo = int(np.searchsorted(self.at, start))
+            hi = int(np.searchsorted(self.at, end)) if end < n else len(self.at)
+            chunk = self.sorted[start:end]
+            if hi > lo:
+                chunk = np.insert(chunk, self.at[lo:hi] - start, self.added[lo:hi])
+            yield chunk[::-1] if descending else chunk
+
+    def with_added(self, spots: list[tuple[Any, int]], place: Callable[[int], Any]) -> "_Part":
+        """`spots` (key, position), sorted by key, placed among the sorted and the added."""
+        if not spots:
+            return self
+        key: Callable[[Any], Any] = lambda q: place(int(q))  # noqa: E731
+        at = [bisect.bisect_left(self.sorted, spot, key=key) for spot, _ in spots]
+        where = [bisect.bisect_left(self.added, spot, key=key) for spot, _ in spots]
+        added = np.insert(self.added, where, [p for _, p in spots]).astype(np.int32)
+        return _Part(self.sorted, added, np.insert(self.at, where, at).astype(np.int64))
+
+    def merged(self) -> "_Part":
+        return _Part(np.insert(self.sorted, self.at, self.added).astype(np.int32))
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    valued: _Part  # ascending by (value, id)
+    missing: _Part  # the rows without a value, by id
+
+    def walk(self, descending: bool) -> Iterator[Positions]:
+        yield from self.valued.walk(descending)
+        yield from self.missing.walk(descending)
+
+    @property
+    def added(self) -> int:
+        return len(self.valued.added) + len(self.missing.added)
+
+    def merged(self) -> "_Order":
+        return _Order(self.valued.merged(), self.missing.merged())
+
+    def arrays(self) -> list[npt.NDArray[Any]]:
+        return [
+            a for part in (self.valued, self.missing) for a in (part.sorted, part.added, part.at)
+        ]
+
+
+class _Room:
+    """The columns' arrays with spare positions at their end, shared by a run of snapshots:
+    each views its first positions and the next one writes after them (where no older one
+    reads). Keys: ("column", name), ("raw" | "normalized" | "low" | "high", benchmark)."""
+
+    def __init__(self, arrays: dict[tuple[str, str], npt.NDArray[Any]], length: int) -> None:
+        self.arrays = arrays
+        self.length = length  # positions written: the newest snapshot's
+
+    @classmethod
+    def of(cls, arrays: Mapping[tuple[str, str], npt.NDArray[Any]], length: int,
+           count: int = 0) -> "_Room":  # fmt: skip
+        """The first `length` positions of `arrays`, with room for `count` more and spare."""
+        capacity = length + count + (length + count) // _ROOM + 64
+        return cls({k: _grown(a[:length], capacity) for k, a in arrays.items()}, length + count)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.arrays["column", "id"])
+
+    def appended(self, length: int, count: int) -> "_Room":
+        """Room for `count` positions after `length`: here when nobody wrote there, else in a
+        copy (the room is full, or another snapshot of the same version grew it first)."""
+        if self.length == length and length + count <= self.capacity:
+            self.length += count
+            return self
+        return _Room.of(self.arrays, length, count)
+
+    def views(self, length: int, kinds: tuple[str, str]) -> dict[str, tuple[Floats, Floats]]:
+        """Per benchmark, the pair of `kinds` (raw and normalized, or low and high)."""
+        names = sorted(name for kind, name in self.arrays if kind == kinds[0])
+        return {n: (self.arrays[kinds[0], n][:length], self.arrays[kinds[1], n][:length])
+                for n in names}  # fmt: skip
+
+    def write(self, rows: Sequence[tuple[int, str, float, float]], kinds: tuple[str, str],
+              positions: Mapping[int, int], start: int) -> None:  # fmt: skip
+        """`rows` (request id, benchmark, a, b) at their requests' new positions (from
+        `start`); a benchmark seen for the first time gets NaN everywhere before."""
+        for request_id, name, first, second in rows:
+            at = positions.get(request_id, -1)
+            if at < start:  # a score of a row read as off the board is no row's
+                continue
+            for kind, value in zip(kinds, (first, second), strict=True):
+                if (kind, name) not in self.arrays:
+                    self.arrays[kind, name] = np.full(self.capacity, np.nan)
+                self.arrays[kind, name][at] = value
+
+
+def _grown(values: npt.NDArray[Any], capacity: int) -> npt.NDArray[Any]:
+    grown = np.empty(max(capacity, len(values)), values.dtype)
+    grown[: len(values)] = values
+    return grown
 
 
 _BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type", "id")
@@ -167,9 +277,11 @@ class BoardSnapshot:
     flagged: Mask  # by name code
     first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
     later: dict[int, int]  # id -> position, for rows appended since
+    room: _Room  # the arrays that `columns`, `scores` and `intervals` view
     _masks: dict[tuple[Any, ...], Mask] = field(default_factory=dict)
     # benchmark (or "average") -> (low, high) by position: the 95% confidence intervals
     intervals: dict[str, tuple[Floats, Floats]] = field(default_factory=dict)
+    official: frozenset[str] = frozenset()  # namespaces moderators made official
 
     # building
 
@@ -182,17 +294,24 @@ class BoardSnapshot:
         scores: list[tuple[int, str, float, float]],
         flags: Mapping[str, Flag],
         intervals: Sequence[tuple[int, str, float, float]] = (),
+        official: frozenset[str] = frozenset(),
     ) -> "BoardSnapshot":
         """The board from every row on it (`columns` in id order)."""
         d = _Dictionaries(names)
         arrays = board_columns(d, columns)
         names.build()
         ids = arrays["id"]
-        by_benchmark = _score_arrays(ids, {}, scores, len(ids))
+        n = len(ids)
+        room = _Room.of(
+            {("column", k): v for k, v in arrays.items() if k != "live"}
+            | _pairs(_score_arrays(ids, scores), ("raw", "normalized"))
+            | _pairs(_score_arrays(ids, list(intervals)), ("low", "high")),
+            n,
+        )
         snapshot = cls(
-            version, d, len(names), arrays, by_benchmark, {}, flags,
-            _flagged(names, flags), ids, {},
-            intervals=_score_arrays(ids, {}, list(intervals), len(ids)),
+            version, d, len(names), _columns(room, n, arrays["live"]),
+            room.views(n, ("raw", "normalized")), {}, flags, _flagged(names, flags), ids, {},
+            room, intervals=room.views(n, ("low", "high")), official=official,
         )  # fmt: skip
         return snapshot._sorted()
 
@@ -243,7 +362,7 @@ class BoardSnapshot:
         valued = valued[np.lexsort((ids[valued], values[valued]))]
         missing = np.flatnonzero(~known)
         missing = missing[np.argsort(ids[missing], kind="stable")]
-        return _Order(np.concatenate((valued, missing)).astype(np.int32), len(valued))
+        return _Order(_Part(valued.astype(np.int32)), _Part(missing.astype(np.int32)))
 
     def _sort_key(self, key: str) -> Callable[[int], tuple[Any, ...]]:
         """Position -> its place in the ascending order of `key`, as a Python tuple."""
@@ -256,54 +375,72 @@ class BoardSnapshot:
                 "type": (d.types.values, c["model_type"]),
             }[key]
             return lambda p: (0, texts[int(codes[p])], int(ids[p]))
-        values, known = self._sort_values(key) if key != "id" else (ids, None)
+        if key == "params":
+            known = c["params_known"]
+            values = c["params"]
+        else:
+            benchmark, _, kind = key.rpartition(":")
+            values = (
+                c[key] if key in c else self.scores[benchmark][1 if kind == "normalized" else 0]
+            )
+            known = None
 
         def place(p: int) -> tuple[Any, ...]:
-            if known is not None and not known[p]:
+            value = values[p].item()
+            if (known is not None and not known[p]) or value != value:  # NaN: no value
                 return (1, 0, int(ids[p]))
-            return (0, values[p].item(), int(ids[p]))
+            return (0, value, int(ids[p]))
 
         return place
 
     def changed(self, version: tuple[int, ...], changes: Changes) -> "BoardSnapshot":
-        """The next snapshot: `changes.touched` rows dead, their new state appended."""
-        live = self.columns["live"].copy()
+        """The next snapshot: `changes.touched` rows dead, their new state appended (a cost
+        that follows the change: see the module's docstring)."""
+        start = len(self.columns["id"])
         gone = [p for p in (self.position(i) for i in changes.touched) if p is not None]
-        live[gone] = False
         d = self.dictionaries
         added = board_columns(d, changes.columns)
-        start = len(live)
         count = len(added["id"])
-        columns = {k: np.concatenate((v, added[k])) for k, v in self.columns.items() if k != "live"}
-        columns["live"] = np.concatenate((live, np.ones(count, bool)))
+        live = np.concatenate((self.columns["live"], added["live"]))
+        live[gone] = False
+        room = self.room.appended(start, count)
+        for (kind, name), values in room.arrays.items():
+            values[start : start + count] = added[name] if kind == "column" else np.nan
         later = dict(self.later)
         later.update((int(i), start + n) for n, i in enumerate(added["id"].tolist()))
-        new_ids = columns["id"]
-        scores = _score_arrays(new_ids, self.scores, changes.scores, start, later)
+        room.write(changes.scores, ("raw", "normalized"), later, start)
+        room.write(changes.intervals, ("low", "high"), later, start)
+        length = start + count
         flags = self.flags if changes.flagged is None else changes.flagged
         grown = _replace(
-            self, version=version, names_count=len(d.names), columns=columns, scores=scores,
-            flags=flags, flagged=_flagged(d.names, flags), later=later, _masks={},
-            intervals=_score_arrays(new_ids, self.intervals, changes.intervals, start, later),
+            self, version=version, names_count=len(d.names), columns=_columns(room, length, live),
+            scores=room.views(length, ("raw", "normalized")), flags=flags,
+            flagged=_flagged(d.names, flags), later=later, room=room,
+            intervals=room.views(length, ("low", "high")),
+            official=self.official if changes.official is None else changes.official,
         )  # fmt: skip
-        if count > _RESORT_AT or set(scores) != set(self.scores):
+        if changes.flagged is None:  # the views' base masks follow too
+            grown._masks.update(
+                (key, _masked(np.concatenate((mask, grown._base_of(key, start))), gone))
+                for key, mask in list(self._masks.items())
+            )
+        if count > _RESORT_AT or set(grown.scores) != set(self.scores):
             return grown._sorted()
-        new = range(start, start + count)
+        new = range(start, length)
         orders = {k: grown._inserted(k, o, new) for k, o in self.orders.items()}
-        return _replace(grown, orders=orders)
+        if any(o.added > max(_MERGE_MIN, length // _MERGE_AT) for o in orders.values()):
+            orders = {k: o.merged() for k, o in orders.items()}
+        return _replace(grown, orders=orders, _masks=grown._masks)
 
     def _inserted(self, key: str, order: _Order, new: range) -> _Order:
         if not new:
             return order
         place = self._sort_key(key)
         spots = sorted((place(p), p) for p in new)
-        at = [
-            bisect.bisect_left(order.positions, spot, key=lambda q: place(int(q)))
-            for spot, _ in spots
-        ]
-        positions = np.insert(order.positions, at, [p for _, p in spots]).astype(np.int32)
-        valued = order.valued + sum(1 for spot, _ in spots if spot[0] == 0)
-        return _Order(positions, valued)
+        return _Order(
+            order.valued.with_added([s for s in spots if s[0][0] == 0], place),
+            order.missing.with_added([s for s in spots if s[0][0] != 0], place),
+        )
 
     def position(self, request_id: int) -> int | None:
         """The live position of a request, if it is on the board."""
@@ -324,8 +461,9 @@ class BoardSnapshot:
         return len(self.columns["live"]) - self.rows
 
     def nbytes(self) -> int:
-        arrays = [*self.columns.values(), *(a for pair in self.scores.values() for a in pair),
-                  *(o.positions for o in self.orders.values()), self.flagged, self.first_ids]  # fmt: skip
+        """The arrays held (the room's spare positions too)."""
+        arrays = [*self.room.arrays.values(), self.columns["live"], self.flagged, self.first_ids,
+                  *(a for o in self.orders.values() for a in o.arrays())]  # fmt: skip
         return sum(a.nbytes for a in arrays) + len(self.later) * 100
 
     # reading
@@ -439,15 +577,20 @@ class BoardSnapshot:
         key = (query.suite, query.hide_flagged, query.hide_unavailable)
         kept = self._masks.get(key)
         if kept is None:
-            c = self.columns
-            kept = c["live"].copy()
-            if query.suite is not None:
-                kept &= c["suite"] == self.dictionaries.suites.find(query.suite)
-            if query.hide_flagged:
-                kept &= ~self.flagged[c["model"]]
-            if query.hide_unavailable:
-                kept &= c["available"] != 0
-            self._masks[key] = kept
+            kept = self._masks[key] = self._base_of(key, 0)
+        return kept
+
+    def _base_of(self, key: tuple[Any, ...], start: int) -> Mask:
+        """`_base` of the positions from `start` on."""
+        suite, hide_flagged, hide_unavailable = key
+        c = {name: values[start:] for name, values in self.columns.items()}
+        kept = c["live"].copy()
+        if suite is not None:
+            kept &= c["suite"] == self.dictionaries.suites.find(suite)
+        if hide_flagged:
+            kept &= ~self.flagged[c["model"]]
+        if hide_unavailable:
+            kept &= c["available"] != 0
         return kept
 
     def _mask(self, query: BoardQuery, models: tuple[str, ...]) -> Mask:
@@ -538,6 +681,23 @@ def _number(value: np.float64) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+def _columns(room: _Room, length: int, live: Mask) -> dict[str, npt.NDArray[Any]]:
+    return {name: a[:length] for (kind, name), a in room.arrays.items() if kind == "column"} | {
+        "live": live
+    }
+
+
+def _pairs(
+    arrays: Mapping[str, tuple[Floats, Floats]], kinds: tuple[str, str]
+) -> dict[tuple[str, str], npt.NDArray[Any]]:
+    return {(kind, name): pair[n] for name, pair in arrays.items() for n, kind in enumerate(kinds)}
+
+
+def _masked(mask: Mask, gone: list[int]) -> Mask:
+    mask[gone] = False
+    return mask
+
+
 def _flagged(names: NameIndex, models: Mapping[str, Flag]) -> Mask:
     table = np.zeros(len(names), bool)
     table[[names.code_of[m] for m in models if m in names.code_of]] = True
@@ -545,29 +705,16 @@ def _flagged(names: NameIndex, models: Mapping[str, Flag]) -> Mask:
 
 
 def _score_arrays(
-    ids: npt.NDArray[np.int64],
-    before: Mapping[str, tuple[Floats, Floats]],
-    scores: list[tuple[int, str, float, float]],
-    start: int,
-    later: Mapping[int, int] | None = None,
+    ids: npt.NDArray[np.int64], scores: list[tuple[int, str, float, float]]
 ) -> dict[str, tuple[Floats, Floats]]:
-    """Score columns grown to `ids`' length, with `scores` written at their rows' positions
-    (positions from `start` on: the rows just added)."""
+    """Per benchmark, `scores` (request id, benchmark, a, b) as two columns over `ids`."""
     n = len(ids)
-    names = sorted(set(before) | {s[1] for s in scores})
-    grown: dict[str, tuple[Floats, Floats]] = {}
-    for name in names:
-        raw, normalized = before.get(name, (np.zeros(0), np.zeros(0)))
-        fill = np.full(n - len(raw), np.nan)
-        grown[name] = (np.concatenate((raw, fill)), np.concatenate((normalized, fill.copy())))
+    names = sorted({s[1] for s in scores})
+    grown = {name: (np.full(n, np.nan), np.full(n, np.nan)) for name in names}
     if scores:
         request_ids = np.array([s[0] for s in scores], np.int64)
-        if later is None:
-            positions = np.minimum(np.searchsorted(ids, request_ids), max(n - 1, 0))
-            found = ids[positions] == request_ids if n else np.zeros(len(scores), bool)
-        else:
-            positions = np.array([later.get(int(i), -1) for i in request_ids], np.int64)
-            found = positions >= start  # a score of a row read as off the board is no row's
+        positions = np.minimum(np.searchsorted(ids, request_ids), max(n - 1, 0))
+        found = ids[positions] == request_ids if n else np.zeros(len(scores), bool)
         for name in names:
             picked = found & np.array([s[1] == name for s in scores], bool)
             at = positions[picked]

@@ -382,6 +382,16 @@ class Store:
         if model is not None:
             model.stop()
 
+    def official_namespaces(self) -> frozenset[str]:
+        """The namespaces moderators made official, for the board: from the read model's
+        snapshot once it is started (no statement per view; as current as the board, whose
+        follower polls every second and is woken by any reader that sees the database ahead),
+        else from the database."""
+        model = self._board_model
+        if model is None:
+            return self.moderation.official_namespaces()
+        return model.current.official
+
     def board(self, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
         """A page of the leaderboard (filtered, searched and sorted), and the pinned models' rows,
         which stay on top whatever the filters: from the read model once it is started (exact

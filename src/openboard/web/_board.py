@@ -281,7 +281,7 @@ def _marks(stored: StoredRow) -> dict[str, Any]:
 
 def official_namespaces(store: Store, configured: frozenset[str]) -> frozenset[str]:
     """The settings' official providers and those moderators added."""
-    return configured | store.moderation.official_namespaces()
+    return configured | store.official_namespaces()
 
 
 def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> dict[str, Any]:

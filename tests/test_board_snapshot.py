@@ -1,0 +1,121 @@
+"""The board snapshot's update in place of a rebuild: after random appends, changes and removals
+the followed snapshot answers every view as a snapshot built afresh from the same rows does."""
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from openboard.domain import ModelType, Origin, Precision, parse_search
+from openboard.store import SORT_COLUMNS, BoardQuery
+from openboard.store import _snapshot as snapshot_module
+from openboard.store._names import NameIndex, folding
+from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
+
+BENCHMARKS = ("b_one", "b_two", "b_three")
+NAMES = ("meta/Llama-3-8B", "meta/llama-3-8b", "qwen/Qwen2.5-7B", "org/tiny", "x/ab",
+         "mistral/Mistral-7B", "lab/a", "org/LLAMA-shout")  # fmt: skip
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+Row = tuple[dict[str, Any], list[tuple[int, str, float, float]]]
+
+
+def _row(rng: random.Random, request_id: int) -> Row:
+    """One board row and its scores: ties, missing values and absent benchmarks on purpose."""
+    model = rng.choice(NAMES) if rng.random() < 0.7 else f"new/model-{rng.randint(1, 40)}"
+    row = {
+        "id": request_id, "model": model, "namespace": model.split("/")[0],
+        "suite": rng.choice(("starter", "starter", "v2")),
+        "model_type": rng.choice(list(ModelType)).value,
+        "precision": rng.choice((Precision.BFLOAT16, Precision.FLOAT16)).value,
+        "params": rng.choice((None, 7 * 10**9, 8 * 10**9, 70 * 10**9)),
+        "merged": rng.random() < 0.3, "moe": rng.random() < 0.2,
+        "available": rng.choice((None, True, False)), "license": rng.choice(("mit", "other")),
+        "architectures": '["LlamaForCausalLM"]', "average": rng.choice((None, 10.0, 20.0, 35.5)),
+        "submitted_time": T0 + timedelta(days=rng.randint(0, 5)),
+        "origin": rng.choice(list(Origin)).value,
+    }  # fmt: skip
+    scores = [
+        (request_id, b, float(rng.randint(0, 4)), float(rng.randint(0, 4) * 10))
+        for b in BENCHMARKS
+        if rng.random() < 0.85
+    ]
+    return row, scores
+
+
+def _columns(rows: list[Row]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row, _ in rows] for name in COLUMNS}
+
+
+def _built(rows: dict[int, Row]) -> BoardSnapshot:
+    ordered = [rows[i] for i in sorted(rows)]
+    scores = [s for _, row_scores in ordered for s in row_scores]
+    return BoardSnapshot.build((0, 0), NameIndex(folding("sqlite")), _columns(ordered), scores, {})
+
+
+def _views(rng: random.Random, count: int) -> Iterator[BoardQuery]:
+    for _ in range(count):
+        yield BoardQuery(
+            suite=rng.choice((None, "starter", "v2")), benchmarks=BENCHMARKS,
+            search=tuple(parse_search(rng.choice(("", "", "llama", "org/", "@license:mit")))),
+            types=frozenset(rng.sample(list(ModelType), rng.randint(0, 2))),
+            params_min_b=rng.choice((None, 7.5)), hide_merged=rng.random() < 0.3,
+            hide_unavailable=rng.random() < 0.3,
+            sort=rng.choice((*SORT_COLUMNS, *BENCHMARKS)), descending=rng.random() < 0.5,
+            raw=rng.random() < 0.5,
+            average_over=rng.choice((None, BENCHMARKS[:2])),
+            offset=rng.choice((0, 0, 3, 17)), limit=rng.choice((5, 50, 400)),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_followed_snapshot_pages_as_a_fresh_build(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small chunks and merge thresholds, so that the walk crosses chunks holding new positions
+    and the new positions are merged into the orders now and then."""
+    monkeypatch.setattr(snapshot_module, "_CHUNK", 16)
+    monkeypatch.setattr(snapshot_module, "_MERGE_MIN", 12)
+    monkeypatch.setattr(snapshot_module, "_ROOM", 1 << 20)  # the room fills: copies happen too
+    rng = random.Random(seed)
+    rows = {i: _row(rng, i) for i in range(1, 120)}
+    followed = _built(rows)
+    next_id = 120
+    for step in range(25):
+        touched: set[int] = set()
+        for _ in range(rng.randint(0, 6)):  # new results
+            rows[next_id] = _row(rng, next_id)
+            touched.add(next_id)
+            next_id += 1
+        for request_id in rng.sample(sorted(rows), rng.randint(0, 3)):  # changed or removed
+            touched.add(request_id)
+            if rng.random() < 0.5:
+                del rows[request_id]
+            else:
+                rows[request_id] = _row(rng, request_id)
+        read = [rows[i] for i in sorted(touched) if i in rows]
+        changes = Changes(frozenset(touched), _columns(read), [s for _, r in read for s in r], None)
+        followed = followed.changed((step + 1, 0), changes)
+        fresh = _built(rows)
+        assert followed.rows == len(rows)
+        for query in _views(rng, 12):
+            assert followed.page(query) == fresh.page(query), (step, query)
+
+
+def test_two_snapshots_grown_from_one_keep_their_own_rows() -> None:
+    """A snapshot's room is written after its rows only once: a second change of the same
+    snapshot copies, and the first change's rows stay as they were."""
+    rng = random.Random(7)
+    rows = {i: _row(rng, i) for i in range(1, 30)}
+    base = _built(rows)
+    grown: list[tuple[BoardSnapshot, dict[int, Row]]] = []
+    for n in range(2):
+        extra = {100 + n: _row(rng, 100 + n)}
+        read = list(extra.values())
+        changes = Changes(frozenset(extra), _columns(read), [s for _, r in read for s in r], None)
+        grown.append((base.changed((1, n), changes), rows | extra))
+    view = BoardQuery(benchmarks=BENCHMARKS, sort="model", limit=100)
+    for snapshot, its_rows in grown:
+        assert snapshot.page(view) == _built(its_rows).page(view)
+    assert base.page(view) == _built(rows).page(view)
