@@ -64,6 +64,7 @@ def board(rows: int, seed: int, first_id: int = 1) -> tuple[Columns, Scores]:
         "average": normalized.mean(axis=1).round(3).tolist(),
         "submitted_time": submitted.astype(object).tolist(),
         "origin": [Origin.LOCAL.value] * rows,
+        "revision": [f"{n:040x}" for n in ids.tolist()],
     }  # fmt: skip
     missing = rng.random((rows, len(BENCHMARKS))) < 0.02
     scores = [

@@ -14,6 +14,12 @@ from openboard.store import _snapshot as snapshot_module
 from openboard.store._names import NameIndex, folding
 from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 BENCHMARKS = ("b_one", "b_two", "b_three")
 NAMES = ("meta/Llama-3-8B", "meta/llama-3-8b", "qwen/Qwen2.5-7B", "org/tiny", "x/ab",
          "mistral/Mistral-7B", "lab/a", "org/LLAMA-shout")  # fmt: skip
@@ -34,7 +40,7 @@ def _row(rng: random.Random, request_id: int) -> Row:
         "available": rng.choice((None, True, False)), "license": rng.choice(("mit", "other")),
         "architectures": '["LlamaForCausalLM"]', "average": rng.choice((None, 10.0, 20.0, 35.5)),
         "submitted_time": T0 + timedelta(days=rng.randint(0, 5)),
-        "origin": rng.choice(list(Origin)).value,
+        "origin": rng.choice(list(Origin)).value, "revision": rng.choice(("a" * 40, "b" * 40)),
     }  # fmt: skip
     scores = [
         (request_id, b, float(rng.randint(0, 4)), float(rng.randint(0, 4) * 10))
@@ -62,6 +68,7 @@ def _views(rng: random.Random, count: int) -> Iterator[BoardQuery]:
             types=frozenset(rng.sample(list(ModelType), rng.randint(0, 2))),
             params_min_b=rng.choice((None, 7.5)), hide_merged=rng.random() < 0.3,
             hide_unavailable=rng.random() < 0.3,
+            prefer=rng.choice((None, Origin.LOCAL, Origin.ARCHIVE)),
             sort=rng.choice((*SORT_COLUMNS, *BENCHMARKS)), descending=rng.random() < 0.5,
             raw=rng.random() < 0.5,
             average_over=rng.choice((None, BENCHMARKS[:2])),

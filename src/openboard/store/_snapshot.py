@@ -419,10 +419,12 @@ class BoardSnapshot:
             intervals=room.views(length, ("low", "high")),
             official=self.official if changes.official is None else changes.official,
         )  # fmt: skip
-        if changes.flagged is None:  # the views' base masks follow too
+        if changes.flagged is None:  # the views' base masks follow (not the twins': a new row
+            # can make an old one a twin)
             grown._masks.update(
                 (key, _masked(np.concatenate((mask, grown._base_of(key, start))), gone))
                 for key, mask in list(self._masks.items())
+                if key[0] == "base"
             )
         if count > _RESORT_AT or set(grown.scores) != set(self.scores):
             return grown._sorted()
@@ -574,7 +576,7 @@ class BoardSnapshot:
 
     def _base(self, query: BoardQuery) -> Mask:
         """Live rows of the suite, without flagged models or unavailable commits as asked."""
-        key = (query.suite, query.hide_flagged, query.hide_unavailable)
+        key = ("base", query.suite, query.hide_flagged, query.hide_unavailable)
         kept = self._masks.get(key)
         if kept is None:
             kept = self._masks[key] = self._base_of(key, 0)
@@ -582,7 +584,7 @@ class BoardSnapshot:
 
     def _base_of(self, key: tuple[Any, ...], start: int) -> Mask:
         """`_base` of the positions from `start` on."""
-        suite, hide_flagged, hide_unavailable = key
+        _, suite, hide_flagged, hide_unavailable = key
         c = {name: values[start:] for name, values in self.columns.items()}
         kept = c["live"].copy()
         if suite is not None:
