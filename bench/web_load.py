@@ -2,13 +2,14 @@
 path on the same board, and against a 1,000-result baseline, side by side.
 
 Run: .venv/bin/python bench/web_load.py [--rows 100000] [--baseline-rows 1000] [--clients 16]
-     [--requests 400] [--sql-requests 200] [--server-workers 2]
+     [--requests 400] [--sql-requests 200] [--server-workers 2] [--fill-workers N]
      [--database-url postgresql+psycopg://postgres@127.0.0.1:54329/postgres]
 Without --database-url each board is a fresh SQLite file in a temporary folder; with it (a server URL,
 e.g. what `scripts/postgres.sh start` prints) each board is a fresh database on that server.
 
 Each board is filled with FINISHED "starter" evaluations in bulk (Core executemany on the migrated
-schema): realistic `org/name` ids over a few hundred namespaces, model types, precisions, 0.1-140 B
+schema in one transaction, the rows made meanwhile by --fill-workers processes, seeded per chunk
+of ids): realistic `org/name` ids over a few hundred namespaces, model types, precisions, 0.1-140 B
 parameters, two years of submission dates, licenses, merged and MoE flags, the benchmark and
 average scores a worker records (task scores for the first 100,000: the board never reads them).
 Then the real server (`openboard serve`, its own processes) answers N concurrent clients on
@@ -27,6 +28,8 @@ The load generator is a small keep-alive HTTP/1.1 client over asyncio streams (`
 
 import argparse
 import asyncio
+import collections
+import concurrent.futures
 import contextlib
 import itertools
 import math
@@ -66,6 +69,7 @@ from openboard.store._tables import benchmark_scores, events, requests, task_res
 from openboard.web._board import SIZE_PRESETS
 
 CHUNK = 5000  # rows per executemany
+FILL_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))  # processes making the rows
 TASK_ROWS_UP_TO = 100_000  # task scores of the first rows only: 6 rows each, never on the board
 TARGET_P99_MS = 100.0
 TARGET_P99_MS_1M = 250.0  # distinct views at more than 100,000 results
@@ -262,13 +266,20 @@ def scores(rng: random.Random, params_b: float, kind: ModelType) -> list[TaskSco
     return tasks
 
 
-def evaluations(count: int, seed: int) -> Iterator[tuple[dict[str, Any], list[TaskScore]]]:
-    """`count` FINISHED requests as `requests` rows (ids 1..count) with their task scores."""
-    rng = random.Random(seed)
-    orgs = organisations(rng)
+def evaluations(
+    count: int, seed: int, first: int = 1
+) -> Iterator[tuple[dict[str, Any], list[TaskScore]]]:
+    """`count` FINISHED requests as `requests` rows (ids from `first`, where a CHUNK of ids
+    begins) with their task scores. Each CHUNK has its own random stream (from the seed and the
+    chunk's number), so a row is the same whichever process makes it, in whatever order."""
+    assert (first - 1) % CHUNK == 0, f"id {first} does not begin a chunk of {CHUNK}"
+    orgs = organisations(random.Random(seed))
     org_weights = [1 / (rank + 1) ** 0.7 for rank in range(len(orgs))]
     suffix_weights = [w for _, _, w in SUFFIXES]
-    for request_id in range(1, count + 1):
+    rng = random.Random()
+    for request_id in range(first, first + count):
+        if (request_id - 1) % CHUNK == 0:
+            rng.seed(f"{seed}:{(request_id - 1) // CHUNK}")
         family = rng.choice(FAMILIES)
         size, params_b = rng.choice(family.sizes)
         if request_id <= 2:  # the model page's model, in bfloat16 and float16
@@ -345,47 +356,61 @@ def drop_database(server: str | None, url: str) -> None:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def fill(url: str, count: int, seed: int) -> float:
-    """Migrate and bulk-insert `count` finished evaluations; the seconds it took."""
+Chunk = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def chunk_rows(first: int, count: int, seed: int) -> Chunk:
+    """The `requests`, `benchmark_scores` and `task_results` rows of `count` evaluations from
+    id `first` (in a worker process: making them is most of a fill's time)."""
+    rows, benchmark_rows, task_rows = [], [], []
+    for row, tasks in evaluations(count, seed, first):
+        per_benchmark: list[BenchmarkScore] = [
+            benchmark_score(spec, [t for t in tasks if t.benchmark == spec.name])
+            for spec in STARTER.benchmarks
+        ]
+        rows.append({**row, "average": average(per_benchmark)})
+        benchmark_rows += [
+            {"request_id": row["id"], "benchmark": b.benchmark, "raw": b.raw,
+             "normalized": b.normalized}
+            for b in per_benchmark
+        ]  # fmt: skip
+        if row["id"] > TASK_ROWS_UP_TO:  # the board never reads them; the model page does
+            continue
+        task_rows += [
+            {"request_id": row["id"], "benchmark": t.benchmark, "task": t.task,
+             "metric": t.metric, "raw": t.raw, "stderr": t.stderr,
+             "num_choices": t.num_choices, "normalized": t.normalized, "samples": t.samples}
+            for t in tasks
+        ]  # fmt: skip
+    return rows, benchmark_rows, task_rows
+
+
+def fill(url: str, count: int, seed: int, workers: int = FILL_WORKERS) -> float:
+    """Migrate and bulk-insert `count` finished evaluations in one transaction (executemany per
+    CHUNK, made by `workers` processes while the database takes the previous ones); the
+    seconds it took."""
     began = time.perf_counter()
+    # The workers start before the database is opened: no connection crosses a fork.
+    pool = concurrent.futures.ProcessPoolExecutor(workers)
+    pool.submit(int).result()
     store = Store.open(url)
     store.migrate()
-    pending: list[tuple[dict[str, Any], list[TaskScore]]] = []
-
-    def flush() -> None:
-        rows, task_rows, benchmark_rows = [], [], []
-        for row, tasks in pending:
-            per_benchmark: list[BenchmarkScore] = [
-                benchmark_score(spec, [t for t in tasks if t.benchmark == spec.name])
-                for spec in STARTER.benchmarks
-            ]
-            rows.append({**row, "average": average(per_benchmark)})
-            benchmark_rows += [
-                {"request_id": row["id"], "benchmark": b.benchmark, "raw": b.raw,
-                 "normalized": b.normalized}
-                for b in per_benchmark
-            ]  # fmt: skip
-            if row["id"] > TASK_ROWS_UP_TO:  # the board never reads them; the model page does
-                continue
-            task_rows += [
-                {"request_id": row["id"], "benchmark": t.benchmark, "task": t.task,
-                 "metric": t.metric, "raw": t.raw, "stderr": t.stderr,
-                 "num_choices": t.num_choices, "normalized": t.normalized, "samples": t.samples}
-                for t in tasks
-            ]  # fmt: skip
-        with store.engine.begin() as conn:
-            conn.execute(insert(requests), rows)
-            conn.execute(insert(benchmark_scores), benchmark_rows)
-            if task_rows:
-                conn.execute(insert(task_results), task_rows)
-        pending.clear()
-
-    for evaluation in evaluations(count, seed):
-        pending.append(evaluation)
-        if len(pending) == CHUNK:
-            flush()
-    if pending:
-        flush()
+    done = 0
+    with pool, store.engine.begin() as conn:
+        made: collections.deque[concurrent.futures.Future[Chunk]] = collections.deque()
+        for first in [*range(1, count + 1, CHUNK), None]:
+            if first is not None:
+                made.append(pool.submit(chunk_rows, first, min(CHUNK, count + 1 - first), seed))
+            while made and (first is None or len(made) > 2 * workers):
+                rows, benchmark_rows, task_rows = made.popleft().result()
+                conn.execute(insert(requests), rows)
+                conn.execute(insert(benchmark_scores), benchmark_rows)
+                if task_rows:
+                    conn.execute(insert(task_results), task_rows)
+                done += len(rows)
+                if done % (CHUNK * 20) == 0 or done == count:
+                    print(f"  filled {done:,} of {count:,} rows in "
+                          f"{time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
     with store.engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # ids were given: move the sequence past them
             conn.execute(text("SELECT setval(pg_get_serial_sequence('requests', 'id'), :n)"),
@@ -665,7 +690,7 @@ def measure_board(
     )
     fresh = list(distinct_views(args.seed + 1, 28))  # views no scenario asks
     try:
-        fill_seconds = fill(url, rows, args.seed)
+        fill_seconds = fill(url, rows, args.seed, args.fill_workers)
         model = read_model_facts(url)
         sql: dict[str, Measurement] = {}
         if with_sql:
@@ -778,6 +803,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server; default SQLite")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--server-workers", type=int, default=2, help="openboard serve --workers")
+    parser.add_argument("--fill-workers", type=int, default=FILL_WORKERS,
+                        help="processes making the rows of a fill")  # fmt: skip
     args = parser.parse_args()
     backend = make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
     with tempfile.TemporaryDirectory(prefix="openboard-bench-web-") as tmp:
