@@ -106,8 +106,11 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
         followed = followed.changed((step + 1, 0), changes)
         fresh = _built(rows)
         assert followed.rows == len(rows)
+        some = rng.sample(sorted(rows), 5)
         for query in _views(rng, 12):
             assert followed.page(query) == fresh.page(query), (step, query)
+            assert followed.medians(query) == fresh.medians(query), (step, query)
+            assert followed.ranks(query, some) == fresh.ranks(query, some), (step, query)
 
 
 def test_two_snapshots_grown_from_one_keep_their_own_rows() -> None:

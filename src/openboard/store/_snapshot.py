@@ -182,8 +182,14 @@ class _Part:
         added = np.insert(self.added, where, [p for _, p in spots]).astype(np.int32)
         return _Part(self.sorted, added, np.insert(self.at, where, at).astype(np.int64))
 
+    def ascending(self) -> Positions:
+        """Every position of the part in its order (the added ones merged in)."""
+        if not len(self.added):
+            return self.sorted
+        return np.insert(self.sorted, self.at, self.added).astype(np.int32)
+
     def merged(self) -> "_Part":
-        return _Part(np.insert(self.sorted, self.at, self.added).astype(np.int32))
+        return _Part(self.ascending())
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +516,7 @@ class BoardSnapshot:
         for name in query.benchmarks:
             order = self.orders.get(f"{name}:normalized")
             if name in self.scores and order is not None:
-                valued = order.positions[: order.valued]
+                valued = order.valued.ascending()
                 median = median_in_order(mask, self.scores[name][1], valued)
                 if median is not None:
                     found[name] = median
