@@ -46,6 +46,7 @@ class Run:
     minimum_tokens: int = 0  # each distinct context once, each option's tokens but its last
     requested_tokens: int = 0  # each request's context and continuation, as lm-eval's hf runs them
     generated_tokens: int = 0
+    fallback_requests: int = 0  # openboard-hf: requests it left to lm-eval's own path
     parameters: int = 0
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     benchmarks: dict[str, float] = field(default_factory=dict)
@@ -110,6 +111,7 @@ def evaluate(
         fewshot_random_seed=SEED,
     )
     run.wall_seconds = time.perf_counter() - started
+    run.fallback_requests = int(getattr(lm, "fallback_requests", 0))
     assert results is not None
     run.samples = results.pop("samples")
     for samples in run.samples.values():
@@ -185,6 +187,7 @@ def report(runs: Sequence[Run], parity: Parity, prefix: str) -> dict[str, float]
         f"{prefix}openboard_wall_s": ours.wall_seconds,
         f"{prefix}hf_tokens_vs_minimum": hf.computed_tokens / max(hf.minimum_tokens, 1),
         f"{prefix}openboard_tokens_vs_minimum": ours.computed_tokens / max(ours.minimum_tokens, 1),
+        f"{prefix}openboard_fallback_requests": ours.fallback_requests,
         f"{prefix}documents": parity.documents,
         f"{prefix}documents_differing": len(parity.differing),
         f"{prefix}max_loglikelihood_diff": parity.worst_loglikelihood,

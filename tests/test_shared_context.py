@@ -236,6 +236,11 @@ def test_passes_cover_every_row_once_within_the_bound() -> None:
         passes = list(plan_passes(batch, padded, max_cache_tokens=100))
         rows = [(p, c) for p, g in enumerate(batch) for c in range(len(g.continuations))]
         assert [r for one in passes for r in one] == rows  # each once, in order
+        # A group that fits one pass is never split: only one too big for any pass is.
+        for position, group in enumerate(batch):
+            holding = [n for n, one in enumerate(passes) if any(p == position for p, _ in one)]
+            alone = len(group.continuations) * (padded + group.longest - 1)
+            assert len(holding) == 1 or alone > 100, (position, holding)
         for one in passes:
             longest = max(len(batch[p].continuations[c]) for p, c in one)
             assert len(one) == 1 or len(one) * (padded + longest - 1) <= 100

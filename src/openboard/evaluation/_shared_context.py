@@ -103,12 +103,19 @@ def plan_passes(
     batch: Sequence[ContextGroup], padded_context: int, max_cache_tokens: int
 ) -> Iterator[list[Row]]:
     """The continuation passes over a context batch's cache, in order, each within
-    `max_cache_tokens` (rows × (padded context + its longest continuation − 1)): groups share a
-    pass while they fit, and a group too big for one is split across passes over the same cached
-    context. A row that alone exceeds the bound (its context padded past it) goes alone."""
+    `max_cache_tokens` (rows × (padded context + its longest continuation − 1)): whole groups
+    share a pass while they fit, and a group too big for one is split across passes over the
+    same cached context. A row that alone exceeds the bound (its context padded past it) goes
+    alone."""
     current: list[Row] = []
     longest = 0
     for position, group in enumerate(batch):
+        whole = (len(current) + len(group.continuations)) * (
+            padded_context + max(longest, group.longest) - 1
+        )
+        if current and whole > max_cache_tokens:  # a group starts a pass rather than straddle two
+            yield current
+            current, longest = [], 0
         for choice, continuation in enumerate(group.continuations):
             wider = max(longest, len(continuation))
             if current and (len(current) + 1) * (padded_context + wider - 1) > max_cache_tokens:
