@@ -139,9 +139,11 @@ def test_the_sql_path_runs_every_pattern_on_re2_as_the_read_model_does(context: 
                 slow[pattern] = round(min(spent), 3)
         assert not slow, f"seconds of CPU on the SQL path: {slow}"
         for pattern, model in FOLDED.items():
-            query = BoardQuery(search=tuple(parse_search(pattern)))
+            # Rank ranges: the SQL path's whole-view interval query searches too.
+            query = BoardQuery(search=tuple(parse_search(pattern)), rank_ranges=True)
             for answer in (store.board(query), store.board_in_sql(query)):
                 assert [r.model for r, _ in answer.rows] == [model], pattern
+                assert [m.marks.ranks if m.marks else None for _, m in answer.rows] == [(1, 1)]
     finally:
         store.stop_board_model()
 
