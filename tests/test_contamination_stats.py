@@ -9,6 +9,12 @@ from scipy import stats
 
 from openboard.stats import NotEnoughExamplesError, plan_shards, sharded_test
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 
 def _order_model(rng: np.random.Generator, n: int, bonus: float) -> np.ndarray:
     """A stand-in model whose log-likelihood of an order is a sum over adjacent pairs: random

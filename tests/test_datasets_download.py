@@ -44,6 +44,12 @@ from openboard.evaluation import (
 from openboard.evaluation._datasets import GPQA_ZIP_PASSWORD, overrides_dir
 from openboard.evaluation._mirror_lock import read_lock
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {"bbh": 5761, "gpqa": 448 + 198 + 546, "ifeval": 541, "math": 5000, "mmlu_pro": 12032 + 70, "musr": 756}  # fmt: skip
 GOOD_TOKEN = "hf_accepted_gpqa_terms"  # a stand-in token

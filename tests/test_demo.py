@@ -2,9 +2,16 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from openboard.cli import app
+
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 
 def test_make_model_prints_its_own_lines_only(cli_env: dict[str, str]) -> None:

@@ -8,6 +8,12 @@ from typer.testing import CliRunner
 from openboard.cli import app
 from openboard.config import Settings, settings_reference
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 

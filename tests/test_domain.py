@@ -2,6 +2,12 @@ import pytest
 
 from openboard.domain import InvalidModelIdError, ModelId, ModelType, SubmissionRequest
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 
 @pytest.mark.parametrize("text", ["meta-llama/Llama-3.1-8B", "a/b", "Org_1/model.v2-final"])
 def test_valid_model_ids_parse(text: str) -> None:

@@ -41,7 +41,11 @@ from openboard.sources import (
 )
 from openboard.validation import ValidationPolicy, validate
 
-from .conftest import git
+from .conftest import POSTGRES_SERVER, git
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 # --------------------------------------------------------------------------------------------
 # The Hub cache layout, written the way huggingface_hub writes it

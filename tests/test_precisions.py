@@ -9,6 +9,12 @@ import pytest
 from openboard.domain import Precision, WeightType
 from openboard.evaluation import STARTER, EvaluationSpec, UnsupportedPrecisionError
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 SPEC = EvaluationSpec(
     model_path=Path("/models/org/m"), precision=Precision.BFLOAT16, suite=STARTER,
     tasks_dir=Path("/tmp/tasks"),

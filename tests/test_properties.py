@@ -5,11 +5,18 @@ import json
 import re
 import struct
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openboard.domain import InvalidModelIdError, ModelId, parse_model_pattern
 from openboard.sources import SafetensorsHeaderError, read_safetensors_header
+
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 HUB_PART = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 PART_CHARS = st.sampled_from("abcXYZ019-_./\\\x00 ~:@")

@@ -6,6 +6,12 @@ import pytest
 
 from openboard.sources import SafetensorsHeaderError, read_safetensors_header
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 
 def _file(header: dict[str, object], data: bytes) -> bytes:
     raw = json.dumps(header).encode()

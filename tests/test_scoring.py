@@ -15,6 +15,12 @@ from openboard.evaluation import (
     parse_task_scores,
 )
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 
 def test_gpqa_worked_example() -> None:
     assert normalize(0.6, 4) == pytest.approx(46.6667, abs=1e-4)

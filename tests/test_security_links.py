@@ -17,7 +17,11 @@ from openboard.sources import HfCacheModelSource, LocalModelSource, ModelSnapsho
 from openboard.sources._local import fingerprint_folder
 from openboard.validation import ValidationPolicy, catalogued, validate
 
-from .conftest import git
+from .conftest import POSTGRES_SERVER, git
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SECRET = b"---\nlicense: mit\n---\n# secret_key\n" + b"s3cr3t-must-never-be-published " * 20

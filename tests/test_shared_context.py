@@ -30,6 +30,12 @@ from openboard.evaluation._shared_context import (
     plan_passes,
 )
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 ABSOLUTE, RELATIVE = 1e-5, 1e-6
 
 

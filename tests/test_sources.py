@@ -15,7 +15,11 @@ from openboard.sources import (
 )
 from openboard.sources._local import fingerprint_folder
 
-from .conftest import git
+from .conftest import POSTGRES_SERVER, git
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 
 @pytest.fixture

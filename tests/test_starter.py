@@ -1,9 +1,16 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from openboard.evaluation import STARTER, generate_examples, write_starter_tasks
+
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 
 def test_generation_is_deterministic_and_distinct() -> None:

@@ -23,6 +23,12 @@ from openboard.sources import LocalModelSource, ModelSnapshot, probe_loadability
 from openboard.submission import parse_submission
 from openboard.validation import ValidationPolicy, catalogued, count_parameters, validate
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 Mutation = Callable[[Path], None]
 
