@@ -78,9 +78,21 @@ POSTGRES_SERVER = os.environ.get("OPENBOARD_TEST_POSTGRES", "")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database; a copy of `migrated_template` where the test uses `context`."""
+    template = (
+        request.getfixturevalue("migrated_template") if "context" in request.fixturenames else None
+    )
     if not POSTGRES_SERVER:
-        yield f"sqlite:///{tmp_path / 'home' / 'openboard.db'}"
+        path = tmp_path / "home" / "openboard.db"
+        if template is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with (
+                closing(sqlite3.connect(template)) as source,
+                closing(sqlite3.connect(path)) as target,
+            ):
+                source.backup(target)
+        yield f"sqlite:///{path}"
         return
     from uuid import uuid4
 
@@ -88,7 +100,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     # No pool: a connection must not outlive a server restart made by a test.
     admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template is not None else ""
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
     yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -108,9 +121,10 @@ def settings(tmp_path: Path, model_library: Path, database_url: str) -> Settings
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database brought to the newest schema by the real migrations once per session; each
-    test's `context` starts from a copy of it. Migrating took 1-2 s per test (SQLite-PostgreSQL),
-    minutes of every pass; the migrations themselves are tested from scratch in test_store and
-    test_score_migration, and `context` still runs `migrate()`, which must find nothing to do."""
+    test's `context` starts from a copy of it (made by `database_url`). Migrating took 1-2 s per
+    test (SQLite-PostgreSQL), minutes of every pass; the migrations themselves are tested from
+    scratch in test_store and test_score_migration, and `context` still runs `migrate()`, which
+    must find nothing to do."""
     if not POSTGRES_SERVER:
         path = tmp_path_factory.mktemp("template") / "openboard.db"
         store = Store.open(f"sqlite:///{path}")
@@ -141,26 +155,8 @@ def _postgres_admin() -> Iterator[Connection]:
         engine.dispose()
 
 
-def copy_migrated(template: str, database_url: str) -> None:
-    """Make the (new, empty) database at `database_url` a copy of the migrated template."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database and not Path(url.database).exists(), database_url
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        with (
-            closing(sqlite3.connect(template)) as source,
-            closing(sqlite3.connect(url.database)) as target,
-        ):
-            source.backup(target)
-        return
-    with _postgres_admin() as admin:  # database_url's database is empty: replaced by a copy
-        admin.exec_driver_sql(f'DROP DATABASE "{url.database}" WITH (FORCE)')
-        admin.exec_driver_sql(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
-
-
 @pytest.fixture
-def context(settings: Settings, migrated_template: str) -> Iterator[Context]:
-    copy_migrated(migrated_template, settings.database_url)
+def context(settings: Settings) -> Iterator[Context]:
     ctx = Context.open(settings)
     ctx.store.migrate()
     yield ctx
