@@ -126,7 +126,8 @@ def _filters(
 
 def _has_twin(prefer: Origin) -> ColumnElement[bool]:
     """The row is of the other origin and a row of `prefer` evaluates the same model, commit,
-    precision and suite on the board."""
+    precision and suite on the board. The twin's status is compared as an expression so that
+    SQLite looks it up by (origin, model) rather than walking the board's index for every row."""
     twin = requests.alias("twin")
     return and_(
         requests.c.origin != prefer.value,
@@ -134,7 +135,7 @@ def _has_twin(prefer: Origin) -> ColumnElement[bool]:
         .where(
             twin.c.origin == prefer.value, twin.c.model == requests.c.model,
             twin.c.revision == requests.c.revision, twin.c.precision == requests.c.precision,
-            twin.c.suite == requests.c.suite, twin.c.status == Status.FINISHED.value,
+            twin.c.suite == requests.c.suite, twin.c.status.concat("") == Status.FINISHED.value,
             twin.c.hidden == false(),
         )
         .exists(),
