@@ -142,7 +142,8 @@ class Notifier:
             DELIVERY_HEADER: delivery.delivery_id,
             EVENT_HEADER: delivery.event,
         }
-        url, extensions = delivery.url, dict[str, str]()
+        url = delivery.url
+        extensions: dict[str, str] = {}
         if delivery.owner is not None and not self._settings.allow_private_targets:
             try:
                 target = pinned(delivery.url, check_public(delivery.url, self._resolve))

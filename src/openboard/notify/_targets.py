@@ -58,10 +58,12 @@ def check_public(url: str, resolve: Resolver = resolve_addresses) -> str:
         addresses = resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError as exc:
         raise WebhookTargetError(f"cannot resolve {host}: {exc}", "check the URL's host") from exc
+    if not addresses:
+        raise WebhookTargetError(f"{host} resolves to no address", "check the URL's host")
     blocked = sorted(a for a in addresses if _internal(a))
-    if blocked or not addresses:
+    if blocked:
         raise WebhookTargetError(
-            f"{host} resolves to {', '.join(blocked) or 'no address'}, which is not a public address",
+            f"{host} resolves to {', '.join(blocked)}, which is not a public address",
             "point the webhook at a public host, or ask the operator to set "
             "webhook_allow_private_targets",
         )
