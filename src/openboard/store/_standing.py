@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from openboard.store._board import BoardQuery
 from openboard.store._board import _filters as board_filters
@@ -92,14 +92,30 @@ def standing_in_sql(
             before = or_(r.average > row.average, and_(r.average == row.average, r.id > row.id))
         above = conn.execute(select(func.count()).select_from(requests).where(*where, before))
         ranks[int(row.id)] = int(above.scalar_one()) + 1
+    return BoardStanding(total, ranks, _medians_in_sql(conn, query, where))
+
+
+def _medians_in_sql(
+    conn: Connection, query: BoardQuery, where: list[ColumnElement[bool]]
+) -> dict[str, float]:
+    """Each benchmark's median, found by the database: the one or two middle rows of its ordered
+    scores (window functions, on SQLite and PostgreSQL alike), so that a page of the model does
+    not read every score of the view into Python."""
     s = benchmark_scores.c
-    scores: dict[str, list[float]] = {}
-    wanted = (
-        select(s.benchmark, s.normalized)
-        .select_from(benchmark_scores.join(requests, s.request_id == r.id))
-        .where(*where, s.benchmark.in_(query.benchmarks))
-    )
-    for row in conn.execute(wanted).all():
-        scores.setdefault(row.benchmark, []).append(row.normalized)
-    medians = {name: float(np.median(values)) for name, values in scores.items() if values}
-    return BoardStanding(total, ranks, medians)
+    ordered = (
+        select(
+            s.benchmark.label("benchmark"), s.normalized.label("normalized"),
+            func.row_number().over(partition_by=s.benchmark, order_by=s.normalized).label("place"),
+            func.count().over(partition_by=s.benchmark).label("counted"),
+        )
+        .select_from(benchmark_scores.join(requests, s.request_id == requests.c.id))
+        .where(*where, s.benchmark.in_(query.benchmarks), s.normalized.isnot(None))
+        .subquery()
+    )  # fmt: skip
+    o = ordered.c
+    # Integer division on both databases: the middle row of an odd count, the two of an even one.
+    middle = or_(o.place == (o.counted + 1) // 2, o.place == (o.counted + 2) // 2)
+    found = conn.execute(
+        select(o.benchmark, func.avg(o.normalized)).where(middle).group_by(o.benchmark)
+    ).all()
+    return {str(name): float(value) for name, value in found}
