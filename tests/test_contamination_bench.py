@@ -1,0 +1,59 @@
+"""bench/contamination.py --suite v2 on the real v2 data: one evaluation per benchmark at its own
+limit, then the contamination stage with the default settings; no GPQA text in what it prints."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from openboard.evaluation._datasets import GPQA_ZIP_PASSWORD
+
+from .conftest import POSTGRES_SERVER
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "contamination.py"
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database in it: the SQLite pass runs it"
+)
+
+
+def _gpqa_questions(data: Path) -> list[str]:
+    with zipfile.ZipFile(data / "gpqa" / "dataset.zip") as zipped:
+        text = zipped.read("dataset/gpqa_main.csv", pwd=GPQA_ZIP_PASSWORD).decode()
+    return [row["Question"].strip() for row in csv.DictReader(io.StringIO(text))]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_v2_reports_each_benchmark_and_hides_gpqa(shared_data: Path) -> None:
+    command = [sys.executable, str(BENCH), "--suite", "v2", "--data", str(shared_data),
+               "--models", "tiny", "--seeds", "0", "--limits", "mmlu_pro=40,gpqa=1"]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=1200,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = {}
+    for line in done.stdout.splitlines():  # the `name: value` lines the bench ends with
+        name, _, value = line.partition(": ")
+        if name.replace("_", "").replace(".", "").isalnum() and _number(value):
+            figures[name] = float(value)
+    # 40 MMLU-Pro documents pay for the 5 shards of 5 the test needs at least, within 10%.
+    assert figures["tiny_mmlu_pro_shards"] >= 5 and 0 <= figures["tiny_mmlu_pro_p"] <= 1
+    assert figures["tiny_probe_over_eval"] > 0 and figures["tiny_eval_seconds"] > 0
+    # GPQA: one document per task is too few for a shard; the line says so and what it needs.
+    gpqa = next(line for line in done.stdout.splitlines() if line.strip().startswith("gpqa "))
+    assert "no p-value" in gpqa and "needs about" in gpqa and figures["tiny_gpqa_shards"] == 0
+    printed = done.stdout + done.stderr
+    leaked = [q for q in _gpqa_questions(shared_data) if len(q) > 40 and q[:40] in printed]
+    assert not leaked
