@@ -33,7 +33,7 @@ from openboard.domain import (
 from openboard.domain._search import required_literals
 from openboard.evaluation import SUITES
 from openboard.queue import claim_next, finish
-from openboard.store import BoardPoint, BoardQuery, Store
+from openboard.store import BoardPoint, BoardQuery, EvaluationCost, Store
 from openboard.web import create_app
 from openboard.web._cache import PageCache
 from openboard.web._plots import best_over_time, pareto_front
@@ -59,6 +59,9 @@ def add_finished(
     moe: bool = False,
     day: int = 0,
     revision: str = "a" * 40,
+    eval_seconds: float = 10.0,
+    co2_kg: float = 0.01,
+    cost: EvaluationCost | None = None,
 ) -> None:
     new = replace(
         new_request(
@@ -85,8 +88,9 @@ def add_finished(
             for name, score in zip(BENCHMARKS, scores, strict=True)
         ],
         average=sum(scores) / 3,
-        eval_seconds=10.0,
-        co2_kg=0.01,
+        eval_seconds=eval_seconds,
+        co2_kg=co2_kg,
+        cost=cost,
     )
 
 

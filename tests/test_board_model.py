@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, parse_search
 from openboard.queue import claim_next, finish
-from openboard.store import SORT_COLUMNS, BoardQuery, BoardResult, Commit, Store
+from openboard.store import SORT_COLUMNS, BoardQuery, BoardResult, Commit, EvaluationCost, Store
 
 from .conftest import POSTGRES_SERVER
 from .test_board import BENCHMARKS, T0, add_finished
@@ -43,6 +43,17 @@ TERMS = (
 )  # fmt: skip
 
 
+def _cost(n: int) -> EvaluationCost | None:
+    """The n-th model's evaluation cost: figures with ties, none measured (an import), and no
+    GPU-hours (a CPU run)."""
+    if n % 6 == 5:
+        return None
+    hours = (0.25, 0.5, 0.25, 1.5)[n % 4]
+    return EvaluationCost(backend=("hf", "openboard")[n % 2], tokens=1000 * (n % 5 + 1),
+                          tokens_per_second=(120.0, 4500.5, 120.0, 33.0, 980.0)[n % 5],
+                          device_hours=hours, gpu_hours=None if n % 3 == 0 else hours)  # fmt: skip
+
+
 def _add(store: Store, n: int) -> None:
     """The n-th model of the data set: scores with ties, a missing score, no parameter count."""
     name = NAMES[n % len(NAMES)]
@@ -52,6 +63,8 @@ def _add(store: Store, n: int) -> None:
         params_b=(0.5, 3, 7, 7.2, 13, 70, 141)[n % 7], license=LICENSES[n % 4],
         architecture=("LlamaForCausalLM", "MixtralForCausalLM")[n % 2 == 0 and n % 5 == 0],
         merged=n % 4 == 3, moe=n % 5 == 0, day=n % 9, revision=f"{n:040x}",
+        eval_seconds=(10.0, 35.5, 10.0, 600.0)[n % 4], co2_kg=(0.01, 0.2, 0.05)[n % 3],
+        cost=_cost(n),
     )  # fmt: skip
 
 

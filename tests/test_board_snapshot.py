@@ -11,6 +11,7 @@ import pytest
 from openboard.domain import ModelType, Origin, Precision, parse_search
 from openboard.store import SORT_COLUMNS, BoardQuery
 from openboard.store import _snapshot as snapshot_module
+from openboard.store._board import FIGURE_SORTS
 from openboard.store._names import NameIndex, folding
 from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
 
@@ -41,6 +42,7 @@ def _row(rng: random.Random, request_id: int) -> Row:
         "architectures": '["LlamaForCausalLM"]', "average": rng.choice((None, 10.0, 20.0, 35.5)),
         "submitted_time": T0 + timedelta(days=rng.randint(0, 5)),
         "origin": rng.choice(list(Origin)).value, "revision": rng.choice(("a" * 40, "b" * 40)),
+        **{name: rng.choice((None, 0.5, 2.0, 1234.5)) for name in FIGURE_SORTS.values()},
     }  # fmt: skip
     scores = [
         (request_id, b, float(rng.randint(0, 4)), float(rng.randint(0, 4) * 10))

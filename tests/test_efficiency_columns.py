@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,38 @@ def test_the_cost_is_a_board_column_and_in_the_exports_and_the_api(context: Cont
     (evaluation,) = model["evaluations"]
     assert evaluation["eval_backend"] == "openboard" and evaluation["eval_tokens"] == 4_321_000
     assert evaluation["gpu_hours"] == pytest.approx(0.0972)
+
+
+@pytest.mark.parametrize("read_model", [True, False], ids=["read model", "sql"])
+def test_the_board_sorts_by_tokens_per_second_with_unmeasured_rows_last(
+    context: Context, read_model: bool
+) -> None:
+    # Averages in another order than the speeds, so that a sort left on the average shows.
+    speeds = {"org/slow": 120.5, "org/fast": 9876.0, "org/mid": 2500.0}
+    for n, (model, speed) in enumerate(speeds.items()):
+        _finished(context.store, model, 50.0 + n, replace(GPU_RUN, tokens_per_second=speed))
+    _finished(context.store, "org/imported", 70.0, None)
+    app = create_app(context.store, SUITES, board_read_model=read_model)
+    view = "suite=starter&col=tokens_per_s&col=gpu_hours&sort=tokens_per_s"
+    with TestClient(app) as http:
+
+        def rows(direction: str) -> list[tuple[str, float | None]]:
+            answer = http.get(f"/api/leaderboard?{view}&dir={direction}")
+            assert answer.status_code == 200, answer.text
+            return [(r["model"], r["tokens_per_s"]) for r in answer.json()["rows"]]
+
+        descending, ascending = rows("desc"), rows("asc")
+        exported = http.get(f"/leaderboard.csv?{view}&dir=asc").text
+        page = http.get(f"/?{view}").text
+        bad = http.get("/api/leaderboard?suite=starter&sort=tokens")
+    measured = sorted(speeds.items(), key=lambda item: item[1])
+    assert descending == [*reversed(measured), ("org/imported", None)]
+    assert ascending == [*measured, ("org/imported", None)]
+    assert [r["Model"] for r in csv.DictReader(io.StringIO(exported))] == [m for m, _ in ascending]
+    # Both cost columns' headers are sort links; the sorted one says so.
+    assert re.search(r'data-sort="tokens_per_s"[^>]* aria-sort="descending"', page)
+    assert 'data-sort="gpu_hours"' in page and "sort=gpu_hours" in page
+    assert bad.status_code == 400 and "unknown sort column: tokens" in bad.text
 
 
 _OLD_COLUMNS = (

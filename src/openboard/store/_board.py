@@ -30,7 +30,13 @@ from openboard.store._search import (
 from openboard.store._tables import benchmark_scores, flags, requests
 from openboard.store._time import as_utc
 
-SORT_COLUMNS = ("average", "model", "params", "submitted", "precision", "type")
+# The sortable figures of the optional columns, each with the request column it is stored in;
+# a row without one (an archive import, a CPU run's GPU-hours) sorts last either way.
+FIGURE_SORTS = {
+    "co2": "co2_kg", "wall_seconds": "eval_seconds", "tokens_per_s": "tokens_per_second",
+    "device_hours": "device_hours", "gpu_hours": "gpu_hours",
+}  # fmt: skip
+SORT_COLUMNS = ("average", "model", "params", "submitted", "precision", "type", *FIGURE_SORTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +260,7 @@ def _page(
             "submitted": requests.c.submitted_time,
             "precision": requests.c.precision,
             "type": requests.c.model_type,
+            **{key: requests.c[name] for key, name in FIGURE_SORTS.items()},
         }.get(query.sort, requests.c.average)
 
     def directed(column: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -73,7 +73,8 @@ def _rows_query() -> Select[Any]:
     r = requests.c
     picked = [r.id, r.model, r.namespace, r.suite, r.model_type, r.precision, r.params, r.merged,
               r.moe, r.available, r.license, cast(r.architectures, String), r.average,
-              r.submitted_time, r.origin, r.revision]  # fmt: skip
+              r.submitted_time, r.origin, r.revision, r.co2_kg, r.eval_seconds,
+              r.tokens_per_second, r.device_hours, r.gpu_hours]  # fmt: skip
     return _on_board(select(*picked)).order_by(r.id)
 
 

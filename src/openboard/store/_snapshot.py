@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openboard.domain import AVERAGE, BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
-from openboard.store._board import BoardCount, BoardQuery, BoardRow, RowMarks
+from openboard.store._board import FIGURE_SORTS, BoardCount, BoardQuery, BoardRow, RowMarks
 from openboard.store._names import NameIndex
 from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
@@ -49,7 +49,7 @@ _MERGE_MIN = 2_000  # ... and past this many (a few beside a small board cost no
 # One row of `board_columns` per request on the board, in this order (the store's query).
 COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
            "moe", "available", "license", "architectures", "average", "submitted_time",
-           "origin", "revision")  # fmt: skip
+           "origin", "revision", *FIGURE_SORTS.values())  # fmt: skip
 
 
 class Vocabulary:
@@ -138,6 +138,11 @@ def board_columns(
         "live": np.ones(n, bool),
         "archive": np.fromiter((o == Origin.ARCHIVE.value for o in columns["origin"]), bool, n),
         "twin": d.twins.codes(_twin_keys(columns), np.int32),
+        # by sort key; NaN: no figure
+        **{
+            key: np.array(columns[name], np.float64).reshape(n)
+            for key, name in FIGURE_SORTS.items()
+        },
     }
 
 
@@ -268,7 +273,8 @@ def _grown(values: npt.NDArray[Any], capacity: int) -> npt.NDArray[Any]:
     return grown
 
 
-_BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type", "id")
+_BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type", "id",
+                 *FIGURE_SORTS)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +343,8 @@ class BoardSnapshot:
         everywhere = np.ones(len(c["id"]), bool)
         if key == "id":
             return c["id"], everywhere
+        if key in FIGURE_SORTS:
+            return c[key], ~np.isnan(c[key])
         if key in ("average", "submitted", "params"):
             values = c[key]
             known = (

@@ -298,7 +298,12 @@ def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> di
             if b.name in view.shown
         ],
         "columns": [
-            {"name": c, "title": OPTIONAL_COLUMNS[c], "key": _ROW_KEYS.get(c, c)}
+            {
+                "name": c,
+                "title": OPTIONAL_COLUMNS[c],
+                "key": _ROW_KEYS.get(c, c),
+                "sortable": c in SORT_COLUMNS,
+            }
             for c in view.columns
         ],
         "total": result.total,
