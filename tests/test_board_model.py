@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -279,3 +279,25 @@ def test_submission_times_order_alike(context: Context, days: int) -> None:
             assert_same(context.store, replace(VIEW, sort="submitted", descending=descending))
     finally:
         context.store.stop_board_model()
+
+
+def test_another_process_write_moves_the_data_version(started: Store) -> None:
+    """The version is read on a connection held for it (SQLite: `PRAGMA data_version` first):
+    a write through another engine, as another server process or a worker makes it, moves it,
+    and the next page shows the write."""
+    other = Store(create_engine(started.engine.url))
+    statements: list[str] = []
+    event.listen(started.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        before = started.data_version()
+        assert started.data_version() == before  # nothing written: the same version
+        assert not statements  # the held connection's, not the engine's
+        add_finished(other, "elsewhere/model", (100, 100, 100), day=50)
+        after = started.data_version()
+        assert after > before and after == other.data_version()
+        assert started.board(replace(VIEW, limit=1)).rows[0][0].model == "elsewhere/model"
+        other.moderation.flag("elsewhere/model", "contaminated", None, "root", T0)
+        assert started.data_version() > after  # an audited action alone moves it too
+        assert "elsewhere/model" not in [r.model for r, _ in started.board(VIEW).rows]
+    finally:
+        other.engine.dispose()

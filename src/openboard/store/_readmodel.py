@@ -15,10 +15,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, String, bindparam, cast, false, func, select
+from sqlalchemy import Connection, Engine, Select, String, bindparam, cast, false, select
 
 from openboard.domain import Status
 from openboard.store._moderation import flag_of
@@ -35,8 +35,9 @@ from openboard.store._tables import (
     requests,
     score_intervals,
 )
+from openboard.store._version import version_columns
 
-__all__ = ["BoardModel", "covers", "version_columns"]
+__all__ = ["BoardModel", "covers"]
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # how stale the model may get while no reader asks
@@ -47,19 +48,10 @@ _KEPT_REQUESTS = 10_000  # requests kept for pages (about 1 KiB each)
 Version = tuple[int, ...]
 
 
-def version_columns() -> list[Any]:
-    """`data_version()` as two scalar subqueries, to read in the same statement as rows."""
-    return [
-        select(func.coalesce(func.max(events.c.id), 0)).scalar_subquery(),
-        select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery(),
-    ]
-
-
 def covers(have: Version, asked: Version) -> bool:
     return all(h >= a for h, a in zip(have, asked, strict=True))
 
 
-_VERSION_QUERY = select(*version_columns())
 _REQUESTS_QUERY = select(
     requests, *(c.label(f"_version{n}") for n, c in enumerate(version_columns()))
 ).where(requests.c.id.in_(bindparam("ids", expanding=True)))
@@ -160,8 +152,9 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
 class BoardModel:
     """The current snapshot of the board and the thread that keeps it current."""
 
-    def __init__(self, reader: Engine) -> None:
+    def __init__(self, reader: Engine, version: Callable[[], Version]) -> None:
         self._reader = reader
+        self._version = version  # the database's data version now (`Store.data_version`)
         self._snapshot: BoardSnapshot | None = None
         self._moved = threading.Condition()
         self._wake = threading.Event()
@@ -246,9 +239,9 @@ class BoardModel:
                     found[request_id] = kept[1]
                     self._requests.move_to_end(request_id)
         missing = [i for i in ids if i not in found]
+        if not missing:
+            return found, self._version()
         with self._reader.connect() as conn:
-            if not missing:
-                return found, tuple(int(v) for v in conn.execute(_VERSION_QUERY).one())
             rows = conn.execute(_REQUESTS_QUERY, {"ids": missing}).mappings().all()
         version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
         read = {int(row["id"]): request_of(row) for row in rows}

@@ -62,7 +62,6 @@ from openboard.store._standing import BoardStanding, standing_in_sql
 from openboard.store._tables import (
     ACTIVE_STATUSES,
     MAX_CARD_CHARS,
-    audit_log,
     benchmark_scores,
     blocklist,
     events,
@@ -72,6 +71,7 @@ from openboard.store._tables import (
     task_results,
 )
 from openboard.store._time import as_utc
+from openboard.store._version import VersionProbe
 from openboard.store._votes import VoteStore
 from openboard.store._webhooks import WebhookStore
 
@@ -102,6 +102,7 @@ class Store:
         self._board_model: BoardModel | None = None  # the board in memory, once started
         self._kept_medians: tuple[tuple[int, ...], BoardQuery, dict[str, float]] | None = None
         self._search_deadline_s = search_deadline_s
+        self._version = VersionProbe(self.reader)
 
     @classmethod
     def open(cls, url: str, busy_timeout_seconds: float = 30.0) -> "Store":
@@ -335,13 +336,7 @@ class Store:
     def data_version(self) -> tuple[int, ...]:
         """Moves whenever what the leaderboard shows may change: every request event (submitted,
         finished, ...) and every audited action (flags, hidden, deleted, model types)."""
-        query = select(
-            select(func.coalesce(func.max(events.c.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery(),
-        )
-        with self.reader.connect() as conn:
-            row = conn.execute(query).one()
-        return int(row[0]), int(row[1])
+        return self._version()
 
     def model_card(self, request_id: int) -> str | None:
         """The model card as submitted (Markdown, untrusted: render it through a sanitizer)."""
@@ -372,7 +367,7 @@ class Store:
         """Read the board into memory (numpy columns per data version) and answer `board` from
         there from now on, following every change; a server does this before its first reader."""
         if self._board_model is None:
-            model = BoardModel(self.reader)
+            model = BoardModel(self.reader, self._version)
             model.start()
             self._board_model = model
         return self._board_model

@@ -1,0 +1,106 @@
+"""The store's data version, read once per page view (the page cache and the board's read model
+check it): on one connection held for it, outside the pool and SQLAlchemy's statement path.
+
+The version is (max event id, max audit id): every change the board shows moves one of them.
+On SQLite the held connection asks `PRAGMA data_version` first, which changes whenever another
+connection (of this process or any other) committed, and reads the two maxima again only then.
+On PostgreSQL it reads them in one statement, in autocommit (no BEGIN, no pool pre-ping).
+"""
+
+import logging
+import os
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from openboard.store._tables import audit_log, events
+
+__all__ = ["VersionProbe", "version_columns"]
+
+log = logging.getLogger(__name__)
+
+Version = tuple[int, ...]
+
+
+def version_columns() -> list[Any]:
+    """The data version as two scalar subqueries, to read in the same statement as rows."""
+    return [
+        select(func.coalesce(func.max(events.c.id), 0)).scalar_subquery(),
+        select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery(),
+    ]
+
+
+class VersionProbe:
+    """`Store.data_version()`: one held DB-API connection, shared by the process's threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        # An in-memory SQLite database is one per connection: only the pool's own sees it.
+        self._held_allowed = not (self._sqlite and engine.url.database in (None, "", ":memory:"))
+        query = select(*version_columns())
+        self._statement = str(
+            query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        dbapi = engine.dialect.loaded_dbapi
+        self._broken = (dbapi.OperationalError, dbapi.InterfaceError)  # not a bug: reconnect
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid = 0
+        self._seen: tuple[Any, Version] | None = None  # SQLite: (PRAGMA data_version, version)
+
+    def __call__(self) -> Version:
+        if self._held_allowed:
+            with self._lock:
+                try:
+                    return self._read_held()
+                except self._broken:
+                    # The server went away or restarted: the next call connects again; this one
+                    # asks through the engine, which says what is wrong if it still is.
+                    log.info("the data version's connection broke; connecting again")
+                    self._drop()
+        with self._engine.connect() as conn:
+            row = conn.execute(select(*version_columns())).one()
+        return int(row[0]), int(row[1])
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _read_held(self) -> Version:
+        if self._connection is None or self._pid != os.getpid():
+            self._connect()
+        cursor = self._connection.cursor()
+        try:
+            if self._sqlite:
+                cursor.execute("PRAGMA data_version")
+                moved = cursor.fetchone()[0]
+                if self._seen is not None and self._seen[0] == moved:
+                    return self._seen[1]
+            cursor.execute(self._statement)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        version = (int(row[0]), int(row[1]))
+        if self._sqlite:
+            self._seen = (moved, version)
+        return version
+
+    def _connect(self) -> None:
+        # A connection inherited through fork is the parent's: leave it to the parent.
+        self._connection, self._seen = None, None
+        pooled = self._engine.raw_connection()
+        pooled.detach()  # ours for good: the pool opens another in its place
+        if not self._sqlite:  # each read sees the latest commits and holds no snapshot
+            driver: Any = pooled.dbapi_connection
+            driver.autocommit = True
+        self._connection, self._pid = pooled, os.getpid()
+
+    def _drop(self) -> None:
+        connection, self._connection, self._seen = self._connection, None, None
+        if connection is not None and self._pid == os.getpid():
+            try:
+                connection.close()
+            except self._engine.dialect.loaded_dbapi.Error:
+                log.debug("closing the data version's broken connection failed", exc_info=True)
