@@ -101,3 +101,7 @@ def test_every_row_has_every_cell_and_its_marks() -> None:
     assert [(a["data-sort"], a["aria-sort"]) for a in sorted_by] == [("params", "ascending")]
     text = "".join(parsed.text)
     assert "40.10–42.90" in text and "1–3" in text and "0.004" in text and "1,234" in text
+    assert "1 Mar 2026, 00:00" in text
+    assert [a["datetime"] for tag, a in parsed.tags if tag == "time"] == [
+        "2026-03-01T00:00:00Z"
+    ] * 3

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from openboard.web._links import link, toggle
+from openboard.web._links import link, toggle, toggles
 from openboard.web._templating import PageEnvironment
 
 from .conftest import POSTGRES_SERVER
@@ -37,6 +37,15 @@ def test_toggle_adds_a_pin_or_removes_it() -> None:
     assert toggle("q=x", "pin", "org/m") == "?q=x&pin=org%2Fm"
     assert toggle("q=x&pin=org/m&pin=a/b", "pin", "org/m") == "?q=x&pin=a%2Fb"
     assert toggle("pin=org/m", "pin", "org/m") == "?"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "q=x", "pin=org/m", "q=%26%3D&pin=a/b&pin=org/m&page=2", "pin=a/b&pin=a/b"]
+)
+def test_toggles_of_one_query_are_its_toggle_links(query: str) -> None:
+    href = toggles(query, "pin")
+    for value in ("org/m", "a/b", "c d", "x&y=z"):
+        assert href(value) == toggle(query, "pin", value)
 
 
 def test_templates_read_dict_keys_and_keep_methods_and_attributes(tmp_path: Path) -> None:

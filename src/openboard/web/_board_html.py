@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from openboard.web._board import BoardView
 from openboard.web._format import bar, params, when
-from openboard.web._links import link, toggle
+from openboard.web._links import link, toggles
 
 __all__ = ["board_table"]
 
@@ -149,13 +149,12 @@ def _badges(row: Row) -> str:
     return badges
 
 
-def _model_cell(row: Row, query: str) -> str:
-    model = escape(row["model"])
+def _model_cell(row: Row, model: Markup, pin_link: Callable[[str], str]) -> str:
     org, _, name = row["model"].partition("/")
     pinned = row["pinned"]
     pin = (f'<a class="pin" title="{"unpin" if pinned else "pin to the top"}" '
            f'aria-label="{"unpin" if pinned else "pin"} {model}" '
-           f'href="{escape(toggle(query, "pin", row["model"]))}">{"✕" if pinned else "📌"}</a>')  # fmt: skip
+           f'href="{escape(pin_link(row["model"]))}">{"✕" if pinned else "📌"}</a>')  # fmt: skip
     return (
         f'<th scope="row" class="model"><a href="/models/{model}">{escape(org)}/<wbr>'
         f"{escape(name)}</a>{_badges(row)} {pin}</th>"
@@ -163,13 +162,14 @@ def _model_cell(row: Row, query: str) -> str:
 
 
 def _table_row(row: Row, benchmarks: list[str], columns: list[tuple[str, Cell]], raw: bool,
-               query: str) -> str:  # fmt: skip
+               pin_link: Callable[[str], str]) -> str:  # fmt: skip
     rank = row["rank"]
+    model = escape(row["model"])
     tie = _TIE if row["tied"] else ""
     kind = escape(row["type"])
     cells = [f'<td class="rank num">{rank if rank is not None else "📌"}{tie}</td>',
              f'<td title="{kind}">{escape(row["type_symbol"])}<span class="sr-only"> {kind}</span></td>',
-             _model_cell(row, query)]  # fmt: skip
+             _model_cell(row, model, pin_link)]  # fmt: skip
     average = row["average"]
     cells.append(f'<td class="num score average" style="{bar(average)}">{average:.2f}</td>'
                  if average is not None else _NONE)  # fmt: skip
@@ -184,7 +184,7 @@ def _table_row(row: Row, benchmarks: list[str], columns: list[tuple[str, Cell]],
             cells.append(_NONE)
     cells += [cell(row[key], row) for key, cell in columns]
     pinned = ' class="pinned"' if row["pinned"] else ""
-    return f'<tr{pinned} data-model="{escape(row["model"])}">{"".join(cells)}</tr>'
+    return f'<tr{pinned} data-model="{model}">{"".join(cells)}</tr>'
 
 
 def board_table(board: Mapping[str, Any], view: BoardView, query: str, alpha: float) -> Markup:
@@ -195,8 +195,8 @@ def board_table(board: Mapping[str, Any], view: BoardView, query: str, alpha: fl
     special = {**_CELLS, "contamination": _contamination(alpha, names)}
     columns = [(c["key"], special.get(c["name"], _plain)) for c in board["columns"]]
     benchmarks = [b["name"] for b in board["benchmarks"]]
-    raw = view.query.raw
-    body = "\n".join(_table_row(row, benchmarks, columns, raw, query)
+    raw, pin_link = view.query.raw, toggles(query, "pin")
+    body = "\n".join(_table_row(row, benchmarks, columns, raw, pin_link)
                      for row in (*board["pinned"], *board["rows"]))  # fmt: skip
     table = (f'<table class="board">\n<thead>{_head(board, view, query)}</thead>\n'
              f"<tbody>\n{body}\n</tbody>\n</table>")  # fmt: skip

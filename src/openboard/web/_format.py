@@ -44,8 +44,9 @@ def when(moment: str | datetime | None) -> Markup:
         return Markup("–")
     utc = _parse(moment).astimezone(UTC)
     exact = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    shown = f"{utc.day} {utc:%b %Y, %H:%M}"
-    return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(exact, escape(shown))
+    shown = escape(f"{utc.day} {utc:%b %Y, %H:%M}")
+    # Not Markup.format: its formatter cost a board page with dates ~1 ms. `exact` is digits.
+    return Markup(f'<time datetime="{exact}" title="{exact}">{shown}</time>')  # noqa: S704
 
 
 def bar(score: float | None, raw: bool = False) -> str:

@@ -4,8 +4,11 @@ A board page makes one link per row (its pin) and per column header from the sam
 is parsed and its kept part encoded once per page (memoized), not once per link.
 """
 
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote_plus, urlencode
+
+__all__ = ["link", "toggle", "toggles"]
 
 _PAGES = 256  # queries remembered: a page's links come from one, a burst of pages from a few
 
@@ -38,3 +41,20 @@ def toggle(query: str, key: str, value: str) -> str:
     values = [v for k, v in _pairs(query) if k == key]
     values = [v for v in values if v != value] if value in values else [*values, value]
     return link(query, **{key: values})
+
+
+def toggles(query: str, key: str) -> Callable[[str], str]:
+    """`toggle(query, key, value)` for many values (a board page's pin links, one a row): the
+    kept part of the query and the values already there are encoded once, not once a link."""
+    present = [v for k, v in _pairs(query) if k == key]
+    name = quote_plus(key)
+    head = "&".join([_kept(query, frozenset({key})), *(f"{name}={quote_plus(v)}" for v in present)])
+    head = head.removeprefix("&")
+
+    def href(value: str) -> str:
+        if value in present:  # removed: rare, a pinned row
+            return toggle(query, key, value)
+        tail = f"{name}={quote_plus(value)}"
+        return f"?{head}&{tail}" if head else f"?{tail}"
+
+    return href
