@@ -18,7 +18,15 @@ from sqlalchemy.pool import NullPool
 from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, parse_search
 from openboard.queue import claim_next, finish
-from openboard.store import SORT_COLUMNS, BoardQuery, BoardResult, Commit, EvaluationCost, Store
+from openboard.store import (
+    SORT_COLUMNS,
+    BoardQuery,
+    BoardResult,
+    Commit,
+    ContaminationEvidence,
+    EvaluationCost,
+    Store,
+)
 
 from .conftest import POSTGRES_SERVER
 from .test_board import BENCHMARKS, T0, add_finished
@@ -118,14 +126,29 @@ def _filled(store: Store) -> Iterator[Store]:
     store.moderation.flag("x/ab", "contaminated", None, "root", T0)
     store.moderation.set_hidden(5, True, "root", T0, "duplicate")
     store.availability.record(Commit("tiny/edge-1b", f"{12:040x}"), False, "gone", T0, "root")
+    for request_id in range(1, 12):  # ties (the first benchmark by name wins), untested ones
+        p = (None, 0.5, 0.01, 0.01, 0.2)[request_id % 5]
+        record_p_values(
+            store, request_id, {b: p if n % 2 else 0.3 for n, b in enumerate(BENCHMARKS)}
+        )
     store.start_board_model()
     yield store
     store.stop_board_model()
 
 
+def record_p_values(store: Store, request_id: int, p_values: dict[str, float | None]) -> None:
+    """The contamination test's evidence: a p-value per benchmark (None: not tested)."""
+    store.contamination.record(request_id, [
+        ContaminationEvidence(request_id, benchmark, 1, "permutation", p, None, None, 1, 1, 1, 1,
+                              0, 0, 0.0, 0.0, {}, None, T0)
+        for benchmark, p in p_values.items()
+    ], "w1", T0)  # fmt: skip
+
+
 def _answer(result: BoardResult) -> tuple[object, ...]:
-    """Rows and pins (whole requests: the read model keeps them between pages) and their flags."""
-    return result.rows, result.pinned, dict(result.flags)
+    """Rows and pins (whole requests: the read model keeps them between pages), their flags and
+    contamination p-values."""
+    return result.rows, result.pinned, dict(result.flags), dict(result.p_values)
 
 
 def assert_same(store: Store, query: BoardQuery, pinned: tuple[str, ...] = ()) -> BoardResult:
@@ -214,6 +237,9 @@ def test_the_model_follows_results_flags_hides_types_and_availability(started: S
     started.availability.record(Commit("new/arrival", "a" * 40), False, "gone", T0, "root")
     assert "new/arrival" not in models(replace(VIEW, hide_unavailable=True))
     assert started.board(VIEW).rows[0][0].available is False
+    record_p_values(started, first.id, {BENCHMARKS[1]: 0.001, BENCHMARKS[0]: 0.4})
+    assert started.board(VIEW).p_values[first.id] == (BENCHMARKS[1], 0.001)
+    assert_same(started, VIEW)
     started.moderation.delete_request(first.id, "root", T0, "spam")
     assert models() == before
 

@@ -216,8 +216,8 @@ def test_evidence_is_stored_shown_and_left_to_a_moderator(context: Context, tmp_
     ]
     write_evidence(folder, written)
     assert read_evidence(folder) == written and (folder / EVIDENCE_FILE).is_file()
-    store_evidence(store, running.id, folder, T0)
-    store_evidence(store, running.id, folder, T0)  # a second write replaces, never duplicates
+    store_evidence(store, running.id, folder, T0, "w1")
+    store_evidence(store, running.id, folder, T0, "w1")  # a second write replaces, never duplicates
 
     with TestClient(context.web_app()) as http:
         (evaluation,) = http.get("/api/models/org/memorizer").json()["evaluations"]

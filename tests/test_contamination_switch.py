@@ -121,7 +121,7 @@ def test_the_smallest_p_value_is_a_board_column_and_exported(
     tested, untested = _finished(context, "org/tested"), _finished(context, "org/untested")
     write_evidence(tmp_path, [_evidence("starter_bbh", 0.31), _evidence("starter_ifeval", 0.004),
                               _evidence("starter_bbh_generative", None, "not enough examples")])  # fmt: skip
-    store_evidence(context.store, tested, tmp_path, T0)
+    store_evidence(context.store, tested, tmp_path, T0, "w1")
     asked = "suite=starter&col=contamination"
     with TestClient(context.web_app()) as http:
         board = http.get(f"/api/leaderboard?{asked}").json()

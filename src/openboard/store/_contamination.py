@@ -5,12 +5,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Select, delete, insert, select
 
 from openboard.store._engine import reader_of
+from openboard.store._events import add_event
 from openboard.store._tables import contamination_evidence
 
-__all__ = ["ContaminationEvidence", "ContaminationStore"]
+__all__ = ["ContaminationEvidence", "ContaminationStore", "p_values_query", "smallest_p_values"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +44,16 @@ class ContaminationStore:
         self._engine = engine
         self._reader = reader_of(engine)
 
-    def record(self, request_id: int, rows: list[ContaminationEvidence]) -> None:
-        """Replace the request's evidence with `rows` (a re-run's test supersedes the last)."""
+    def record(
+        self, request_id: int, rows: list[ContaminationEvidence], actor: str, at: datetime
+    ) -> None:
+        """Replace the request's evidence with `rows` (a re-run's test supersedes the last).
+        An event says so: the board's p-value column follows it (its data version moves)."""
         t = contamination_evidence
         with self._engine.begin() as conn:
             conn.execute(delete(t).where(t.c.request_id == request_id))
+            add_event(conn, request_id, at, actor, "contamination",
+                      f"contamination evidence recorded ({len(rows)} benchmark(s))")  # fmt: skip
             if rows:
                 values: list[dict[str, Any]] = [
                     {name: getattr(row, name) for name in _COLUMNS} | {"request_id": request_id}
@@ -71,20 +77,25 @@ class ContaminationStore:
                 found[evidence.request_id].append(evidence)
         return found
 
-    def smallest_p_values(self, request_ids: list[int]) -> dict[int, tuple[str, float]]:
-        """Each tested request's smallest p-value and the benchmark it is on (the board's column
-        and the exports); a request with no p-value (never tested, not enough examples) is absent.
-        A tie goes to the benchmark first by name, so that a page always names the same one."""
-        t = contamination_evidence
-        found: dict[int, tuple[str, float]] = {}
-        if not request_ids:
-            return found
-        query = (
-            select(t.c.request_id, t.c.benchmark, t.c.p_value)
-            .where(t.c.request_id.in_(request_ids), t.c.p_value.is_not(None))
-            .order_by(t.c.request_id, t.c.p_value, t.c.benchmark)
-        )
-        with self._reader.connect() as conn:
-            for request_id, benchmark, p_value in conn.execute(query):
-                found.setdefault(request_id, (benchmark, p_value))
+
+def p_values_query() -> Select[Any]:
+    """(request id, benchmark, p-value) of every test that gave one, by request, p, benchmark."""
+    t = contamination_evidence
+    return (
+        select(t.c.request_id, t.c.benchmark, t.c.p_value)
+        .where(t.c.p_value.is_not(None))
+        .order_by(t.c.request_id, t.c.p_value, t.c.benchmark)
+    )
+
+
+def smallest_p_values(conn: Connection, request_ids: list[int]) -> dict[int, tuple[str, float]]:
+    """Each tested request's smallest p-value and the benchmark it is on (the board's column
+    and the exports); a request with no p-value (never tested, not enough examples) is absent.
+    A tie goes to the benchmark first by name, so that a page always names the same one."""
+    found: dict[int, tuple[str, float]] = {}
+    if not request_ids:
         return found
+    query = p_values_query().where(contamination_evidence.c.request_id.in_(request_ids))
+    for request_id, benchmark, p_value in conn.execute(query):
+        found.setdefault(int(request_id), (str(benchmark), float(p_value)))
+    return found

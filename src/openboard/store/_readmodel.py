@@ -16,11 +16,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, String, bindparam, cast, false, select
 
 from openboard.domain import Status
+from openboard.store._contamination import p_values_query
 from openboard.store._moderation import flag_of
 from openboard.store._names import NameIndex, folding
 from openboard.store._records import EvalRequest, Flag
@@ -29,6 +31,7 @@ from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
 from openboard.store._tables import (
     audit_log,
     benchmark_scores,
+    contamination_evidence,
     events,
     flags,
     official_providers,
@@ -83,24 +86,37 @@ def _intervals_query() -> Select[Any]:
     return _on_board(query).where(i.low.isnot(None), i.high.isnot(None))
 
 
-Read = tuple[dict[str, list[Any]], list[Any], list[Any]]
+def _p_values_query() -> Select[Any]:
+    p = contamination_evidence.c
+    joined = contamination_evidence.join(requests, requests.c.id == p.request_id)
+    return _on_board(p_values_query().select_from(joined))
 
 
-def _read(conn: Connection, ids: list[int] | None) -> Read:
-    """The rows' columns, their scores and their confidence intervals (request id, benchmark,
-    low, high: the same shape as the scores)."""
+@dataclass(frozen=True, slots=True)
+class _Read:
+    columns: dict[str, list[Any]]
+    scores: list[tuple[int, str, float, float]]
+    intervals: list[tuple[int, str, float, float]]  # request id, benchmark, low, high
+    p_values: list[tuple[int, str, float]]  # request id, benchmark, p (the contamination test)
+
+
+def _read(conn: Connection, ids: list[int] | None) -> _Read:
+    """The rows' columns, their scores, confidence intervals and contamination p-values."""
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     scores: list[tuple[int, str, float, float]] = []
     intervals: list[tuple[int, str, float, float]] = []
+    p_values: list[tuple[int, str, float]] = []
     batches: Iterable[list[int] | None] = (
         [None] if ids is None else (ids[i : i + _ID_BATCH] for i in range(0, len(ids), _ID_BATCH))
     )
     for batch in batches:
         rows, score_rows, interval_rows = _rows_query(), _scores_query(), _intervals_query()
+        p_rows = _p_values_query()
         if batch is not None:
             rows = rows.where(requests.c.id.in_(batch))
             score_rows = score_rows.where(benchmark_scores.c.request_id.in_(batch))
             interval_rows = interval_rows.where(score_intervals.c.request_id.in_(batch))
+            p_rows = p_rows.where(contamination_evidence.c.request_id.in_(batch))
         for part in conn.execution_options(yield_per=20_000).execute(rows).partitions():
             for name, values in zip(COLUMNS, zip(*part, strict=True), strict=True):
                 columns[name].extend(values)
@@ -108,7 +124,8 @@ def _read(conn: Connection, ids: list[int] | None) -> Read:
             scores += [(int(a), str(b), float(c), float(d)) for a, b, c, d in part]
         for part in conn.execution_options(yield_per=50_000).execute(interval_rows).partitions():
             intervals += [(int(a), str(b), float(c), float(d)) for a, b, c, d in part]
-    return columns, scores, intervals
+        p_values += [(int(a), str(b), float(c)) for a, b, c in conn.execute(p_rows)]
+    return _Read(columns, scores, intervals, p_values)
 
 
 def _version(conn: Connection) -> Version:
@@ -142,10 +159,10 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
             touched.add(int(target[len(_REQUEST_TARGET) :]))
         flags_moved |= str(action).startswith("model.")
         official_moved |= str(action).startswith("official.")
-    columns, scores, intervals = _read(conn, sorted(touched))
+    read = _read(conn, sorted(touched))
     return Changes(
-        frozenset(touched), columns, scores, _flagged(conn) if flags_moved else None, intervals,
-        _official(conn) if official_moved else None,
+        frozenset(touched), read.columns, read.scores, _flagged(conn) if flags_moved else None,
+        read.intervals, _official(conn) if official_moved else None, read.p_values,
     )  # fmt: skip
 
 
@@ -169,11 +186,18 @@ class BoardModel:
         began = time.perf_counter()
         with self._reader.connect() as conn:
             version = _version(conn)
-            columns, scores, intervals = _read(conn, None)
+            read = _read(conn, None)
             flagged = _flagged(conn)
             official = _official(conn)
         self._snapshot = BoardSnapshot.build(
-            version, self.names, columns, scores, flagged, intervals, official
+            version,
+            self.names,
+            read.columns,
+            read.scores,
+            flagged,
+            read.intervals,
+            official,
+            read.p_values,
         )
         self.build_seconds = time.perf_counter() - began
         self._stop.clear()

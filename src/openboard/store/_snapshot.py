@@ -92,6 +92,7 @@ class Changes:
         default_factory=list
     )  # id, name, low, high
     official: frozenset[str] | None = None  # the official namespaces; None: unchanged
+    p_values: list[tuple[int, str, float]] = field(default_factory=list)  # id, benchmark, p
 
 
 @dataclass(slots=True)
@@ -253,15 +254,19 @@ class _Room:
         return {n: (self.arrays[kinds[0], n][:length], self.arrays[kinds[1], n][:length])
                 for n in names}  # fmt: skip
 
-    def write(self, rows: Sequence[tuple[int, str, float, float]], kinds: tuple[str, str],
+    def view(self, length: int, kind: str) -> dict[str, Floats]:
+        """Per benchmark, the values of one kind ("p": the contamination test's p-values)."""
+        return {n: a[:length] for (k, n), a in sorted(self.arrays.items()) if k == kind}
+
+    def write(self, rows: Sequence[tuple[Any, ...]], kinds: tuple[str, ...],
               positions: Mapping[int, int], start: int) -> None:  # fmt: skip
-        """`rows` (request id, benchmark, a, b) at their requests' new positions (from
-        `start`); a benchmark seen for the first time gets NaN everywhere before."""
-        for request_id, name, first, second in rows:
+        """`rows` (request id, benchmark, a value per kind) at their requests' new positions
+        (from `start`); a benchmark seen for the first time gets NaN everywhere before."""
+        for request_id, name, *values in rows:
             at = positions.get(request_id, -1)
             if at < start:  # a score of a row read as off the board is no row's
                 continue
-            for kind, value in zip(kinds, (first, second), strict=True):
+            for kind, value in zip(kinds, values, strict=True):
                 if (kind, name) not in self.arrays:
                     self.arrays[kind, name] = np.full(self.capacity, np.nan)
                 self.arrays[kind, name][at] = value
@@ -294,6 +299,9 @@ class BoardSnapshot:
     # benchmark (or "average") -> (low, high) by position: the 95% confidence intervals
     intervals: dict[str, tuple[Floats, Floats]] = field(default_factory=dict)
     official: frozenset[str] = frozenset()  # namespaces moderators made official
+    # benchmark -> the contamination test's p-value by position (NaN: none); only benchmarks
+    # some row on the board has one for
+    p_values: dict[str, Floats] = field(default_factory=dict)
 
     # building
 
@@ -307,8 +315,10 @@ class BoardSnapshot:
         flags: Mapping[str, Flag],
         intervals: Sequence[tuple[int, str, float, float]] = (),
         official: frozenset[str] = frozenset(),
+        p_values: Sequence[tuple[int, str, float]] = (),
     ) -> "BoardSnapshot":
-        """The board from every row on it (`columns` in id order)."""
+        """The board from every row on it (`columns` in id order); `p_values`: (request id,
+        benchmark, p) of the contamination test."""
         d = _Dictionaries(names)
         arrays = board_columns(d, columns)
         names.build()
@@ -320,10 +330,12 @@ class BoardSnapshot:
             | _pairs(_score_arrays(ids, list(intervals)), ("low", "high")),
             n,
         )
+        room.write(p_values, ("p",), _positions(ids, [p[0] for p in p_values]), 0)
         snapshot = cls(
             version, d, len(names), _columns(room, n, arrays["live"]),
             room.views(n, ("raw", "normalized")), {}, flags, _flagged(names, flags), ids, {},
             room, intervals=room.views(n, ("low", "high")), official=official,
+            p_values=room.view(n, "p"),
         )  # fmt: skip
         return snapshot._sorted()
 
@@ -424,13 +436,14 @@ class BoardSnapshot:
         later.update((int(i), start + n) for n, i in enumerate(added["id"].tolist()))
         room.write(changes.scores, ("raw", "normalized"), later, start)
         room.write(changes.intervals, ("low", "high"), later, start)
+        room.write(changes.p_values, ("p",), later, start)
         length = start + count
         flags = self.flags if changes.flagged is None else changes.flagged
         grown = _replace(
             self, version=version, names_count=len(d.names), columns=_columns(room, length, live),
             scores=room.views(length, ("raw", "normalized")), flags=flags,
             flagged=_flagged(d.names, flags), later=later, room=room,
-            intervals=room.views(length, ("low", "high")),
+            intervals=room.views(length, ("low", "high")), p_values=room.view(length, "p"),
             official=self.official if changes.official is None else changes.official,
         )  # fmt: skip
         if changes.flagged is None:  # the views' base masks follow (not the twins': a new row
@@ -579,6 +592,22 @@ class BoardSnapshot:
             total = total + value
         return total / len(values)
 
+    def smallest_p_values(self, request_ids: Sequence[int]) -> dict[int, tuple[str, float]]:
+        """Each request's smallest contamination p-value and its benchmark, as
+        `store._contamination.smallest_p_values` reads them (a tie: the first by name)."""
+        found: dict[int, tuple[str, float]] = {}
+        for request_id in request_ids:
+            at = self.position(request_id)
+            if at is None:
+                continue
+            for name, values in self.p_values.items():  # by name
+                value = float(values[at])
+                if not math.isnan(value) and (
+                    request_id not in found or value < found[request_id][1]
+                ):
+                    found[request_id] = (name, value)
+        return found
+
     def _scores(self, p: int) -> dict[str, BenchmarkScore]:
         found: dict[str, BenchmarkScore] = {}
         for name, (raw, normalized) in self.scores.items():
@@ -718,6 +747,14 @@ def _flagged(names: NameIndex, models: Mapping[str, Flag]) -> Mask:
     table = np.zeros(len(names), bool)
     table[[names.code_of[m] for m in models if m in names.code_of]] = True
     return table
+
+
+def _positions(ids: npt.NDArray[np.int64], request_ids: Sequence[int]) -> dict[int, int]:
+    """The positions of those of `request_ids` that `ids` (ascending) holds."""
+    wanted = np.unique(np.asarray(request_ids, np.int64))
+    at = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
+    held = ids[at] == wanted if len(ids) else np.zeros(len(wanted), bool)
+    return dict(zip(wanted[held].tolist(), at[held].tolist(), strict=True))
 
 
 def _score_arrays(

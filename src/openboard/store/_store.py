@@ -31,7 +31,7 @@ from openboard.store._archive import ArchiveStore
 from openboard.store._audit import record
 from openboard.store._availability import AvailabilityStore
 from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
-from openboard.store._contamination import ContaminationStore
+from openboard.store._contamination import ContaminationStore, smallest_p_values
 from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engine, reader_of
 from openboard.store._errors import (
     AdmissionError,
@@ -91,6 +91,8 @@ class BoardResult:
     total: int
     total_at_least: bool = False  # a search stopped counting: `total` or more rows match
     flags: Mapping[str, Flag] = field(default_factory=dict)  # of the models shown, same version
+    # The shown requests' smallest contamination p-value and its benchmark (tested ones only)
+    p_values: Mapping[int, tuple[str, float]] = field(default_factory=dict)
 
 
 class Store:
@@ -419,6 +421,7 @@ class Store:
                     total=count.rows,
                     total_at_least=count.at_least,
                     flags={m: snapshot.flags[m] for m in shown if m in snapshot.flags},
+                    p_values=snapshot.smallest_p_values(ids),
                 )
             caught = model.catch_up(version, _CATCH_UP_SECONDS)
             if caught is None:
@@ -449,12 +452,14 @@ class Store:
                 str(row["model"]): flag_of(row)
                 for row in conn.execute(select(flags).where(flags.c.model.in_(shown))).mappings()
             } if shown else {}  # fmt: skip
+            p_values = smallest_p_values(conn, ids)
         return BoardResult(
             rows=[(found[r.request_id], r) for r in rows],
             pinned=[(found[r.request_id], r) for r in pinned_rows],
             total=count.rows,
             total_at_least=count.at_least,
             flags=marks,
+            p_values=p_values,
         )
 
     def board_standing(self, query: BoardQuery, request_ids: list[int]) -> BoardStanding:

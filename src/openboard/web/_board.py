@@ -289,7 +289,7 @@ def official_namespaces(store: Store, configured: frozenset[str]) -> frozenset[s
 def board_payload(store: Store, view: BoardView, official: frozenset[str]) -> dict[str, Any]:
     result = store.board(view.query, view.pinned)
     flags = result.flags
-    tested = store.contamination.smallest_p_values([r.id for r, _ in result.pinned + result.rows])
+    tested = result.p_values
     start = view.query.offset
     return {
         "schema_version": 2,
@@ -329,7 +329,7 @@ def all_rows(store: Store, view: BoardView, official: frozenset[str]) -> list[di
         page_view = replace(view, query=replace(view.query, offset=offset, limit=1000), pinned=())
         result = store.board(page_view.query)
         flags = result.flags
-        tested = store.contamination.smallest_p_values([r.id for r, _ in result.rows])
+        tested = result.p_values
         rows += [_row(r, s, page_view, offset + n, official, flags, tested)
                  for n, (r, s) in enumerate(result.rows, start=1)]  # fmt: skip
         offset += 1000

@@ -92,7 +92,9 @@ def contamination_stage(
     write_evidence(workdir, evidence)
 
 
-def store_evidence(store: Store, request_id: int, artifacts: Path, at: datetime) -> None:
+def store_evidence(
+    store: Store, request_id: int, artifacts: Path, at: datetime, actor: str
+) -> None:
     """The stage's evidence in a recorded request's artifacts, into the store (none: nothing)."""
     evidence = read_evidence(artifacts)
     if evidence:
@@ -100,4 +102,4 @@ def store_evidence(store: Store, request_id: int, artifacts: Path, at: datetime)
             ContaminationEvidence(request_id=request_id, schema_version=EVIDENCE_SCHEMA_VERSION,
                                   recorded_at=at, **asdict(e))
             for e in evidence
-        ])  # fmt: skip
+        ], actor, at)  # fmt: skip

@@ -216,7 +216,7 @@ class Worker:
                 log.warning("request #%d: no confidence intervals: %s", job.request.id,
                             intervals.message)  # fmt: skip
             final = self._settings.artifacts_dir / str(job.request.id)
-            store_evidence(self._store, job.request.id, final, now)
+            store_evidence(self._store, job.request.id, final, now, self.name)
         else:
             shutil.rmtree(job.workdir, ignore_errors=True)
 
