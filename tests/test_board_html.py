@@ -71,7 +71,8 @@ def test_data_strings_are_escaped_and_only_web_links_are_hrefs() -> None:
     query = "&".join(f"col={c}" for c in COLUMNS) + "&pin=a%2Fpinned&q=%3Cscript%3E"
     rows = [row("evil/model", 1),
             row("evil/data-link", 2, flag_link="data:text/html,<b>x</b>"),
-            row("good/link", 3, flag_link="https://example.org/why?a=1&b=\"2\"")]  # fmt: skip
+            row("good/link", 3, flag_link="https://example.org/why?a=1&b=\"2\""),
+            row("o'rg/<n>&ame", 4)]  # fmt: skip
     parsed = render(rows, [row("a/pinned", None, pinned=True)], query)
 
     assert "script" not in {tag for tag, _ in parsed.tags}
@@ -81,6 +82,10 @@ def test_data_strings_are_escaped_and_only_web_links_are_hrefs() -> None:
     text = "".join(parsed.text)
     # license, architecture, base model, sha, the flag's reason, the contamination benchmark
     assert text.count(HOSTILE) == 6 * (len(rows) + 1)
+    assert "o'rg/<n>&ame" in text  # escaped once: the page reads the id as it is
+    assert [a["data-model"] for tag, a in parsed.tags if tag == "tr" and "data-model" in a][-1] == (
+        "o'rg/<n>&ame"
+    )
     titles = [a.get("title") for _, a in parsed.tags]
     assert f"flagged: {HOSTILE}" in titles and f"unavailable: {HOSTILE}" in titles
     # The search's `<script>` is carried in every link, encoded

@@ -150,14 +150,14 @@ def _badges(row: Row) -> str:
 
 
 def _model_cell(row: Row, model: Markup, pin_link: Callable[[str], str]) -> str:
-    org, _, name = row["model"].partition("/")
+    org, _, name = str(model).partition("/")  # escaping leaves the "/" alone
     pinned = row["pinned"]
     pin = (f'<a class="pin" title="{"unpin" if pinned else "pin to the top"}" '
            f'aria-label="{"unpin" if pinned else "pin"} {model}" '
            f'href="{escape(pin_link(row["model"]))}">{"✕" if pinned else "📌"}</a>')  # fmt: skip
     return (
-        f'<th scope="row" class="model"><a href="/models/{model}">{escape(org)}/<wbr>'
-        f"{escape(name)}</a>{_badges(row)} {pin}</th>"
+        f'<th scope="row" class="model"><a href="/models/{model}">{org}/<wbr>'
+        f"{name}</a>{_badges(row)} {pin}</th>"
     )
 
 

@@ -13,6 +13,11 @@ __all__ = ["link", "toggle", "toggles"]
 _PAGES = 256  # queries remembered: a page's links come from one, a burst of pages from a few
 
 
+# quote_plus costs a few microseconds a call and a board page made ~100 of them (sort headers,
+# pin links); their words (parameter names, columns, model ids) recur from page to page.
+_quote = lru_cache(maxsize=16 * _PAGES)(quote_plus)
+
+
 @lru_cache(maxsize=_PAGES)
 def _pairs(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(parse_qsl(query, keep_blank_values=False))
@@ -32,7 +37,7 @@ def link(query: str, **changes: str | list[str] | None) -> str:
         elif value is not None:
             added.append((key, value))
     kept = _kept(query, frozenset(changes))
-    tail = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in added)  # as urlencode does
+    tail = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in added)  # as urlencode does
     return "?" + (f"{kept}&{tail}" if kept and tail else kept or tail)
 
 
@@ -47,14 +52,14 @@ def toggles(query: str, key: str) -> Callable[[str], str]:
     """`toggle(query, key, value)` for many values (a board page's pin links, one a row): the
     kept part of the query and the values already there are encoded once, not once a link."""
     present = [v for k, v in _pairs(query) if k == key]
-    name = quote_plus(key)
-    head = "&".join([_kept(query, frozenset({key})), *(f"{name}={quote_plus(v)}" for v in present)])
+    name = _quote(key)
+    head = "&".join([_kept(query, frozenset({key})), *(f"{name}={_quote(v)}" for v in present)])
     head = head.removeprefix("&")
 
     def href(value: str) -> str:
         if value in present:  # removed: rare, a pinned row
             return toggle(query, key, value)
-        tail = f"{name}={quote_plus(value)}"
+        tail = f"{name}={_quote(value)}"
         return f"?{head}&{tail}" if head else f"?{tail}"
 
     return href
