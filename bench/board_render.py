@@ -72,7 +72,7 @@ def prepare(url: str, rows: int, seed: int) -> None:
             r.id, rng.choice(benchmarks), 1, "bench", rng.random() / 10, 1.0, 0.1, 4, 10, 100,
             40, 0, 1, 0.1, 1.0, {}, None, at,
         )  # fmt: skip
-        store.contamination.record(r.id, [evidence])
+        store.contamination.record(r.id, [evidence], "bench", at)
     store.engine.dispose()
 
 
