@@ -3,6 +3,7 @@
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -239,7 +240,7 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "sha": request.revision,
         "submitted": request.submitted_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "chat_template": request.use_chat_template,
-        "official": request.namespace.lower() in {o.lower() for o in official},
+        "official": request.namespace.lower() in _folded(official),
         "base_model": request.base_model,
         "co2": request.co2_kg,
         # What the evaluation cost; None where it was not measured (imported, older results).
@@ -266,6 +267,12 @@ def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | N
         "origin": request.origin.value,  # local, or archive: the public leaderboard's
         **_marks(stored),
     }
+
+
+@lru_cache(maxsize=8)
+def _folded(official: frozenset[str]) -> frozenset[str]:
+    """The official namespaces, lower-cased once per set, not once a row."""
+    return frozenset(o.lower() for o in official)
 
 
 def _marks(stored: StoredRow) -> dict[str, Any]:
