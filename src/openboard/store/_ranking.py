@@ -55,15 +55,17 @@ def marks_of(
     `view` None: the view has no intervals to speak of."""
     if view is None:
         return [None] * len(page)
-    low = np.where(np.isnan(view.lows), view.points, view.lows)
-    high = np.where(np.isnan(view.highs), view.points, view.highs)
     descending = query.descending or not _ranked_by_score(query)
     best = worst = None
+    near = np.asarray([*page, *([] if above is None else [above])], np.int64)
+    low_near, high_near = _bounds(view, near)
     if query.rank_ranges and page:
-        valued = ~np.isnan(view.points)
-        at = np.asarray(page, np.int64)
-        ranges = rank_ranges(low[valued], high[valued], low[at], high[at], descending)
+        everyone = _bounds(view, np.flatnonzero(~np.isnan(view.points)))
+        ranges = rank_ranges(*everyone, low_near[: len(page)], high_near[: len(page)], descending)
         best, worst = ranges.best.tolist(), ranges.worst.tolist()
+    # Only the page's rows and the one above are compared (a view can hold a million rows).
+    low = dict(zip(near.tolist(), low_near.tolist(), strict=True))
+    high = dict(zip(near.tolist(), high_near.tolist(), strict=True))
     found: list[RowMarks | None] = []
     previous = above
     for n, i in enumerate(page):
@@ -82,6 +84,12 @@ def marks_of(
         found.append(RowMarks(interval=interval, tied=tied, ranks=ranks))
         previous = i
     return found
+
+
+def _bounds(view: ViewIntervals, at: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
+    """The rows' interval bounds, a row without an interval at its point."""
+    points, lows, highs = view.points[at], view.lows[at], view.highs[at]
+    return np.where(np.isnan(lows), points, lows), np.where(np.isnan(highs), points, highs)
 
 
 def _view_query(query: BoardQuery, key: str, dialect: str, names: RegexNames) -> Select[Any]:
