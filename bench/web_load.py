@@ -22,7 +22,9 @@ hides, raw scores, page: seeded, printed) and measures the read model and render
 p99 < 100 ms at 100,000 rows and < 250 ms above. `uncached_search` is reported, not held.
 Also measured: the first request of each server process and the first ones after a new result
 lands (< 250 ms), the read model's build time and memory (built in this process as each server
-process builds it) and each server process's resident memory.
+process builds it), each server process's resident memory, and the server processes' CPU time
+per request of each scenario (`cpu ms`, from /proc: unlike latency, not moved by the machine's
+other load).
 The load generator is a small keep-alive HTTP/1.1 client over asyncio streams (`Connection`).
 """
 
@@ -31,6 +33,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import itertools
 import math
 import os
@@ -155,6 +158,9 @@ class Measurement:
     size_bytes: int  # the largest 200 response
     one_client_ms: float
     failures: int  # responses other than 200, and requests the server dropped
+    # CPU seconds the server processes spent over the scenario (its warm-up included) per
+    # request, in ms: what the machine's other load does not change
+    server_cpu_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +458,21 @@ def children_rss_mib(pid: int) -> list[float]:
     return sizes
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of the server processes so far (the children of `openboard
+    serve`, or the process itself when it has none)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    ticks = 0
+    for child in children or [str(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True, slots=True)
 class Served:
     base: str
@@ -675,10 +696,14 @@ class Board:
 
 def _run(served: Served, chosen: tuple[Scenario, ...], args: argparse.Namespace,
          requests_each: int) -> dict[str, Measurement]:  # fmt: skip
-    return {
-        s.name: asyncio.run(_load(served.base, s.paths, args.clients, requests_each, args.serial))
-        for s in chosen
-    }
+    measured: dict[str, Measurement] = {}
+    for s in chosen:
+        began = server_cpu_seconds(served.pid)
+        m = asyncio.run(_load(served.base, s.paths, args.clients, requests_each, args.serial))
+        served_count = WARMUP_CONNECTIONS + args.serial + requests_each
+        cpu_ms = (server_cpu_seconds(served.pid) - began) * 1000 / served_count
+        measured[s.name] = dataclasses.replace(m, server_cpu_ms=cpu_ms)
+    return measured
 
 
 def measure_board(
@@ -726,7 +751,7 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
           f"{full.model.mib:.0f} MiB; server processes {', '.join(f'{r:.0f}' for r in full.rss_mib)} "
           f"MiB resident")  # fmt: skip
     print(f"\n{'scenario':<16}{'p50 ms':>8}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>7}{'bytes':>7}"
-          f"{'1-client':>9}{'fail':>5}{'sql p99':>9}{'sql r/s':>8}{'p99/sql':>8}"
+          f"{'1-client':>9}{'cpu ms':>7}{'fail':>5}{'sql p99':>9}{'sql r/s':>8}{'p99/sql':>8}"
           f"{f'{base_k} p99':>9}{f'x{base_k}':>7}  target")  # fmt: skip
     misses: list[str] = []
     for scenario in scenarios(args.seed):
@@ -745,7 +770,8 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
             verdict += f", MISS html >= {TARGET_HTML_BYTES // 1000} KB"
             misses.append(f"first page HTML {m.size_bytes} bytes")
         print(f"{scenario.name:<16}{m.p50_ms:>8.1f}{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}"
-              f"{m.per_second:>7.1f}{m.size_bytes:>7}{m.one_client_ms:>9.1f}{m.failures:>5}"
+              f"{m.per_second:>7.1f}{m.size_bytes:>7}{m.one_client_ms:>9.1f}"
+              f"{m.server_cpu_ms:>7.1f}{m.failures:>5}"
               f"{q.p99_ms:>9.1f}{q.per_second:>8.1f}{m.p99_ms / q.p99_ms:>8.2f}"
               f"{b.p99_ms:>9.1f}{m.p99_ms / b.p99_ms:>7.2f}  {verdict}")  # fmt: skip
     first, after = max(full.first_ms), max(full.after_result_ms)
@@ -759,6 +785,7 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
             misses.append(f"{label} {value:.0f} ms")
     print("\np99/sql: p99 with the read model / p99 of the same scenario with every view from SQL; "
           f"x{base_k}: p99 at {rows_k} / p99 at {base_k}; 1-client: median with one client; "
+          "cpu ms: the server processes' CPU per request (load-independent); "
           "fail: responses other than 200 (dropped requests included)")  # fmt: skip
     print("misses: " + ("; ".join(misses) if misses else "none"))
     print()
@@ -772,6 +799,8 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
         "distinct_views_p50_ms": f"{d.p50_ms:.1f}",
         "distinct_views_req_per_s": f"{d.per_second:.1f}",
         "distinct_views_sql_p99_ms": f"{dq.p99_ms:.1f}",
+        "distinct_views_server_cpu_ms": f"{d.server_cpu_ms:.2f}",
+        "distinct_views_sql_server_cpu_ms": f"{dq.server_cpu_ms:.2f}",
         "distinct_views_p99_ratio_to_sql": f"{d.p99_ms / dq.p99_ms:.3f}",
         "first_request_max_ms": f"{first:.1f}",
         "first_after_new_result_max_ms": f"{after:.1f}",

@@ -298,7 +298,8 @@ class BoardSnapshot:
     first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
     later: dict[int, int]  # id -> position, for rows appended since
     room: _Room  # the arrays that `columns`, `scores` and `intervals` view
-    _masks: dict[tuple[Any, ...], Mask] = field(default_factory=dict)
+    # filter masks, and ("nothing",): NaN at every position (a column no row has a value in)
+    _masks: dict[tuple[Any, ...], npt.NDArray[Any]] = field(default_factory=dict)
     # benchmark (or "average") -> (low, high) by position: the 95% confidence intervals
     intervals: dict[str, tuple[Floats, Floats]] = field(default_factory=dict)
     official: frozenset[str] = frozenset()  # namespaces moderators made official
@@ -562,10 +563,12 @@ class BoardSnapshot:
     def _none_or(
         self, pairs: Mapping[str, tuple[Floats, Floats]], key: str
     ) -> tuple[Floats, Floats]:
-        """`pairs[key]`, or no value anywhere (made only then: a million NaNs cost ~2 ms)."""
+        """`pairs[key]`, or no value anywhere (made once per snapshot: a million NaNs cost ~2 ms)."""
         if key in pairs:
             return pairs[key]
-        nothing = np.full(len(self.columns["id"]), np.nan)
+        nothing = self._masks.get(("nothing",))
+        if nothing is None:
+            nothing = self._masks[("nothing",)] = np.full(len(self.columns["id"]), np.nan)
         return nothing, nothing
 
     def _order_of(self, query: BoardQuery) -> _Order:
@@ -603,6 +606,8 @@ class BoardSnapshot:
         """Each request's smallest contamination p-value and its benchmark, as
         `store._contamination.smallest_p_values` reads them (a tie: the first by name)."""
         found: dict[int, tuple[str, float]] = {}
+        if not self.p_values:  # no test on the board yet: nothing to look up
+            return found
         for request_id in request_ids:
             at = self.position(request_id)
             if at is None:
@@ -694,7 +699,7 @@ class BoardSnapshot:
             found = make()
             with _MASKS_LOCK:
                 self._masks[key] = found
-                kept = [k for k in self._masks if k[0] not in ("base", "twinned")]
+                kept = [k for k in self._masks if k[0] not in ("base", "twinned", "nothing")]
                 for old in kept[: max(0, len(kept) - _KEPT_MASK_BYTES // max(1, found.nbytes))]:
                     del self._masks[old]
         return found
