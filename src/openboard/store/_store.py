@@ -104,7 +104,7 @@ class Store:
         self._board_model: BoardModel | None = None  # the board in memory, once started
         self._kept_medians: tuple[tuple[int, ...], BoardQuery, dict[str, float]] | None = None
         self._search_deadline_s = search_deadline_s
-        self._version = VersionProbe(self.reader)
+        self._version = VersionProbe(self.reader, engine)
 
     @classmethod
     def open(cls, url: str, busy_timeout_seconds: float = 30.0) -> "Store":

@@ -12,7 +12,7 @@ import os
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from openboard.store._tables import audit_log, events
 
@@ -34,8 +34,11 @@ def version_columns() -> list[Any]:
 class VersionProbe:
     """`Store.data_version()`: one held DB-API connection, shared by the process's threads."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, base: Engine) -> None:
+        """`engine` reads (the store's reader); `base`: the engine whose `dispose` closes the
+        held connection too, as it closes the pool's."""
         self._engine = engine
+        event.listen(base, "engine_disposed", lambda _: self.close())
         self._sqlite = engine.dialect.name == "sqlite"
         # An in-memory SQLite database is one per connection: only the pool's own sees it.
         self._held_allowed = not (self._sqlite and engine.url.database in (None, "", ":memory:"))
