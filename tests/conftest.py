@@ -1,4 +1,5 @@
 import atexit
+import inspect
 import json
 import os
 import shutil
@@ -79,12 +80,24 @@ POSTGRES_SERVER = os.environ.get("OPENBOARD_TEST_POSTGRES", "")
 
 @pytest.fixture
 def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """An empty database; a copy of `migrated_template` where the test uses `context`."""
-    template = (
-        request.getfixturevalue("migrated_template") if "context" in request.fixturenames else None
-    )
+    """A copy of `migrated_template` for a test that runs openboard on `settings` (`context`,
+    `cli_env`: the CLI would otherwise migrate an empty database first, 1-2 s a test) or that asks
+    for `migrated_template` beside it; an empty database for the rest and wherever the test itself
+    asks for `database_url` by name (the migration tests start there)."""
+    uses = set(request.fixturenames)
+    asks_by_name = "database_url" in inspect.signature(request.function).parameters
+    migrated = bool(uses & {"settings", "migrated_template"}) and not asks_by_name
+    template = request.getfixturevalue("migrated_template") if migrated else None
+    with database(tmp_path / "home", template) as url:
+        yield url
+
+
+@contextmanager
+def database(folder: Path, template: str | None = None) -> Iterator[str]:
+    """A database of the pass's kind (SQLite file in `folder`, or its own PostgreSQL database),
+    empty or a copy of `template` (a `migrated_template`); dropped afterwards on PostgreSQL."""
     if not POSTGRES_SERVER:
-        path = tmp_path / "home" / "openboard.db"
+        path = folder / "openboard.db"
         if template is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             with (
@@ -97,15 +110,14 @@ def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str
     from uuid import uuid4
 
     name = f"openboard_test_{uuid4().hex[:12]}"
-    # No pool: a connection must not outlive a server restart made by a test.
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        copy = f' TEMPLATE "{template}"' if template is not None else ""
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
-    yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    copy = f' TEMPLATE "{template}"' if template is not None else ""
+    with _postgres_admin() as admin:
+        admin.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _postgres_admin() as admin:
+            admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -121,7 +133,7 @@ def settings(tmp_path: Path, model_library: Path, database_url: str) -> Settings
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database brought to the newest schema by the real migrations once per session; each
-    test's `context` starts from a copy of it (made by `database_url`). Migrating took 1-2 s per
+    test on `settings` starts from a copy of it (made by `database_url`). Migrating took 1-2 s per
     test (SQLite-PostgreSQL), minutes of every pass; the migrations themselves are tested from
     scratch in test_store and test_score_migration, and `context` still runs `migrate()`, which
     must find nothing to do."""

@@ -27,9 +27,9 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def board(tmp_path: Path, database_url: str) -> Context:
+def board(tmp_path: Path, database_url: str, migrated_template: str) -> Context:
     """Three evaluated models in a local library: a git repository, a plain folder, and a git
-    repository whose evaluated commit will be rewritten away."""
+    repository whose evaluated commit will be rewritten away (on a copy of the migrated template)."""
     models = tmp_path / "models"
     for name in ("kept", "folder", "rewritten"):
         (models / "org" / name).mkdir(parents=True)

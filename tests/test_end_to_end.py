@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from openboard.demo._git import commit_all
 from openboard.domain import AVERAGE, IntervalMethod
 from openboard.evaluation import STARTER, prepare_tasks
 
-from .conftest import git
+from .conftest import database, git
 from .reference import lm_eval_raw_scores
 
 LIMIT = 12
@@ -33,6 +34,22 @@ def run(env: dict[str, str], *args: str) -> Any:
 @pytest.fixture
 def env(cli_env: dict[str, str]) -> dict[str, str]:
     return {**cli_env, "OPENBOARD_EVAL_LIMIT": str(LIMIT), "OPENBOARD_SEED": str(SEED)}
+
+
+@pytest.fixture(scope="module")
+def finished(
+    model_library: Path, migrated_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The environment of a home where demo/tiny was submitted and evaluated by `worker --once`:
+    one real evaluation read by the tests of what a finished run leaves (progress, export)."""
+    home = tmp_path_factory.mktemp("finished") / "home"
+    with database(home, migrated_template) as url:
+        env = {"OPENBOARD_HOME": str(home), "OPENBOARD_MODELS": str(model_library),
+               "OPENBOARD_EVAL_BATCH_SIZE": "8", "OPENBOARD_DATABASE_URL": url,
+               "OPENBOARD_EVAL_LIMIT": str(LIMIT), "OPENBOARD_SEED": str(SEED)}  # fmt: skip
+        assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
+        assert "FINISHED" in run(env, "worker", "--once").output
+        yield env
 
 
 @pytest.fixture(scope="session")
@@ -351,10 +368,8 @@ def test_sharded_checkpoints_must_match_their_index(
         )
 
 
-def test_progress_is_recorded_while_lm_eval_runs(env: dict[str, str]) -> None:
-    assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
-    assert "FINISHED" in run(env, "worker", "--once").output
-    (request,) = json.loads(run(env, "queue", "--json").output)["requests"]
+def test_progress_is_recorded_while_lm_eval_runs(finished: dict[str, str]) -> None:
+    (request,) = json.loads(run(finished, "queue", "--json").output)["requests"]
     progress = request["progress"]
     # one log-likelihood request per choice, one generation per generative document
     assert progress["total"] == LIMIT * (2 + 2 + 19) + LIMIT * 2 + LIMIT
@@ -386,9 +401,8 @@ def test_a_model_that_does_not_load_fails_as_model_load_with_the_log(
     assert request["log_tail"] and "Traceback" in request["log_tail"]
 
 
-def test_results_export_and_import_round_trip(env: dict[str, str], tmp_path: Path) -> None:
-    assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
-    assert "FINISHED" in run(env, "worker", "--once").output
+def test_results_export_and_import_round_trip(finished: dict[str, str], tmp_path: Path) -> None:
+    env = finished
     exported = run(env, "results", "export", "1")
     assert exported.exit_code == 0
     file = tmp_path / "results_tiny.json"

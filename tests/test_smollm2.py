@@ -14,6 +14,8 @@ from openboard.sources import LocalModelSource
 from openboard.submission import SubmissionService
 from openboard.validation import ValidationPolicy
 
+from .conftest import POSTGRES_SERVER
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -59,6 +61,7 @@ def test_converted_model_passes_validation(smollm2: Path, context: Context) -> N
     assert verdict.architectures == ["LlamaForCausalLM"]
 
 
+@pytest.mark.skipif(bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs it")
 def test_real_model_scores_above_chance(smollm2: Path, tmp_path: Path) -> None:
     source = LocalModelSource(smollm2, tmp_path / "checkouts")
     model_id = ModelId("HuggingFaceTB", "SmolLM2-135M-Instruct")

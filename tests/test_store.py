@@ -44,7 +44,9 @@ def new_request(
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def store(database_url: str, migrated_template: str) -> Iterator[Store]:
+    """A copy of the migrated template (the migrations from scratch are tested below);
+    `migrate()` must find nothing to do."""
     store = Store.open(database_url)
     store.migrate()
     yield store
