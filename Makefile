@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export OPENBOARD_HOME ?= $(CURDIR)/openboard-data
+# Each pass ends with its 30 slowest tests: where the suite's time goes is in every CI log.
+PYTEST_ARGS ?= --durations=30
 
 .PHONY: demo test lint typecheck docs pytest pytest-postgres install clean
 

@@ -5,6 +5,12 @@ import pytest
 from openboard.config import load_settings
 from openboard.domain import OpenboardError
 
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 
 def test_defaults_derive_from_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENBOARD_CONFIG", raising=False)

@@ -13,6 +13,10 @@ from openboard.evaluation import V2, JudgePool, ResultsFormatError, judge_answer
 from .conftest import POSTGRES_SERVER
 from .test_conformance import published_results
 
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
+
 GOLD_HALF = "Dividing, we get $\\boxed{0.5}$."
 GOLD_THREE = "So $x = \\boxed{3}$."
 
@@ -72,7 +76,6 @@ def test_one_pool_judges_batch_after_batch_with_the_same_children() -> None:
         assert real([(GOLD_THREE, "The final answer is $4$.")]) == [False] and real.started == 1
 
 
-@pytest.mark.skipif(bool(POSTGRES_SERVER), reason="no database in it: the SQLite pass runs it")
 def test_every_level_5_gold_answer_verifies_against_itself(shared_data: Path) -> None:
     rows = [json.loads(line) for line in (shared_data / "math" / "test.jsonl").open()]
     solutions = [r["solution"] for r in rows if r["level"] == "Level 5"]

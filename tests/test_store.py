@@ -16,7 +16,13 @@ from openboard.store import (
 )
 from openboard.store._migrate import migrate
 
+from .conftest import POSTGRES_SERVER
+
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+# Tests on an SQLite file of their own, whatever the pass: the PostgreSQL pass would repeat them.
+sqlite_file = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="an SQLite file of its own: the SQLite pass runs it"
+)
 
 
 def new_request(
@@ -53,12 +59,14 @@ def store(database_url: str, migrated_template: str) -> Iterator[Store]:
     store.engine.dispose()
 
 
+@sqlite_file
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'ob.db'}")
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+@sqlite_file
 def test_first_migration_database_upgrades_to_head_keeping_rows(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(store.engine, "0001")
@@ -133,6 +141,7 @@ def test_transitions_are_checked_and_logged(store: Store) -> None:
     assert kinds[-1] == (Status.RUNNING, Status.FAILED, "out of memory: 72 GiB needed")
 
 
+@sqlite_file
 def test_the_trigram_index_follows_requests_after_every_migration(tmp_path: Path) -> None:
     """A migration that rebuilds `requests` (SQLite's batch mode) would drop the triggers that keep
     the model-name index in step, and every narrowed search would then find nothing."""
