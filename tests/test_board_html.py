@@ -4,12 +4,19 @@ data become hrefs only when they are web addresses, and each row has all of its 
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from starlette.datastructures import QueryParams
 
 from openboard.evaluation import STARTER
 from openboard.store import SORT_COLUMNS
 from openboard.web._board import OPTIONAL_COLUMNS, parse_view
 from openboard.web._board_html import board_table
+
+from .conftest import POSTGRES_SERVER
+
+pytestmark = pytest.mark.skipif(
+    bool(POSTGRES_SERVER), reason="no database: the SQLite pass runs these"
+)
 
 HOSTILE = "<script>alert('x')</script>\"&"
 COLUMNS = ("license", "architecture", "base_model", "sha", "flagged", "params", "ci",
