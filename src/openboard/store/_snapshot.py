@@ -522,9 +522,10 @@ class BoardSnapshot:
         marks = self._marks(query, mask, picked)
         picked = picked[query.offset : wanted]
         shown = average if average is not None else self.columns["average"]
+        ids, averages = self.columns["id"][picked].tolist(), shown[picked].tolist()
         rows = [
-            BoardRow(int(self.columns["id"][p]), _number(shown[p]), self._scores(p), m)
-            for p, m in zip(picked.tolist(), marks, strict=True)
+            BoardRow(i, None if a != a else a, scores, m)  # a != a: NaN, no average
+            for i, a, scores, m in zip(ids, averages, self._scores(picked), marks, strict=True)
         ]
         return rows, BoardCount(total, at_least=False)
 
@@ -620,13 +621,14 @@ class BoardSnapshot:
                     found[request_id] = (name, value)
         return found
 
-    def _scores(self, p: int) -> dict[str, BenchmarkScore]:
-        found: dict[str, BenchmarkScore] = {}
+    def _scores(self, picked: Positions) -> list[dict[str, BenchmarkScore]]:
+        """The rows' scores (one gather per benchmark, not one lookup per cell)."""
+        found: list[dict[str, BenchmarkScore]] = [{} for _ in range(len(picked))]
         for name, (raw, normalized) in self.scores.items():
-            if not math.isnan(normalized[p]):
-                found[name] = BenchmarkScore(
-                    name, raw=float(raw[p]), normalized=float(normalized[p])
-                )
+            pairs = zip(found, raw[picked].tolist(), normalized[picked].tolist(), strict=True)
+            for row, r, n in pairs:
+                if n == n:  # not NaN: the row has this score
+                    row[name] = BenchmarkScore(name, raw=r, normalized=n)
         return found
 
     def _base(self, query: BoardQuery) -> Mask:
@@ -762,10 +764,6 @@ def _replace(snapshot: BoardSnapshot, **changes: Any) -> BoardSnapshot:
 
 def _parameters(billions: float) -> int:
     return int(max(-(2**62), min(2**62, billions * 1e9)))
-
-
-def _number(value: np.float64) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 def _columns(room: _Room, length: int, live: Mask) -> dict[str, npt.NDArray[Any]]:
