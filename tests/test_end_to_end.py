@@ -5,6 +5,7 @@ import io
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +37,39 @@ def env(cli_env: dict[str, str]) -> dict[str, str]:
     return {**cli_env, "OPENBOARD_EVAL_LIMIT": str(LIMIT), "OPENBOARD_SEED": str(SEED)}
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A home where demo/tiny was submitted at `main`, `main` then moved to new weights, and
+    `worker --once` ran: the one real evaluation that the pinning, progress and export tests read."""
+
+    env: dict[str, str]
+    repo: Path
+    pinned: str  # main's commit at submission
+    submitted: str  # the revision the submission recorded
+    moved: str  # main's commit after it moved
+    worked: str  # the worker's output
+
+
 @pytest.fixture(scope="module")
 def finished(
     model_library: Path, migrated_template: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """The environment of a home where demo/tiny was submitted and evaluated by `worker --once`:
-    one real evaluation read by the tests of what a finished run leaves (progress, export)."""
-    home = tmp_path_factory.mktemp("finished") / "home"
-    with database(home, migrated_template) as url:
-        env = {"OPENBOARD_HOME": str(home), "OPENBOARD_MODELS": str(model_library),
+) -> Iterator[Finished]:
+    folder = tmp_path_factory.mktemp("finished")
+    repo = folder / "pinning-models" / "demo" / "tiny"
+    shutil.copytree(model_library / "demo" / "tiny", repo)
+    with database(folder / "home", migrated_template) as url:
+        env = {"OPENBOARD_HOME": str(folder / "home"), "OPENBOARD_MODELS": str(repo.parents[1]),
                "OPENBOARD_EVAL_BATCH_SIZE": "8", "OPENBOARD_DATABASE_URL": url,
                "OPENBOARD_EVAL_LIMIT": str(LIMIT), "OPENBOARD_SEED": str(SEED)}  # fmt: skip
-        assert run(env, "submit", "demo/tiny", "--model-type", "pretrained").exit_code == 0
-        assert "FINISHED" in run(env, "worker", "--once").output
-        yield env
+        pinned = git(repo, "rev-parse", "HEAD")
+        submitted = run(
+            env, "submit", "demo/tiny", "--model-type", "pretrained", "--revision", "main", "--json"
+        )
+        assert submitted.exit_code == 0, submitted.output
+        # New weights on main after the submission: the worker must read the pinned commit.
+        moved = write_tiny_model(repo, TinyModelSpec(seed=99))
+        worked = run(env, "worker", "--once").output
+        yield Finished(env, repo, pinned, json.loads(submitted.output)["revision"], moved, worked)
 
 
 @pytest.fixture(scope="session")
@@ -177,25 +197,16 @@ def test_submit_evaluate_and_show_matches_lm_eval(
 
 
 def test_evaluation_reads_the_pinned_commit_not_the_moving_branch(
-    env: dict[str, str], model_library: Path, tmp_path: Path, reference_scores: dict[str, float]
+    finished: Finished, reference_scores: dict[str, float]
 ) -> None:
-    root = tmp_path / "pinning-models"
-    repo = root / "demo" / "tiny"
-    shutil.copytree(model_library / "demo" / "tiny", repo)
-    env = {**env, "OPENBOARD_MODELS": str(root)}
-    pinned = git(repo, "rev-parse", "HEAD")
-    submitted = run(
-        env, "submit", "demo/tiny", "--model-type", "pretrained", "--revision", "main", "--json"
-    )
-    assert json.loads(submitted.output)["revision"] == pinned
+    assert finished.submitted == finished.pinned
+    assert finished.moved != finished.pinned
+    assert git(finished.repo, "rev-parse", "main") == finished.moved
 
-    moved = write_tiny_model(repo, TinyModelSpec(seed=99))  # new weights on main after submission
-    assert moved != pinned and git(repo, "rev-parse", "main") == moved
-
-    assert "FINISHED" in run(env, "worker", "--once").output
-    (row,) = _leaderboard(env)["rows"]
-    assert row["sha"] == pinned
-    assert _task_raws(env, "demo/tiny") == reference_scores
+    assert "FINISHED" in finished.worked
+    (row,) = _leaderboard(finished.env)["rows"]
+    assert row["sha"] == finished.pinned
+    assert _task_raws(finished.env, "demo/tiny") == reference_scores
 
 
 @pytest.mark.parametrize(
@@ -368,8 +379,8 @@ def test_sharded_checkpoints_must_match_their_index(
         )
 
 
-def test_progress_is_recorded_while_lm_eval_runs(finished: dict[str, str]) -> None:
-    (request,) = json.loads(run(finished, "queue", "--json").output)["requests"]
+def test_progress_is_recorded_while_lm_eval_runs(finished: Finished) -> None:
+    (request,) = json.loads(run(finished.env, "queue", "--json").output)["requests"]
     progress = request["progress"]
     # one log-likelihood request per choice, one generation per generative document
     assert progress["total"] == LIMIT * (2 + 2 + 19) + LIMIT * 2 + LIMIT
@@ -401,8 +412,8 @@ def test_a_model_that_does_not_load_fails_as_model_load_with_the_log(
     assert request["log_tail"] and "Traceback" in request["log_tail"]
 
 
-def test_results_export_and_import_round_trip(finished: dict[str, str], tmp_path: Path) -> None:
-    env = finished
+def test_results_export_and_import_round_trip(finished: Finished, tmp_path: Path) -> None:
+    env = finished.env
     exported = run(env, "results", "export", "1")
     assert exported.exit_code == 0
     file = tmp_path / "results_tiny.json"
