@@ -193,6 +193,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--backend", choices=[b.value for b in BackendSetting if b != "vllm"],
                         default="openboard", help="the evaluation's lm-eval backend")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=40, help="negative control: untrained models")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="the probe's share of each evaluation (default: the setting's)")  # fmt: skip
     args = parser.parse_args()
     if args.smollm2:
         args.models = ["tiny", "smollm2"]
@@ -226,6 +228,8 @@ def _run_model(name: str, folder: Path, suite: Suite, jobs: list[Job], args: arg
 def main() -> None:
     args = _parse()
     probe = _defaults()
+    if args.budget is not None:
+        probe = replace(probe, budget=args.budget)
     print(f"defaults: {probe}; backend {args.backend}", flush=True)
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="contamination-bench-") as tmp:

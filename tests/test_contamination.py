@@ -20,6 +20,7 @@ from openboard.contamination import (
     Evidence,
     OrderScorer,
     ProbeSettings,
+    benchmark_examples,
     read_evidence,
     run_probe,
     write_evidence,
@@ -187,6 +188,25 @@ def test_too_few_examples_report_not_enough_examples(model_library: Path, tmp_pa
     assert none.p_value is None and none.note and "0 (at most 30 used) make 0 shard" in none.note
     tight = run_probe(scorer, SUITE, folder, replace(PROBE, shard_size=3, budget=0.01), print)
     assert tight[0].note and tight[0].note.startswith("not enough examples")
+
+
+@SQLITE_ONLY
+def test_the_evaluations_cost_counts_a_shared_context_once(tmp_path: Path) -> None:
+    """Both backends compute a question's context once for all its choices: counting it once per
+    choice made the probe cost a quarter of the real wall time under a 10% budget."""
+    context, choices, generated = "C" * 1000, [" (A)", " (B)", " (C)", " (D)"], "an answer"
+    folder = tmp_path / "cost"
+    folder.mkdir()
+    records = [
+        {"task": SEEN, "doc_id": 0, "doc": {"q": 1}, "arguments": [[context, c] for c in choices]},
+        {"task": SEEN, "doc_id": 1, "doc": {"q": 2}, "arguments": [["G" * 50, {"until": ["\\n"]}]],
+         "resps": [[generated]]},
+    ]  # fmt: skip
+    with gzip.open(folder / SAMPLES_FILE, "wt", encoding="utf-8") as stream:
+        stream.writelines(json.dumps(record) + "\n" for record in records)
+    (seen, _) = (benchmark_examples(folder, spec) for spec in SUITE.benchmarks)
+    assert seen.eval_chars == 1000 + 4 * 4 + 50 + len(generated)
+    assert seen.texts == ('{"q": 1}\n', '{"q": 2}\n')
 
 
 def _evidence(benchmark: str, p_value: float | None, note: str | None = None) -> Evidence:

@@ -37,7 +37,8 @@ def _number(text: str) -> bool:
 
 def test_v2_reports_each_benchmark_and_hides_gpqa(shared_data: Path) -> None:
     command = [sys.executable, str(BENCH), "--suite", "v2", "--data", str(shared_data),
-               "--models", "tiny", "--seeds", "0", "--limits", "mmlu_pro=40,gpqa=1"]  # fmt: skip
+               "--models", "tiny", "--seeds", "0", "--limits", "mmlu_pro=40,gpqa=1",
+               "--budget", "1"]  # fmt: skip
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=1200,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
@@ -48,7 +49,8 @@ def test_v2_reports_each_benchmark_and_hides_gpqa(shared_data: Path) -> None:
         name, _, value = line.partition(": ")
         if name.replace("_", "").replace(".", "").isalnum() and _number(value):
             figures[name] = float(value)
-    # 40 MMLU-Pro documents pay for the 5 shards of 5 the test needs at least, within 10%.
+    # 40 MMLU-Pro documents pay for the 5 shards of 5 the test needs at least when the probe may
+    # cost as much as the evaluation (the default 10% needs about 340: the bench reports it).
     assert figures["tiny_mmlu_pro_shards"] >= 5 and 0 <= figures["tiny_mmlu_pro_p"] <= 1
     assert figures["tiny_probe_over_eval"] > 0 and figures["tiny_eval_seconds"] > 0
     # GPQA: one document per task is too few for a shard; the line says so and what it needs.

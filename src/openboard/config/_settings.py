@@ -68,7 +68,8 @@ class Settings(BaseSettings):
         gt=0,
         le=1,
         description="contamination test: the most it may cost, as a share of the benchmark's "
-        "evaluation (characters scored); fewer shards are tested to stay within it",
+        "evaluation (characters scored, a shared context once); fewer shards are tested to stay "
+        "within it",
     )
     offline: bool = Field(
         default=True,

@@ -26,14 +26,19 @@ class BenchmarkExamples:
 
 
 def _eval_chars(record: dict[str, Any]) -> int:
-    """What one sample cost the evaluation, in characters: every scored continuation with its
-    context (a multiple-choice question is one forward pass per choice), and the generation."""
+    """What one sample cost the evaluation at the least, in characters: each distinct context
+    once with every continuation scored after it, and the generation. Both backends compute a
+    shared context once where they can (lm-eval's logits cache for one-token choices, openboard's
+    key/value cache for all), so counting it once per choice would let the probe spend several
+    times its share of the evaluation's real time."""
     arguments = record.get("arguments") or []
     if isinstance(arguments, dict):  # lm-eval versions that key arguments as gen_args_N / arg_N
         arguments = [list(v.values()) for v in arguments.values() if isinstance(v, dict)]
-    chars = sum(len(part) for args in arguments for part in args if isinstance(part, str))
+    contexts = {args[0] for args in arguments if args and isinstance(args[0], str)}
+    continued = sum(len(part) for args in arguments for part in args[1:] if isinstance(part, str))
     responses = record.get("resps") or []
-    return chars + sum(len(r) for rs in responses for r in rs if isinstance(r, str))
+    generated = sum(len(r) for rs in responses for r in rs if isinstance(r, str))
+    return sum(len(c) for c in contexts) + continued + generated
 
 
 def _records(samples: Path) -> Iterable[dict[str, Any]]:
