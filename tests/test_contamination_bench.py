@@ -3,9 +3,6 @@ limit, then the contamination stage with the default settings; no GPQA text in w
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,9 +10,9 @@ import pytest
 
 from openboard.evaluation._datasets import GPQA_ZIP_PASSWORD
 
+from .bench_runs import run_bench
 from .conftest import POSTGRES_SERVER
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "contamination.py"
 pytestmark = pytest.mark.skipif(
     bool(POSTGRES_SERVER), reason="no database in it: the SQLite pass runs it"
 )
@@ -27,28 +24,11 @@ def _gpqa_questions(data: Path) -> list[str]:
     return [row["Question"].strip() for row in csv.DictReader(io.StringIO(text))]
 
 
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def test_v2_reports_each_benchmark_and_hides_gpqa(shared_data: Path) -> None:
-    command = [sys.executable, str(BENCH), "--suite", "v2", "--data", str(shared_data),
-               "--models", "tiny", "--seeds", "0", "--limits", "mmlu_pro=40,gpqa=1",
-               "--budget", "1"]  # fmt: skip
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=1200,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    done, figures = run_bench(
+        "contamination.py", "--suite", "v2", "--data", str(shared_data), "--models", "tiny",
+        "--seeds", "0", "--limits", "mmlu_pro=40,gpqa=1", "--budget", "1", timeout=1200,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    figures = {}
-    for line in done.stdout.splitlines():  # the `name: value` lines the bench ends with
-        name, _, value = line.partition(": ")
-        if name.replace("_", "").replace(".", "").isalnum() and _number(value):
-            figures[name] = float(value)
     # 40 MMLU-Pro documents pay for the 5 shards of 5 the test needs at least when the probe may
     # cost as much as the evaluation (the default 10% needs about 340: the bench reports it).
     assert figures["tiny_mmlu_pro_shards"] >= 5 and 0 <= figures["tiny_mmlu_pro_p"] <= 1
