@@ -8,12 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -38,6 +40,7 @@ from openboard.web import create_app
 from openboard.web._cache import PageCache
 from openboard.web._plots import best_over_time, pareto_front
 
+from .conftest import database
 from .test_store import new_request
 from .web_helpers import add_user, sign_in
 
@@ -112,14 +115,50 @@ def add_board_models(store: Store) -> None:
     )  # fmt: skip
 
 
-@pytest.fixture(params=["read model", "sql"])
-def board(context: Context, request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    """The app on the five models, answering from the read model or from SQL alone."""
-    add_board_models(context.store)
-    app = create_app(context.store, SUITES, official=frozenset({"meta"}),
-                     board_read_model=request.param == "read model")  # fmt: skip
-    with TestClient(app) as http:
-        yield http
+BOARD_MODES = ("read model", "sql")
+
+
+def board_app(store: Store, mode: str) -> FastAPI:
+    return create_app(store, SUITES, official=frozenset({"meta"}),
+                      board_read_model=mode == "read model")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shared_boards(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: str
+) -> Iterator[dict[str, tuple[Store, TestClient]]]:
+    """One app per mode on one database of the five models, for the module's tests that only
+    read the board: starting an app (templates compiled, read model loaded) and adding the models
+    cost ~0.5 s (SQLite) to 2 s (CI's PostgreSQL) a test. Each mode has its own Store: the read
+    model is started on the store, and the SQL app must not answer from it."""
+    with ExitStack() as stack:
+        url = stack.enter_context(database(tmp_path_factory.mktemp("board"), migrated_template))
+        boards = {}
+        for mode in BOARD_MODES:
+            store = Store.open(url)
+            stack.callback(store.engine.dispose)
+            if not boards:
+                add_board_models(store)
+            boards[mode] = store, stack.enter_context(TestClient(board_app(store, mode)))
+        yield boards
+
+
+@pytest.fixture(params=BOARD_MODES)
+def board(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The app on the five models, answering from the read model or from SQL alone. A test that
+    takes `context` beside it (to add results) gets a fresh app on that store; the others share
+    the module's app for the mode, with no cookies, and must leave its data as they found it."""
+    if "context" in request.fixturenames:
+        store = request.getfixturevalue("context").store
+        add_board_models(store)
+        with TestClient(board_app(store, request.param)) as http:
+            yield http
+        return
+    store, http = request.getfixturevalue("shared_boards")[request.param]
+    http.cookies.clear()
+    version = store.data_version()
+    yield http
+    assert store.data_version() == version, "a test on the shared board changed its data"
 
 
 def models(http: TestClient, query: str) -> list[str]:
