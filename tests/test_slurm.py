@@ -40,9 +40,10 @@ def submit_tiny(context: Context, name: str = "tiny") -> EvalRequest:
 
 @pytest.fixture(scope="session")
 def slow_model(model_library: Path) -> str:
-    """A wider, deeper random model: its whole starter suite runs for minutes on two cores."""
+    """A wide, deep random model: with the job settings below, its evaluation runs for over ten
+    minutes on two cores."""
     write_tiny_model(
-        model_library / "demo" / "slow", TinyModelSpec(hidden_size=1024, layers=12, heads=16)
+        model_library / "demo" / "slow", TinyModelSpec(hidden_size=1024, layers=24, heads=16)
     )
     return "slow"
 
@@ -96,11 +97,18 @@ def test_scancel_fails_the_request_with_slurms_reason(
 def test_a_job_past_its_time_limit_fails_as_a_timeout(
     slurm_cluster: None, context: Context, slow_model: str
 ) -> None:
-    # SLURM limits are whole minutes: a 1-minute limit and the whole starter suite on a model that
-    # needs minutes for it; slurmctld's periodic check ends the job soon after the minute.
-    slurm = dispatcher(context, slurm_time_minutes=1, eval_limit=None)
+    # SLURM limits are whole minutes, and slurmctld only checks them periodically: a job with a
+    # 1-minute limit has been seen running for two. A 12-layer model's starter suite took 106 s
+    # and once finished inside the limit, so the job must outlast the check by far: the whole
+    # starter suite one document at a time, then the contamination probe at its largest budget
+    # (as long again), on a 24-layer model.
+    slurm = dispatcher(
+        context, slurm_time_minutes=1, eval_limit=None, eval_batch_size="1",
+        contamination_suites=["starter"], contamination_budget=1.0, contamination_permutations=50,
+    )  # fmt: skip
     request = submit_tiny(context, slow_model)
-    failed = poll_until(slurm, context, request.id, lambda r: r.status.is_terminal, 180)
-    assert failed.status is Status.FAILED and failed.failure_kind is FailureKind.TIMEOUT
+    failed = poll_until(slurm, context, request.id, lambda r: r.status.is_terminal, 360)
+    assert failed.status is Status.FAILED, f"the job was not stopped at its time limit: {failed}"
+    assert failed.failure_kind is FailureKind.TIMEOUT
     assert failed.failure_reason is not None
     assert failed.failure_reason.startswith(f"SLURM job {failed.job_id} TIMEOUT")
