@@ -65,6 +65,10 @@ def board(rows: int, seed: int, first_id: int = 1) -> tuple[Columns, Scores]:
         "submitted_time": submitted.astype(object).tolist(),
         "origin": [Origin.LOCAL.value] * rows,
         "revision": [f"{n:040x}" for n in ids.tolist()],
+        "weight_type": ["Original"] * rows, "use_chat_template": [i % 2 == 0 for i in ids.tolist()],
+        "base_model": [None] * rows, "eval_backend": ["hf"] * rows, "eval_tokens": [None] * rows,
+        "eval_limit": [None] * rows, "data_modified": [False] * rows,
+        "unavailable_reason": [None] * rows,
     }  # fmt: skip
     missing = rng.random((rows, len(BENCHMARKS))) < 0.02
     scores = [

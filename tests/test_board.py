@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -65,6 +66,7 @@ def add_finished(
     eval_seconds: float = 10.0,
     co2_kg: float = 0.01,
     cost: EvaluationCost | None = None,
+    **shown: Any,  # more of the request's fields (weight type, base model, chat template)
 ) -> None:
     new = replace(
         new_request(
@@ -76,6 +78,7 @@ def add_finished(
         license=license,
         merged=merged,
         moe=moe,
+        **shown,
     )
     store.add_request(new, actor="alice")
     running = claim_next(store, "w1", lambda: T0)

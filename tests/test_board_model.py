@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from openboard.cli._context import Context
-from openboard.domain import BenchmarkScore, ModelType, Precision, parse_search
+from openboard.domain import BenchmarkScore, ModelType, Precision, WeightType, parse_search
 from openboard.queue import claim_next, finish
 from openboard.store import (
     SORT_COLUMNS,
@@ -25,8 +25,10 @@ from openboard.store import (
     Commit,
     ContaminationEvidence,
     EvaluationCost,
+    ShownRequest,
     Store,
 )
+from openboard.store._snapshot import BoardSnapshot
 
 from .conftest import POSTGRES_SERVER
 from .test_board import BENCHMARKS, T0, add_finished
@@ -42,6 +44,7 @@ NAMES = (
 )  # fmt: skip
 TYPES = (ModelType.PRETRAINED, ModelType.CHAT, ModelType.FINE_TUNED, ModelType.MERGE)
 PRECISIONS = (Precision.BFLOAT16, Precision.FLOAT16, Precision.INT4)
+WEIGHTS = (WeightType.ORIGINAL, WeightType.DELTA, WeightType.ADAPTER)
 LICENSES = ("apache-2.0", "mit", "other", "llama3")
 TERMS = (
     "llama", "LLAMA", "lla", "ll", "l", "50%", "_sc", "ïcode", "abc", "qwen2.5", "7b", "8B",
@@ -72,8 +75,12 @@ def _add(store: Store, n: int) -> None:
         architecture=("LlamaForCausalLM", "MixtralForCausalLM")[n % 2 == 0 and n % 5 == 0],
         merged=n % 4 == 3, moe=n % 5 == 0, day=n % 9, revision=f"{n:040x}",
         eval_seconds=(10.0, 35.5, 10.0, 600.0)[n % 4], co2_kg=(0.01, 0.2, 0.05)[n % 3],
-        cost=_cost(n),
+        cost=_cost(n), weight_type=WEIGHTS[n % 3], use_chat_template=n % 3 == 1,
+        base_model=None if n % 3 == 0 else NAMES[(n + 1) % len(NAMES)],
     )  # fmt: skip
+    if n % 5 == 2:  # a run on a sample limit, or on data that differs from the published
+        newest = max(r.id for r in store.list_requests(name))
+        store.set_run_marks(newest, (10, None)[n % 2], n % 2 == 1)
 
 
 def _add_odd_ones(store: Store) -> None:
@@ -242,6 +249,36 @@ def test_the_model_follows_results_flags_hides_types_and_availability(started: S
     assert_same(started, VIEW)
     started.moderation.delete_request(first.id, "root", T0, "spam")
     assert models() == before
+
+
+def test_what_a_page_shows_follows_each_change_without_a_rebuild(
+    started: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fields a page shows of a row (its type, a flag's reason and link, why its commit is
+    unavailable, its origin's badge) come from the snapshot's columns: the next page after a
+    change shows the change, as the SQL path does, from a followed snapshot (no rebuild)."""
+    monkeypatch.setattr(BoardSnapshot, "build", None)  # a rebuild would fail
+    view = replace(VIEW, hide_flagged=False)
+
+    def shown(request_id: int) -> tuple[ShownRequest, BoardResult]:
+        result = assert_same(started, view)
+        return next(r for r, _ in result.rows if r.id == request_id), result
+
+    request, _ = shown(3)
+    assert request.model_type is not ModelType.MERGE and request.available is None
+    started.moderation.set_model_type(3, ModelType.MERGE, "root", T0, "a merge")
+    assert shown(3)[0].model_type is ModelType.MERGE
+    started.moderation.flag(request.model, "benchmark data in its training set",
+                            "https://example.org/why", "root", T0)  # fmt: skip
+    flag = shown(3)[1].flags[request.model]
+    assert (flag.reason, flag.link) == ("benchmark data in its training set",
+                                        "https://example.org/why")  # fmt: skip
+    started.availability.record(Commit(request.model, request.revision), False,
+                                "the repository is gated now", T0, "root")  # fmt: skip
+    after = shown(3)[0]
+    assert (after.available, after.unavailable_reason) == (False, "the repository is gated now")
+    assert replace(after, model_type=request.model_type, available=None,
+                   unavailable_reason=None) == request  # nothing else moved  # fmt: skip
 
 
 def test_a_result_landing_mid_read_never_shows_a_half_updated_view(started: Store) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openboard.domain import ModelType, Origin, Precision, parse_search
+from openboard.domain import ModelType, Origin, Precision, WeightType, parse_search
 from openboard.store import SORT_COLUMNS, BoardQuery
 from openboard.store import _snapshot as snapshot_module
 from openboard.store._board import FIGURE_SORTS
@@ -43,6 +43,10 @@ def _row(rng: random.Random, request_id: int) -> Row:
         "submitted_time": T0 + timedelta(days=rng.randint(0, 5)),
         "origin": rng.choice(list(Origin)).value, "revision": rng.choice(("a" * 40, "b" * 40)),
         **{name: rng.choice((None, 0.5, 2.0, 1234.5)) for name in FIGURE_SORTS.values()},
+        "weight_type": rng.choice(list(WeightType)).value, "use_chat_template": rng.random() < 0.5,
+        "base_model": rng.choice((None, "meta/Llama-3-8B")), "eval_backend": rng.choice((None, "hf")),
+        "eval_tokens": rng.choice((None, 0, 12345)), "eval_limit": rng.choice((None, 10)),
+        "data_modified": rng.random() < 0.2, "unavailable_reason": rng.choice((None, "gone")),
     }  # fmt: skip
     scores = [
         (request_id, b, float(rng.randint(0, 4)), float(rng.randint(0, 4) * 10))
@@ -110,7 +114,8 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
         assert followed.rows == len(rows)
         some = rng.sample(sorted(rows), 5)
         for query in _views(rng, 12):
-            assert followed.page(query) == fresh.page(query), (step, query)
+            # the rows and what the page shows of each (the display columns followed too)
+            assert followed.shown_page(query) == fresh.shown_page(query), (step, query)
             assert followed.medians(query) == fresh.medians(query), (step, query)
             assert followed.ranks(query, some) == fresh.ranks(query, some), (step, query)
 
@@ -129,5 +134,5 @@ def test_two_snapshots_grown_from_one_keep_their_own_rows() -> None:
         grown.append((base.changed((1, n), changes), rows | extra))
     view = BoardQuery(benchmarks=BENCHMARKS, sort="model", limit=100)
     for snapshot, its_rows in grown:
-        assert snapshot.page(view) == _built(its_rows).page(view)
-    assert base.page(view) == _built(rows).page(view)
+        assert snapshot.shown_page(view) == _built(its_rows).shown_page(view)
+    assert base.shown_page(view) == _built(rows).shown_page(view)

@@ -4,7 +4,7 @@ speaks SQL and knows SQLAlchemy: a driver's operational error leaves it as `Data
 from openboard.store._accounts import AccountStore, DuplicateUserError
 from openboard.store._archive import ArchiveEntry, ArchiveOutcome, ArchiveProvenance, ArchiveStore
 from openboard.store._availability import AvailabilityStore, Commit
-from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow
+from openboard.store._board import SORT_COLUMNS, BoardPoint, BoardQuery, BoardRow, ShownRequest
 from openboard.store._contamination import ContaminationEvidence, ContaminationStore
 from openboard.store._errors import (
     AdmissionError,
@@ -113,6 +113,7 @@ __all__ = [
     "RetentionFacts",
     "ScoreChange",
     "ScoreStore",
+    "ShownRequest",
     "Store",
     "StoreError",
     "Transition",

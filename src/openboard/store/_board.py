@@ -1,6 +1,6 @@
 """The leaderboard table as one query: filters, search, sort and a page, all in the database."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,16 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.expression import nulls_last
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from openboard.domain import BenchmarkScore, ModelType, Origin, Precision, SearchGroup, Status
+from openboard.domain import (
+    BenchmarkScore,
+    ModelType,
+    Origin,
+    Precision,
+    SearchGroup,
+    Status,
+    WeightType,
+)
+from openboard.store._records import EvalRequest
 from openboard.store._search import (
     RegexNames,
     few_candidates,
@@ -85,6 +94,52 @@ class BoardRow:
     average: float | None  # the stored average, or the one over `average_over`
     scores: dict[str, BenchmarkScore] = field(default_factory=dict)
     marks: RowMarks | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRequest:
+    """What the board shows of one request (its table's cells, badges and the JSON twin's row
+    fields), and nothing else: the read model makes these from its columns, without SQL; the SQL
+    path from the whole `EvalRequest` (`of`)."""
+
+    id: int
+    model: str
+    model_type: ModelType
+    precision: Precision
+    weight_type: WeightType
+    params: int | None
+    architectures: tuple[str, ...]
+    license: str | None
+    merged: bool
+    moe: bool
+    revision: str
+    submitted_time: datetime
+    use_chat_template: bool
+    base_model: str | None
+    co2_kg: float | None
+    eval_backend: str | None
+    eval_seconds: float | None
+    eval_tokens: int | None
+    tokens_per_second: float | None
+    device_hours: float | None
+    gpu_hours: float | None
+    available: bool | None
+    unavailable_reason: str | None
+    eval_limit: int | None
+    data_modified: bool
+    origin: Origin
+
+    @property
+    def namespace(self) -> str:
+        return self.model.split("/", 1)[0]
+
+    @classmethod
+    def of(cls, request: EvalRequest) -> "ShownRequest":
+        shown = {name: getattr(request, name) for name in SHOWN_FIELDS}
+        return cls(**shown | {"architectures": tuple(request.architectures)})
+
+
+SHOWN_FIELDS = tuple(f.name for f in fields(ShownRequest))  # in order
 
 
 def _parameters(billions: float) -> int:

@@ -6,27 +6,24 @@ reader that saw the database ahead of its snapshot): it reads the request ids of
 and audit records, reads those rows again and makes the next snapshot from the current one. A
 reader takes the current snapshot whole, so its rows and counts come from one version.
 
-The requests shown on pages are kept too (`requests_at`), each with the version it was read at,
-until an event or audit record touches it: a page then reads only the data version from SQL (to
-know its snapshot is current), and the rows it has not met before.
+What a page shows of each row (`ShownRequest`) is among the snapshot's columns too: a page reads
+only the data version from the database (to know its snapshot is current).
 """
 
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, String, bindparam, cast, false, select
+from sqlalchemy import Connection, Engine, Select, String, cast, false, select
 
 from openboard.domain import Status
 from openboard.store._contamination import p_values_query
 from openboard.store._moderation import flag_of
 from openboard.store._names import NameIndex, folding
-from openboard.store._records import EvalRequest, Flag
-from openboard.store._rows import request_of
+from openboard.store._records import Flag
 from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
 from openboard.store._tables import (
     audit_log,
@@ -46,18 +43,12 @@ log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # how stale the model may get while no reader asks
 _ID_BATCH = 500  # ids per IN list when rows are read again
 _REQUEST_TARGET = "request "  # audit targets of actions on one result (hide, delete, type)
-_KEPT_REQUESTS = 100_000  # requests kept for pages (~0.9 KiB each: ~90 MiB when full)
 
 Version = tuple[int, ...]
 
 
 def covers(have: Version, asked: Version) -> bool:
     return all(h >= a for h, a in zip(have, asked, strict=True))
-
-
-_REQUESTS_QUERY = select(
-    requests, *(c.label(f"_version{n}") for n, c in enumerate(version_columns()))
-).where(requests.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _on_board(query: Select[Any]) -> Select[Any]:
@@ -69,7 +60,9 @@ def _rows_query() -> Select[Any]:
     picked = [r.id, r.model, r.namespace, r.suite, r.model_type, r.precision, r.params, r.merged,
               r.moe, r.available, r.license, cast(r.architectures, String), r.average,
               r.submitted_time, r.origin, r.revision, r.co2_kg, r.eval_seconds,
-              r.tokens_per_second, r.device_hours, r.gpu_hours]  # fmt: skip
+              r.tokens_per_second, r.device_hours, r.gpu_hours, r.weight_type,
+              r.use_chat_template, r.base_model, r.eval_backend, r.eval_tokens, r.eval_limit,
+              r.data_modified, r.unavailable_reason]  # fmt: skip
     return _on_board(select(*picked)).order_by(r.id)
 
 
@@ -169,9 +162,8 @@ def _changes(conn: Connection, old: Version, new: Version) -> Changes:
 class BoardModel:
     """The current snapshot of the board and the thread that keeps it current."""
 
-    def __init__(self, reader: Engine, version: Callable[[], Version]) -> None:
+    def __init__(self, reader: Engine) -> None:
         self._reader = reader
-        self._version = version  # the database's data version now (`Store.data_version`)
         self._snapshot: BoardSnapshot | None = None
         self._moved = threading.Condition()
         self._wake = threading.Event()
@@ -179,7 +171,6 @@ class BoardModel:
         self._thread: threading.Thread | None = None
         self.build_seconds = 0.0
         self.names = NameIndex(folding(reader.dialect.name))
-        self._requests: OrderedDict[int, tuple[Version, EvalRequest]] = OrderedDict()
 
     def start(self) -> None:
         """Build the snapshot of the current version (before the first reader), then follow."""
@@ -245,35 +236,5 @@ class BoardModel:
             changes = _changes(conn, snapshot.version, version)
         following = snapshot.changed(version, changes)
         with self._moved:
-            for request_id in changes.touched:
-                self._requests.pop(request_id, None)
             self._snapshot = following
             self._moved.notify_all()
-
-    def requests_at(
-        self, snapshot: BoardSnapshot, ids: list[int]
-    ) -> tuple[dict[int, EvalRequest], Version]:
-        """The requests `ids` as they are at `snapshot`'s version (those kept, the others read),
-        and the database's version now: a caller whose snapshot is older must not use them."""
-        found: dict[int, EvalRequest] = {}
-        with self._moved:
-            for request_id in ids:
-                kept = self._requests.get(request_id)
-                if kept is not None and covers(snapshot.version, kept[0]):
-                    found[request_id] = kept[1]
-                    self._requests.move_to_end(request_id)
-        missing = [i for i in ids if i not in found]
-        if not missing:
-            return found, self._version()
-        with self._reader.connect() as conn:
-            rows = conn.execute(_REQUESTS_QUERY, {"ids": missing}).mappings().all()
-        version = (int(rows[0]["_version0"]), int(rows[0]["_version1"])) if rows else (-1, -1)
-        read = {int(row["id"]): request_of(row) for row in rows}
-        with self._moved:
-            # Kept only while no change can have been followed since they were read.
-            if version == snapshot.version == self.current.version:
-                for request_id, request in read.items():
-                    self._requests[request_id] = (version, request)
-                while len(self._requests) > _KEPT_REQUESTS:
-                    self._requests.popitem(last=False)
-        return found | read, version

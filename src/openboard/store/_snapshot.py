@@ -16,19 +16,36 @@ keeps the positions the view's mask lets through.
 """
 
 import bisect
+import json
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from openboard.domain import AVERAGE, BenchmarkScore, Origin, SearchDeadlineError, SearchGroup
-from openboard.store._board import FIGURE_SORTS, BoardCount, BoardQuery, BoardRow, RowMarks
+from openboard.domain import (
+    AVERAGE,
+    BenchmarkScore,
+    ModelType,
+    Origin,
+    Precision,
+    SearchDeadlineError,
+    SearchGroup,
+    WeightType,
+)
+from openboard.store._board import (
+    FIGURE_SORTS,
+    BoardCount,
+    BoardQuery,
+    BoardRow,
+    RowMarks,
+    ShownRequest,
+)
 from openboard.store._names import NameIndex
 from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
@@ -43,6 +60,8 @@ Floats = npt.NDArray[np.float64]
 _CHUNK = 1 << 15  # positions tested per step of a walk
 _RESORT_AT = 2_000  # more new rows than this at once: sort again rather than insert one by one
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_COUNT = np.iinfo(np.int64).min  # an optional integer column's "none" (no count is negative)
 _ROOM = 16  # spare positions: 1/16 of the rows (a copy of the columns per that many new rows)
 _MERGE_AT = 64  # new positions beside an order, past 1/64 of its rows: merge them into it
 _MERGE_MIN = 2_000  # ... and past this many (a few beside a small board cost nothing)
@@ -52,7 +71,10 @@ _MASKS_LOCK = threading.Lock()  # readers of one snapshot share its kept masks
 # One row of `board_columns` per request on the board, in this order (the store's query).
 COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
            "moe", "available", "license", "architectures", "average", "submitted_time",
-           "origin", "revision", *FIGURE_SORTS.values())  # fmt: skip
+           "origin", "revision", *FIGURE_SORTS.values(),
+           # shown on the page only (`ShownRequest`)
+           "weight_type", "use_chat_template", "base_model", "eval_backend", "eval_tokens",
+           "eval_limit", "data_modified", "unavailable_reason")  # fmt: skip
 
 
 class Vocabulary:
@@ -108,6 +130,19 @@ class _Dictionaries:
     licenses: Vocabulary = field(default_factory=Vocabulary)
     architectures: Vocabulary = field(default_factory=Vocabulary)
     twins: Vocabulary = field(default_factory=Vocabulary)  # (model, commit, precision, suite)
+    weight_types: Vocabulary = field(default_factory=Vocabulary)
+    base_models: Vocabulary = field(default_factory=Vocabulary)
+    backends: Vocabulary = field(default_factory=Vocabulary)
+    reasons: Vocabulary = field(default_factory=Vocabulary)  # why a commit is unavailable
+    # architectures code -> the list its JSON text holds (decoded once, when first shown)
+    architecture_lists: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def architectures_of(self, code: int) -> tuple[str, ...]:
+        found = self.architecture_lists.get(code)
+        if found is None:
+            text = self.architectures.values[code]
+            found = self.architecture_lists[code] = tuple(json.loads(text) or () if text else ())
+        return found
 
 
 def _microseconds(times: Sequence[datetime]) -> npt.NDArray[np.int64]:
@@ -142,12 +177,24 @@ def board_columns(
         "live": np.ones(n, bool),
         "archive": np.fromiter((o == Origin.ARCHIVE.value for o in columns["origin"]), bool, n),
         "twin": d.twins.codes(_twin_keys(columns), np.int32),
+        "weight_type": d.weight_types.codes(columns["weight_type"], np.int32),
+        "chat_template": np.array(columns["use_chat_template"], bool).reshape(n),
+        "base_model": d.base_models.codes(columns["base_model"], np.int32),
+        "backend": d.backends.codes(columns["eval_backend"], np.int32),
+        "eval_tokens": _counts(columns["eval_tokens"]),
+        "eval_limit": _counts(columns["eval_limit"]),
+        "data_modified": np.array(columns["data_modified"], bool).reshape(n),
+        "unavailable_reason": d.reasons.codes(columns["unavailable_reason"], np.int32),
         # by sort key; NaN: no figure
         **{
             key: np.array(columns[name], np.float64).reshape(n)
             for key, name in FIGURE_SORTS.items()
         },
     }
+
+
+def _counts(values: Sequence[int | None]) -> npt.NDArray[np.int64]:
+    return np.fromiter((_NO_COUNT if v is None else v for v in values), np.int64, len(values))
 
 
 def _twin_keys(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
@@ -507,6 +554,19 @@ class BoardSnapshot:
         """What `board_page` answers from SQL, from the columns (the count is exact). A search
         is linear in the names (RE2, one pass); one that took longer than `deadline_s` is
         answered as the SQL path answers it: SearchDeadlineError."""
+        _, rows, count = self._paged(query, models, deadline_s)
+        return rows, count
+
+    def shown_page(
+        self, query: BoardQuery, models: tuple[str, ...] = (), deadline_s: float = math.inf
+    ) -> tuple[list[tuple[ShownRequest, BoardRow]], BoardCount]:
+        """`page`, each row with what the board shows of its request (from the columns)."""
+        picked, rows, count = self._paged(query, models, deadline_s)
+        return list(zip(self._shown(picked), rows, strict=True)), count
+
+    def _paged(
+        self, query: BoardQuery, models: tuple[str, ...], deadline_s: float
+    ) -> tuple[Positions, list[BoardRow], BoardCount]:
         began = time.perf_counter()
         mask = self._mask(query, models)
         if query.search and time.perf_counter() - began > deadline_s:
@@ -527,7 +587,53 @@ class BoardSnapshot:
             BoardRow(i, None if a != a else a, scores, m)  # a != a: NaN, no average
             for i, a, scores, m in zip(ids, averages, self._scores(picked), marks, strict=True)
         ]
-        return rows, BoardCount(total, at_least=False)
+        return picked, rows, BoardCount(total, at_least=False)
+
+    def _shown(self, picked: Positions) -> list[ShownRequest]:
+        """What the board shows of the rows at `picked`: one gather per column (a position's
+        values never change: a changed row gets a new one)."""
+        c, d = self.columns, self.dictionaries
+
+        def of(column: str) -> list[Any]:
+            return c[column][picked].tolist()  # type: ignore[no-any-return]
+
+        def decoded(vocabulary: Vocabulary, column: str) -> list[Any]:
+            values = vocabulary.values
+            return [values[k] for k in of(column)]
+
+        names, twins = d.names.names, d.twins.values
+        fields = (
+            of("id"),
+            [names[k] for k in of("model")],
+            [ModelType(v) for v in decoded(d.types, "model_type")],
+            [Precision(v) for v in decoded(d.precisions, "precision")],
+            [WeightType(v) for v in decoded(d.weight_types, "weight_type")],
+            [
+                p if known else None
+                for p, known in zip(of("params"), of("params_known"), strict=True)
+            ],
+            [d.architectures_of(k) for k in of("architectures")],
+            decoded(d.licenses, "license"),
+            of("merged"),
+            of("moe"),
+            [twins[k][1] for k in of("twin")],  # the twin key holds the commit
+            [_EPOCH_UTC + timedelta(microseconds=t) for t in of("submitted")],
+            of("chat_template"),
+            decoded(d.base_models, "base_model"),
+            _measured(of("co2")),
+            decoded(d.backends, "backend"),
+            _measured(of("wall_seconds")),
+            _counted(of("eval_tokens")),
+            _measured(of("tokens_per_s")),
+            _measured(of("device_hours")),
+            _measured(of("gpu_hours")),
+            [None if a < 0 else a == 1 for a in of("available")],
+            decoded(d.reasons, "unavailable_reason"),
+            _counted(of("eval_limit")),
+            of("data_modified"),
+            [Origin.ARCHIVE if a else Origin.LOCAL for a in of("archive")],
+        )
+        return [ShownRequest(*row) for row in zip(*fields, strict=True)]
 
     def ranks(self, query: BoardQuery, request_ids: Sequence[int]) -> tuple[int, dict[int, int]]:
         """The view's row count and the requests' ranks in it (store/_standing.py)."""
@@ -750,6 +856,14 @@ class BoardSnapshot:
             vocabulary, column = fields[name]
             mask &= vocabulary.table(_holds(value.lower(), fold))[c[column]]
         return mask
+
+
+def _measured(values: list[float]) -> list[float | None]:
+    return [None if v != v else v for v in values]  # NaN: not measured
+
+
+def _counted(values: list[int]) -> list[int | None]:
+    return [None if v == _NO_COUNT else v for v in values]
 
 
 def _holds(text: str, fold: Callable[[str], str]) -> Callable[[str | None], bool]:

@@ -30,7 +30,14 @@ from openboard.store._accounts import AccountStore
 from openboard.store._archive import ArchiveStore
 from openboard.store._audit import record
 from openboard.store._availability import AvailabilityStore
-from openboard.store._board import BoardPoint, BoardQuery, BoardRow, board_page, board_points
+from openboard.store._board import (
+    BoardPoint,
+    BoardQuery,
+    BoardRow,
+    ShownRequest,
+    board_page,
+    board_points,
+)
 from openboard.store._contamination import ContaminationStore, smallest_p_values
 from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engine, reader_of
 from openboard.store._errors import (
@@ -86,8 +93,8 @@ _CHECK_SAID = {True: "on", False: "off", None: "as the suite's setting says"}
 
 @dataclass(frozen=True, slots=True)
 class BoardResult:
-    rows: list[tuple[EvalRequest, BoardRow]]
-    pinned: list[tuple[EvalRequest, BoardRow]]
+    rows: list[tuple[ShownRequest, BoardRow]]
+    pinned: list[tuple[ShownRequest, BoardRow]]
     total: int
     total_at_least: bool = False  # a search stopped counting: `total` or more rows match
     flags: Mapping[str, Flag] = field(default_factory=dict)  # of the models shown, same version
@@ -369,7 +376,7 @@ class Store:
         """Read the board into memory (numpy columns per data version) and answer `board` from
         there from now on, following every change; a server does this before its first reader."""
         if self._board_model is None:
-            model = BoardModel(self.reader, self._version)
+            model = BoardModel(self.reader)
             model.start()
             self._board_model = model
         return self._board_model
@@ -404,20 +411,20 @@ class Store:
     def _board_in_memory(
         self, model: BoardModel, query: BoardQuery, pinned: tuple[str, ...]
     ) -> BoardResult | None:
-        """The page from the current snapshot, with its requests read in one statement that also
-        reads the data version: when the database moved past the snapshot, the next snapshot is
-        waited for (the page would mix versions otherwise)."""
+        """The page from the current snapshot (its rows, counts and what they show, all of one
+        version), when the database has not moved past it; else from the next snapshot, waited
+        for (a reader after a write sees the write)."""
         snapshot = model.current
         for _ in range(_CATCH_UP_TRIES):
-            rows, count = snapshot.page(query, deadline_s=self._search_deadline_s)
-            pinned_rows = snapshot.page(_pin_query(query), pinned)[0] if pinned else []
-            ids = [r.request_id for r in [*pinned_rows, *rows]]
-            found, version = model.requests_at(snapshot, ids)
-            if version == snapshot.version:
-                shown = {found[i].model for i in ids}
+            rows, count = snapshot.shown_page(query, deadline_s=self._search_deadline_s)
+            pinned_rows = snapshot.shown_page(_pin_query(query), pinned)[0] if pinned else []
+            version = self._version()
+            if covers(snapshot.version, version):
+                ids = [r.request_id for _, r in [*pinned_rows, *rows]]
+                shown = {request.model for request, _ in [*pinned_rows, *rows]}
                 return BoardResult(
-                    rows=[(found[r.request_id], r) for r in rows],
-                    pinned=[(found[r.request_id], r) for r in pinned_rows],
+                    rows=rows,
+                    pinned=pinned_rows,
                     total=count.rows,
                     total_at_least=count.at_least,
                     flags={m: snapshot.flags[m] for m in shown if m in snapshot.flags},
@@ -444,7 +451,7 @@ class Store:
                 pinned_rows = sql_marks(conn, _pin_query(query), pinned_rows)
             ids = [r.request_id for r in [*pinned_rows, *rows]]
             found = {
-                row["id"]: request_of(row)
+                row["id"]: ShownRequest.of(request_of(row))
                 for row in conn.execute(select(requests).where(requests.c.id.in_(ids))).mappings()
             } if ids else {}  # fmt: skip
             shown = sorted({r.model for r in found.values()})

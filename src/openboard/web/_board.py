@@ -19,7 +19,7 @@ from openboard.domain import (
     parse_search,
 )
 from openboard.evaluation import Suite
-from openboard.store import SORT_COLUMNS, BoardQuery, EvalRequest, Flag, Store
+from openboard.store import SORT_COLUMNS, BoardQuery, Flag, ShownRequest, Store
 from openboard.store import BoardRow as StoredRow
 
 # The public site's parameter presets, billions of parameters.
@@ -213,7 +213,7 @@ def parse_view(
     )  # fmt: skip
 
 
-def _row(request: EvalRequest, stored: StoredRow, view: BoardView, rank: int | None,
+def _row(request: ShownRequest, stored: StoredRow, view: BoardView, rank: int | None,
          official: frozenset[str], flags: Mapping[str, Flag],
          tested: Mapping[int, tuple[str, float]]) -> dict[str, Any]:  # fmt: skip
     flag = flags.get(request.model)
