@@ -2,27 +2,33 @@
 for this checkout against a baseline commit, side by side in the same run.
 
 Run: .venv/bin/python bench/board_render.py [--rows 5000] [--views 200] [--seed 1234]
-     [--baseline 1d173d6] [--rounds 2]
+     [--baseline 1d173d6] [--rounds 2] [--board FILE]
 
 One SQLite board is filled as bench/web_load.py fills it (FINISHED "starter" evaluations in bulk),
 then a tenth of its models flagged (half with a link), a tenth unavailable, half given a 95%
 interval and a third a contamination p-value, so that badges, ties and every optional column
 have something to show. The views are web_load's distinct views (search, types, size, sort,
 hides, raw scores, page) with, in most, some optional columns (the CI, rank range,
-contamination and cost columns among them) and pinned models.
+contamination and cost columns among them) and pinned models, and a few with hostile search
+text. `--board FILE` keeps the board in FILE (filled when missing, reused when there: a
+100,000-row fill takes minutes).
 
 Each code tree (this checkout's src/, and the baseline's src/ from `git archive`) runs in its own
 process, `--rounds` times, alternating: the app on that board, warm, then for every view once
 (each URL is new, so the page cache answers none):
 
-- `page`: the whole request through the ASGI app (FastAPI's test client in-process: middleware,
-  the read model, the rows, the template), in process CPU time;
+- `request`: the whole request through the ASGI app, called in-process on an event loop as a
+  server calls it (every middleware, routing, the thread pool, the read model, the rows, the
+  page), in process CPU time;
+- `api`: the same for the view's JSON twin (/api/leaderboard);
+- `page`: the HTML request through FastAPI's test client (which adds its own cost);
 - `render`: the leaderboard template alone on the view's payload, in thread CPU time.
 
-CPU time, not wall time: the machine is shared. The pages' HTML of both trees is compared
-(whitespace between table cells, runs of spaces and the spelling of quote entities normalized):
-`html_differ` counts the views whose pages differ. Headline figures come last as `name: value`
-lines.
+CPU time, not wall time: the machine is shared. The pages' HTML of both trees is compared, the
+whole page (base, form, table, page links): `html_bytes_differ` counts the views whose pages
+differ by a byte, `html_differ` those that still differ once whitespace between table cells, runs
+of spaces and the spelling of quote entities are normalized (the Jinja table of the default
+baseline spaced its cells differently). Headline figures come last as `name: value` lines.
 """
 
 import argparse
@@ -86,7 +92,11 @@ def page_urls(seed: int, count: int, models: list[str]) -> list[str]:
         extra = [("col", c) for c in rng.sample(COLUMNS, rng.choice((0, 1, 3, 6)))]
         extra += [("pin", m) for m in rng.sample(models, rng.choice((0, 0, 1, 3)))]
         urls.append(url + "".join(f"&{k}={v}" for k, v in extra))
-    return urls
+    return urls + [f"/?{q}" for q in HOSTILE]
+
+
+HOSTILE = ("q=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%27%26amp", "q=%22+onfocus%3D%22x&pin=a%2Fb",
+           "q=%26lt%3B%3Bqwen&sort=model&dir=asc")  # fmt: skip
 
 
 def normalized(html: str) -> str:
@@ -97,8 +107,40 @@ def normalized(html: str) -> str:
     return html.replace('class=" num"', 'class="num"')
 
 
+class Asgi:
+    """Calls an ASGI app as a server does, on this thread's event loop: a GET, its status and body."""
+
+    def __init__(self, app: Any) -> None:
+        import asyncio
+
+        self._app = app
+        self._loop = asyncio.new_event_loop()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        route, _, query = path.partition("?")
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+                 "http_version": "1.1", "method": "GET", "scheme": "http", "path": route,
+                 "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
+                 "headers": [(b"host", b"bench"), (b"accept-encoding", b"gzip, deflate")],
+                 "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}  # fmt: skip
+        answer: dict[str, Any] = {"body": []}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            else:
+                answer["body"].append(message.get("body", b""))
+
+        self._loop.run_until_complete(self._app(scope, receive, send))
+        return answer["status"], b"".join(answer["body"])
+
+
 def measure(url: str, urls: list[str]) -> dict[str, Any]:
-    """In a tree's own process: page and render CPU ms per view, and each page's HTML."""
+    """In a tree's own process: request, api, page and render CPU ms per view, and each page's
+    HTML."""
     from fastapi.testclient import TestClient
     from starlette.datastructures import QueryParams
 
@@ -114,8 +156,10 @@ def measure(url: str, urls: list[str]) -> dict[str, Any]:
     suites = {STARTER.name: STARTER}
     services = Services(store, suites, None, WebSettings(official=frozenset({"qwen"})))
     template = services.templates.env.get_template("leaderboard.html")
-    page_ms, render_ms, pages, rows = [], [], [], []
-    with TestClient(build_app(services)) as http:
+    page_ms, render_ms, request_ms, api_ms, pages, exact, rows = [], [], [], [], [], [], []
+    app = build_app(services)
+    asgi = Asgi(app)
+    with TestClient(app) as http:
         for warm in ("/", "/?col=ci&col=contamination&sort=params"):
             http.get(warm)
         for path in urls:
@@ -138,7 +182,18 @@ def measure(url: str, urls: list[str]) -> dict[str, Any]:
             page_ms.append((time.process_time() - began) * 1000)
             assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
             pages.append(normalized(answer.text))
-    return {"page_ms": page_ms, "render_ms": render_ms, "pages": pages, "rows": rows}
+            for route, times in (
+                (path, request_ms),
+                (path.replace("/?", "/api/leaderboard?"), api_ms),
+            ):
+                route += "&bench=asgi"  # a URL the test client did not ask for: not a kept page
+                began = time.process_time()
+                status, body = asgi.get(route)
+                times.append((time.process_time() - began) * 1000)
+                assert status == 200, (route, status, body[:500])
+            exact.append(answer.text)
+    return {"page_ms": page_ms, "render_ms": render_ms, "request_ms": request_ms,
+            "api_ms": api_ms, "pages": pages, "exact": exact, "rows": rows}  # fmt: skip
 
 
 def run_tree(src: Path, url: str, urls_file: Path) -> dict[str, Any]:
@@ -164,6 +219,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--board", type=Path, help="keep the board in this SQLite file (reused)")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -173,9 +229,11 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        url = f"sqlite:///{work / 'board.db'}"
-        print(f"filling {args.rows:,} rows ...", file=sys.stderr)
-        prepare(url, args.rows, args.seed)
+        board = args.board.resolve() if args.board else work / "board.db"
+        url = f"sqlite:///{board}"
+        if not board.exists():
+            print(f"filling {args.rows:,} rows ...", file=sys.stderr)
+            prepare(url, args.rows, args.seed)
         from openboard.store import Store
 
         store = Store.open(url)
@@ -204,13 +262,15 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]], v
     """Every view, and the full pages alone (50 rows or more): what the headline holds."""
     pages = zip(results["baseline"]["pages"], results["new"]["pages"], strict=True)
     differ = sum(a != b for a, b in pages)
+    exact = zip(results["baseline"]["exact"], results["new"]["exact"], strict=True)
+    bytes_differ = sum(a != b for a, b in exact)
     rows = results["new"]["rows"]
     full = [n >= 50 for n in rows]
     print(f"board of {args.rows:,} rows, {views} distinct views x {args.rounds} rounds "
           f"(mean {statistics.fmean(rows):.0f} rows a page; {sum(full)} of {len(rows)} pages "
           f"with 50 or more), baseline {args.baseline}; CPU ms per page")  # fmt: skip
     headline: dict[str, float] = {}
-    for key in ("render", "page"):
+    for key in ("request", "api", "page", "render"):
         for name in names:
             every = results[name][f"{key}_ms"]
             kept = [v for v, f in zip(every, full, strict=True) if f]
@@ -228,6 +288,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]], v
     for name, value in headline.items():
         print(f"{name}: {value:.2f}")
     print(f"html_differ: {differ}")
+    print(f"html_bytes_differ: {bytes_differ}")
 
 
 if __name__ == "__main__":

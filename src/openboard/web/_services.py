@@ -19,7 +19,7 @@ from openboard.notify import WebhookService
 from openboard.store import Store
 from openboard.submission import SubmissionService
 from openboard.web._auth import Auth, csrf_token
-from openboard.web._board_html import board_table
+from openboard.web._board_page import board_main
 from openboard.web._cache import PageCache, page_key
 from openboard.web._format import FILTERS
 from openboard.web._links import link, toggle
@@ -91,7 +91,7 @@ class Services:
         self.cache = PageCache(store)
         self.templates = Jinja2Templates(env=PageEnvironment(_TEMPLATES))  # autoescapes HTML
         self.templates.env.globals.update(
-            link=link, toggle=toggle, render_card=render_card, board_table=board_table,
+            link=link, toggle=toggle, render_card=render_card, board_main=board_main,
             oidc_label=settings.oidc.label if settings.oidc else None,
         )  # fmt: skip
         self.templates.env.filters.update(FILTERS)
