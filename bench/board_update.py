@@ -25,6 +25,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,13 @@ def _costs(rng: np.random.Generator, rows: int) -> Columns:
     }  # fmt: skip
 
 
+def resident_mib() -> float:
+    """This process's resident memory now (Linux)."""
+    status = Path("/proc/self/status").read_text("ascii").splitlines()
+    line = next(row for row in status if row.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def cpu_ms(work: Callable[[], Any]) -> tuple[float, Any]:
     began = time.thread_time()
     done = work()
@@ -129,9 +137,11 @@ def views(seed: int, count: int) -> list[BoardQuery]:
 def measure(rows: int, updates: int, seed: int) -> dict[str, float]:
     columns, scores = board(rows, seed)
     print(f"{rows:,} rows: building ...", flush=True)
+    before = resident_mib()
     build_ms, snapshot = cpu_ms(
         lambda: BoardSnapshot.build((0, 0), NameIndex(folding("sqlite")), columns, scores, {})
     )
+    built_mib = resident_mib() - before  # arrays and the Python objects (names, vocabularies)
     sort_ms = statistics.median(cpu_ms(snapshot._sorted)[0] for _ in range(2))
     shown = views(seed, updates * 2)
     for query in shown[updates:]:  # the warm snapshot's caches, as a server has them
@@ -153,7 +163,7 @@ def measure(rows: int, updates: int, seed: int) -> dict[str, float]:
         "build_ms": build_ms, "sort_ms": sort_ms,
         "update_p50_ms": statistics.median(update_ms), "update_max_ms": update_ms[-1],
         "first_view_p50_ms": statistics.median(first_ms), "first_view_max_ms": first_ms[-1],
-        "read_model_mib": snapshot.nbytes() / 2**20,
+        "read_model_mib": snapshot.nbytes() / 2**20, "read_model_rss_mib": built_mib,
     }  # fmt: skip
     print(f"  rebuild {build_ms:9.1f} ms   sort only {sort_ms:8.1f} ms   "
           f"update p50 {facts['update_p50_ms']:7.2f} max {update_ms[-1]:7.2f} ms   "
@@ -187,6 +197,7 @@ def main() -> None:
         print(f"first_view_after_update_{label}_p50_ms: {facts['first_view_p50_ms']:.2f}")
         print(f"first_view_after_update_{label}_max_ms: {facts['first_view_max_ms']:.2f}")
         print(f"read_model_{label}_mib: {facts['read_model_mib']:.0f}")
+        print(f"read_model_{label}_resident_mib: {facts['read_model_rss_mib']:.0f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from openboard.domain import ModelType, Origin, Precision, WeightType, parse_search
@@ -114,10 +115,24 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
         assert followed.rows == len(rows)
         some = rng.sample(sorted(rows), 5)
         for query in _views(rng, 12):
+            _assert_first_as_walked(followed, query)
             # the rows and what the page shows of each (the display columns followed too)
             assert followed.shown_page(query) == fresh.shown_page(query), (step, query)
             assert followed.medians(query) == fresh.medians(query), (step, query)
             assert followed.ranks(query, some) == fresh.ranks(query, some), (step, query)
+
+
+def _assert_first_as_walked(snapshot: BoardSnapshot, query: BoardQuery) -> None:
+    """A view of few rows takes them by their places in the order (`_Order.first`), a view of
+    many walks the order: both give the same rows in the same order, in every kept order (its
+    new positions beside it too) and direction."""
+    mask = snapshot._mask(query, ())
+    wanted = query.offset + query.limit
+    for key, order in snapshot.orders.items():
+        for descending in (False, True):
+            walked = snapshot._walk(order, mask, wanted, descending)[:wanted]
+            first = order.first(np.flatnonzero(mask).astype(np.int32), wanted, descending)
+            assert first.tolist() == walked.tolist(), (key, descending, query)
 
 
 def test_two_snapshots_grown_from_one_keep_their_own_rows() -> None:

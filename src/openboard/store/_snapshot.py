@@ -247,11 +247,59 @@ class _Part:
     def merged(self) -> "_Part":
         return _Part(self.ascending())
 
+    def places(self, positions: Positions, index: Positions, start: int) -> Floats:
+        """Where each of `positions` goes in the part's ascending walk, as a number that sorts
+        alike (NaN: not in this part): 2j for the j-th sorted one, between its neighbours for
+        an added one (`np.insert` puts added[k] just before sorted[at[k]]). `index`: each
+        position's place in the order's sorted arrays, from `start` for this part."""
+        found = np.full(len(positions), np.nan)
+        inside = positions < len(index)
+        j = np.full(len(positions), -1, np.int64)
+        j[inside] = index[positions[inside]]
+        hit = (j >= start) & (j < start + len(self.sorted))
+        found[hit] = 2.0 * (j[hit] - start)
+        if len(self.added):
+            by_position = np.argsort(self.added)
+            k = by_position[np.minimum(np.searchsorted(self.added, positions, sorter=by_position),
+                                       len(self.added) - 1)]  # fmt: skip
+            added = self.added[k] == positions
+            k = k[added]
+            found[added] = 2.0 * self.at[k] - 1 + (k + 1) / (len(self.added) + 1)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class _Order:
     valued: _Part  # ascending by (value, id)
     missing: _Part  # the rows without a value, by id
+    # each position's place in valued.sorted, then missing.sorted (-1: neither), made when a
+    # view first asks, shared by the orders that only add to these sorted arrays
+    index: list[Positions] = field(default_factory=list, compare=False)
+
+    def first(self, positions: Positions, wanted: int, descending: bool) -> Positions:
+        """The first `wanted` of `positions` (a view's rows) in the walk's order, from their
+        places in the order: for a view of few rows, where a walk would pass most of the
+        order by (a gather per position of the board) to find them."""
+        index = self._index()
+        valued = self.valued.places(positions, index, 0)
+        missing = self.missing.places(positions, index, len(self.valued.sorted))
+        bound = 4.0 * (len(index) + len(self.valued) + len(self.missing) + 2)
+        keys = np.where(np.isnan(valued), bound + missing * (-1 if descending else 1),
+                        valued * (-1 if descending else 1))  # fmt: skip
+        if wanted <= 0:
+            return positions[:0].astype(np.int32)
+        if len(keys) > wanted:
+            near = np.argpartition(keys, wanted - 1)[:wanted]
+            positions, keys = positions[near], keys[near]
+        return positions[np.argsort(keys, kind="stable")].astype(np.int32)
+
+    def _index(self) -> Positions:
+        if not self.index:
+            ranked = np.concatenate((self.valued.sorted, self.missing.sorted))
+            index = np.full(int(ranked.max(initial=-1)) + 1, -1, np.int32)
+            index[ranked] = np.arange(len(ranked), dtype=np.int32)
+            self.index[:] = [index]
+        return self.index[0]
 
     def walk(self, descending: bool) -> Iterator[Positions]:
         yield from self.valued.walk(descending)
@@ -265,9 +313,8 @@ class _Order:
         return _Order(self.valued.merged(), self.missing.merged())
 
     def arrays(self) -> list[npt.NDArray[Any]]:
-        return [
-            a for part in (self.valued, self.missing) for a in (part.sorted, part.added, part.at)
-        ]
+        parts = (self.valued, self.missing)
+        return [a for part in parts for a in (part.sorted, part.added, part.at)] + self.index
 
 
 class _Room:
@@ -520,6 +567,7 @@ class BoardSnapshot:
         return _Order(
             order.valued.with_added([s for s in spots if s[0][0] == 0], place),
             order.missing.with_added([s for s in spots if s[0][0] != 0], place),
+            order.index,  # the same sorted arrays
         )
 
     def position(self, request_id: int) -> int | None:
@@ -577,6 +625,9 @@ class BoardSnapshot:
         if average is not None and query.sort == "average":
             everything = np.flatnonzero(mask).astype(np.int32)
             picked = _top(everything, average, self.columns["id"], wanted, query.descending)
+        elif wanted * len(mask) > _CHUNK * total:  # a walk would pass more than a chunk by
+            few = np.flatnonzero(mask).astype(np.int32)
+            picked = self._order_of(query).first(few, wanted, query.descending)
         else:
             picked = self._walk(self._order_of(query), mask, wanted, query.descending)
         marks = self._marks(query, mask, picked)
