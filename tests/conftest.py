@@ -18,6 +18,11 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="openboard-tests-hf-")
 os.environ.update({"HF_HUB_CACHE": os.path.join(os.environ["HF_HOME"], "hub"),
                    "HF_DATASETS_CACHE": os.path.join(os.environ["HF_HOME"], "datasets"),
                    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})  # fmt: skip
+# torch on one thread, here and in every evaluation child and bench it starts (they inherit it):
+# the suite's models are tiny, and on two cores that anything else is also using, a forward pass
+# on two threads waits for the busier core (tiny model, batch 8, one generated token: 10-17 ms on
+# one thread, 70-220 ms on two, measured here). Both sides of every parity check run alike.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 from sqlalchemy import Connection, create_engine
