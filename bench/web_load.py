@@ -2,7 +2,7 @@
 path on the same board, and against a 1,000-result baseline, side by side.
 
 Run: .venv/bin/python bench/web_load.py [--rows 100000] [--baseline-rows 1000] [--clients 16]
-     [--requests 400] [--sql-requests 200] [--server-workers 2] [--fill-workers N]
+     [--requests 400] [--sql-requests 200] [--server-workers 2] [--fill-workers N] [--fill-cache DIR]
      [--database-url postgresql+psycopg://postgres@127.0.0.1:54329/postgres]
 Without --database-url each board is a fresh SQLite file in a temporary folder; with it (a server URL,
 e.g. what `scripts/postgres.sh start` prints) each board is a fresh database on that server.
@@ -39,6 +39,7 @@ import math
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,7 @@ from openboard.domain import (
 )
 from openboard.evaluation import STARTER, average, benchmark_score, co2_kg, normalize
 from openboard.store import BoardQuery, Store
+from openboard.store._migrate import HEAD_REVISION
 from openboard.store._tables import benchmark_scores, events, requests, task_results
 from openboard.web._board import SIZE_PRESETS
 
@@ -389,6 +391,28 @@ def chunk_rows(first: int, count: int, seed: int) -> Chunk:
             for t in tasks
         ]  # fmt: skip
     return rows, benchmark_rows, task_rows
+
+
+def cached_fill(url: str, count: int, seed: int, workers: int, cache: Path) -> float:
+    """`fill` through a folder of SQLite fills kept by rows, seed and schema head: a fill is
+    deterministic, and one of 1,000,000 rows takes ~10 minutes. The board gets a copy, since a
+    run adds results to it; the seconds are the fill's when it was made, 0 when copied."""
+    cache.mkdir(parents=True, exist_ok=True)
+    kept = cache / f"rows{count}-seed{seed}-schema{HEAD_REVISION}.db"
+    seconds = 0.0
+    if not kept.exists():
+        making = kept.with_suffix(".partial")
+        making.unlink(missing_ok=True)
+        seconds = fill(f"sqlite:///{making}", count, seed, workers)
+        making.replace(kept)
+    target = make_url(url).database
+    assert target is not None
+    with (
+        contextlib.closing(sqlite3.connect(kept)) as source,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
+    return seconds
 
 
 def fill(url: str, count: int, seed: int, workers: int = FILL_WORKERS) -> float:
@@ -715,7 +739,10 @@ def measure_board(
     )
     fresh = list(distinct_views(args.seed + 1, 28))  # views no scenario asks
     try:
-        fill_seconds = fill(url, rows, args.seed, args.fill_workers)
+        if args.fill_cache is not None and server is None:
+            fill_seconds = cached_fill(url, rows, args.seed, args.fill_workers, args.fill_cache)
+        else:
+            fill_seconds = fill(url, rows, args.seed, args.fill_workers)
         model = read_model_facts(url)
         sql: dict[str, Measurement] = {}
         if with_sql:
@@ -741,8 +768,12 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
     print(f"web leaderboard on {backend}: {args.rows} rows against a {args.baseline_rows}-row "
           f"baseline and the SQL path; {args.clients} clients x {args.requests} requests per "
           f"scenario ({args.sql_requests} on SQL), --server-workers {args.server_workers}")  # fmt: skip
-    print(f"filled in {full.fill_seconds:.1f} s ({args.rows} rows), "
-          f"{baseline.fill_seconds:.1f} s ({args.baseline_rows})")  # fmt: skip
+
+    def made(seconds: float) -> str:
+        return f"{seconds:.1f} s" if seconds else "copied from --fill-cache"
+
+    print(f"filled in {made(full.fill_seconds)} ({args.rows} rows), "
+          f"{made(baseline.fill_seconds)} ({args.baseline_rows})")  # fmt: skip
     views = scenarios(args.seed)[-1].paths
     print(f"distinct_views: seed {args.seed}, {len(set(views))} distinct URLs, e.g.")
     for path in views[:4]:
@@ -834,6 +865,8 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2, help="openboard serve --workers")
     parser.add_argument("--fill-workers", type=int, default=FILL_WORKERS,
                         help="processes making the rows of a fill")  # fmt: skip
+    parser.add_argument("--fill-cache", type=Path, default=None,
+                        help="SQLite: keep each fill in this folder and copy it for later runs")  # fmt: skip
     args = parser.parse_args()
     backend = make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
     with tempfile.TemporaryDirectory(prefix="openboard-bench-web-") as tmp:
