@@ -66,6 +66,9 @@ def build_app(services: Services) -> FastAPI:
     registry = CollectorRegistry()
     if settings.metrics.enabled:  # outermost: it times everything, refusals and cached pages too
         app.add_middleware(RequestTimer, registry=registry)
+    # The board's routes first: most requests are for them, and FastAPI tries the routers in
+    # order (each one it passes cost a board request ~0.01 ms).
+    app.include_router(leaderboard_router(services))
     app.include_router(operations_router(services.store, settings.metrics, registry))
     app.add_exception_handler(NotFoundError, _answer(404))
     app.add_exception_handler(BadViewError, _answer(400))
@@ -86,7 +89,6 @@ def build_app(services: Services) -> FastAPI:
         voted_by=lambda user: services.store.votes.voted_by(user.name) if user else set(),
     )  # fmt: skip
     for router in (
-        leaderboard_router,
         plots_router,
         about_router,
         queue_router,

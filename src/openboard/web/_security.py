@@ -29,6 +29,9 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+# As they go on the wire, encoded once: every response carries them.
+_ENCODED_HEADERS = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_HEADER_NAMES = frozenset(k.encode() for k in SECURITY_HEADERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,8 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.decode("latin-1").lower() not in SECURITY_HEADERS]  # fmt: skip
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-                message = {**message, "headers": headers}
+                           if k.lower() not in _HEADER_NAMES]  # fmt: skip
+                message = {**message, "headers": headers + _ENCODED_HEADERS}
             await send(message)
 
         refusal = self._refusal(scope)
@@ -137,8 +139,13 @@ class SecurityMiddleware:
     def _refusal(
         self, scope: Scope
     ) -> tuple[int, dict[str, str], list[tuple[bytes, bytes]]] | None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length", "")
+        length = auth = b""  # the last of each, as a dict of the headers would keep
+        for name, value in scope["headers"]:
+            name = name.lower()
+            if name == b"content-length":
+                length = value
+            elif name == b"authorization":
+                auth = value
         if length.isdigit() and int(length) > self._limits.max_body_bytes:
             return 413, self._too_large(), []
         path: str = scope["path"]
@@ -146,9 +153,8 @@ class SecurityMiddleware:
         address = client[0] if client else "unknown"
         window, key = None, ""
         if path.startswith("/api/"):
-            auth = headers.get("authorization", "")
             # Keyed by the token's hash: the limit follows the token across addresses.
-            key = "token:" + hashlib.sha256(auth.encode()).hexdigest() if auth else "ip:" + address
+            key = "token:" + hashlib.sha256(auth).hexdigest() if auth else "ip:" + address
             window = self._api
         elif path == "/login" and scope["method"] == "POST":
             window, key = self._logins, "ip:" + address
