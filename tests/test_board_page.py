@@ -1,7 +1,8 @@
 """The board page around its table, made in Python (web/_board_page.py): what comes from the
 request (search text, pins, the query in links) or from a suite is escaped exactly once, and the
-form shows the state the URL asks for."""
+form shows the state the URL asks for; and the JSON twins, written by orjson as before."""
 
+import json
 from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
@@ -9,11 +10,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 from starlette.datastructures import QueryParams
+from starlette.responses import JSONResponse
 
 from openboard.evaluation import STARTER, Suite
 from openboard.store import SORT_COLUMNS
 from openboard.web._board import OPTIONAL_COLUMNS, parse_view
 from openboard.web._board_page import board_main
+from openboard.web._json import JSONPage
 from openboard.web._links import link
 
 from .conftest import POSTGRES_SERVER
@@ -125,3 +128,15 @@ def test_an_empty_page_says_why() -> None:
     nothing = render("", rows=0, total=0)
     assert any("No finished evaluation yet" in t for t in nothing.text)
     assert not [t for t, _ in nothing.tags if t == "table"]
+
+
+def test_json_twins_are_written_as_before() -> None:
+    payload = {
+        "suite": "starter", "total": 12_345, "at_least": False, "none": None,
+        "rows": [{"model": f"org/{HOSTILE}é🟢\u2028", "scores": {"bbh": {"shown": 41.25}},
+                  "ci": [40.1, 42.9], "params_b": 7.241, "p": 0.0123, "big": 1e16}],
+        "counts": {1: 2}, "pinned": (),
+    }  # fmt: skip
+    assert JSONPage(payload).body == JSONResponse(payload).body
+    tiny = {"p": 1e-05}
+    assert json.loads(JSONPage(tiny).body) == json.loads(JSONResponse(tiny).body) == tiny

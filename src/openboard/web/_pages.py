@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from openboard.web._json import JSONPage
 from openboard.web._services import Services
 
 
@@ -64,14 +65,14 @@ def page_and_twin(
             def render() -> Response:
                 made = deferred()
                 if request.query_params.get("format") == "json":
-                    return JSONResponse(made.payload)
+                    return JSONPage(made.payload)
                 context = {name: made.payload, "query": request.url.query, **made.context}
                 return services.render(request, template, **context)
 
             return serve(request, render)
 
         def twin(request: Request, deferred: Deferred) -> Response:
-            return serve(request, lambda: JSONResponse(deferred().payload))
+            return serve(request, lambda: JSONPage(deferred().payload))
 
         for route, respond, kind in ((path, page, HTMLResponse), (api_path, twin, JSONResponse)):
             endpoint = _endpoint(view, respond)
