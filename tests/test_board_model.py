@@ -277,8 +277,8 @@ def test_what_a_page_shows_follows_each_change_without_a_rebuild(
                                 "the repository is gated now", T0, "root")  # fmt: skip
     after = shown(3)[0]
     assert (after.available, after.unavailable_reason) == (False, "the repository is gated now")
-    assert replace(after, model_type=request.model_type, available=None,
-                   unavailable_reason=None) == request  # nothing else moved  # fmt: skip
+    assert after._replace(model_type=request.model_type, available=None,
+                          unavailable_reason=None) == request  # nothing else moved  # fmt: skip
 
 
 def test_a_result_landing_mid_read_never_shows_a_half_updated_view(started: Store) -> None:

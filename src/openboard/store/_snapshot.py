@@ -62,6 +62,10 @@ _RESORT_AT = 2_000  # more new rows than this at once: sort again rather than in
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_COUNT = np.iinfo(np.int64).min  # an optional integer column's "none" (no count is negative)
+# by value: a dict lookup, not an enum call (~20x as much, and a page makes three a row)
+_TYPES = {t.value: t for t in ModelType}
+_PRECISIONS = {p.value: p for p in Precision}
+_WEIGHTS = {w.value: w for w in WeightType}
 _ROOM = 16  # spare positions: 1/16 of the rows (a copy of the columns per that many new rows)
 _MERGE_AT = 64  # new positions beside an order, past 1/64 of its rows: merge them into it
 _MERGE_MIN = 2_000  # ... and past this many (a few beside a small board cost nothing)
@@ -656,9 +660,9 @@ class BoardSnapshot:
         fields = (
             of("id"),
             [names[k] for k in of("model")],
-            [ModelType(v) for v in decoded(d.types, "model_type")],
-            [Precision(v) for v in decoded(d.precisions, "precision")],
-            [WeightType(v) for v in decoded(d.weight_types, "weight_type")],
+            [_TYPES[v] for v in decoded(d.types, "model_type")],
+            [_PRECISIONS[v] for v in decoded(d.precisions, "precision")],
+            [_WEIGHTS[v] for v in decoded(d.weight_types, "weight_type")],
             [
                 p if known else None
                 for p, known in zip(of("params"), of("params_known"), strict=True)
