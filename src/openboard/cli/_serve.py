@@ -23,7 +23,11 @@ import uvicorn
 from openboard.cli._context import Context
 from openboard.config import load_settings
 
-SERVER_OPTIONS: dict[str, str] = {"loop": "uvloop", "http": "httptools", "log_level": "warning"}
+# No access log: at the warning level it printed nothing, yet every response still built its
+# line's arguments (the path quoted again, the client address).
+SERVER_OPTIONS: dict[str, str | bool] = {
+    "loop": "uvloop", "http": "httptools", "log_level": "warning", "access_log": False,
+}  # fmt: skip
 
 
 def _listen(host: str, port: int) -> socket.socket:

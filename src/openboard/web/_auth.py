@@ -55,6 +55,10 @@ class Auth:
         session = request.session.get("sid")
         return self.accounts.session_user(session) if isinstance(session, str) else None
 
+    def anonymous(self, request: Request) -> bool:
+        """No bearer token and no signed-in session: `user` is None without reading an account."""
+        return "authorization" not in request.headers and "sid" not in request.session
+
     def sign_in(self, request: Request, user: User) -> None:
         """A fresh session (and CSRF token) at every sign-in, held on the server."""
         request.session.clear()

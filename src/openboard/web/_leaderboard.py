@@ -82,7 +82,9 @@ def leaderboard_router(services: Services) -> APIRouter:
     store = services.store
 
     @page_and_twin(router, services, "/", "/api/leaderboard", "leaderboard.html", "board",
-                   shared=True, openapi_extra=board_parameters())  # fmt: skip
+                   shared=True, openapi_extra=board_parameters(),
+                   inline=lambda request: services.auth.anonymous(request)
+                   and store.board_is_current())  # fmt: skip
     def leaderboard(request: Request) -> PageData:
         view = board_view(services, request)
         return PageData(board_payload(store, view, view.query.official), {
