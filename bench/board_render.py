@@ -35,6 +35,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -236,7 +237,9 @@ def main() -> None:
         url = f"sqlite:///{board}"
         if not board.exists():
             print(f"filling {args.rows:,} rows ...", file=sys.stderr)
-            prepare(url, args.rows, args.seed)
+            filling = work / "filling.db"  # moved into place only when whole: a stopped fill
+            prepare(f"sqlite:///{filling}", args.rows, args.seed)  # is never reused
+            shutil.move(filling, board)
         from openboard.store import Store
 
         store = Store.open(url)
