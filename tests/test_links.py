@@ -1,10 +1,11 @@
 """Links that change one part of a view (memoized per query) and the templates' dict lookups."""
 
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 
-from openboard.web._links import link, toggle, toggles
+from openboard.web._links import _quote, link, toggle, toggles
 from openboard.web._templating import PageEnvironment
 
 from .conftest import POSTGRES_SERVER
@@ -59,3 +60,11 @@ def test_templates_read_dict_keys_and_keep_methods_and_attributes(tmp_path: Path
         .render(row={"model": "a/b", "scores": {"x": 1}, "html": "<b>"}, pairs={"k": 2}, text="up")
     )
     assert rendered == "a/b|1||[(&#39;k&#39;, 2)]|UP|&lt;b&gt;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["org/name", "Org-1/na.me_2~x", "", "a b", "a+b/c", "é/ü", "%2F", "org/na&me=1", "x\ny", "/"],
+)
+def test_quoting_is_quote_plus(text: str) -> None:
+    assert _quote(text) == quote_plus(text)

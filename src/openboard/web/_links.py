@@ -4,6 +4,7 @@ A board page makes one link per row (its pin) and per column header from the sam
 is parsed and its kept part encoded once per page (memoized), not once per link.
 """
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote_plus, urlencode
@@ -14,8 +15,16 @@ _PAGES = 256  # queries remembered: a page's links come from one, a burst of pag
 
 
 # quote_plus costs a few microseconds a call and a board page made ~100 of them (sort headers,
-# pin links); their words (parameter names, columns, model ids) recur from page to page.
-_quote = lru_cache(maxsize=16 * _PAGES)(quote_plus)
+# pin links); their words (parameter names, columns) recur from page to page, and model ids
+# (org/name, of letters, digits, "_.-") need only their "/" written as %2F: on a large board a
+# page's ids are mostly ones the memo has not seen.
+_remembered = lru_cache(maxsize=16 * _PAGES)(quote_plus)
+_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote_plus leaves alone, and "/"
+
+
+def _quote(text: str) -> str:
+    """quote_plus(text)."""
+    return text.replace("/", "%2F") if _PLAIN.fullmatch(text) else _remembered(text)
 
 
 @lru_cache(maxsize=_PAGES)
