@@ -19,6 +19,7 @@ from openboard.evaluation import (
     import_datasets,
 )
 from openboard.evaluation._datasets import official_dir, overrides_dir
+from openboard.evaluation._v2_sources import V2_HUB_DATA
 
 from .conftest import POSTGRES_SERVER
 from .reference import lm_eval_raw_scores
@@ -134,9 +135,12 @@ def test_mmlu_pro_can_be_restored_to_an_earlier_revision(shared_data: Path, tmp_
     revisions = _jsonl(shared_data / "mmlu_pro" / "test_earlier_revisions.jsonl")
     changed = {r["question_id"]: r["2024-07-14"] for r in revisions if "2024-07-14" in r}
     settings = Settings(home=tmp_path)
+    # MMLU-Pro alone: the other five would be copied (GPQA decrypted, ~10 s) and never read here.
+    mmlu_pro = tuple(hub for hub in V2_HUB_DATA if hub.benchmark == "mmlu_pro")
     import_datasets(
-        shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir, "2024-07-14"
-    )
+        shared_data, settings.datasets_dir, settings.tasks_dir, settings.cache_dir, "2024-07-14",
+        mmlu_pro,
+    )  # fmt: skip
     restored = {
         row["question_id"]: row for row in _jsonl(settings.datasets_dir / "mmlu_pro" / "test.jsonl")
     }
