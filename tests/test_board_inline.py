@@ -1,14 +1,26 @@
 """When an anonymous reader's board page may be made on the event loop itself (no hop to the
 thread pool): only while the read model is started and at the database's version, so that the
-view neither reads the database nor waits for the model to catch up."""
+view neither reads the database nor waits for the model to catch up; never for a search, which
+may run to its deadline; and a read there that would wait is made again in the thread pool."""
 
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from openboard.cli._context import Context
-from openboard.store import Store
+from openboard.store import BoardWouldWaitError, Store, board_reads_never_wait
 
-from .test_board import T0, add_finished
+from .test_board import T0, add_finished, board_app
 from .test_board_model import VIEW
+
+
+def on_the_loop_only_for_sqlite(store: Store) -> bool:
+    # PostgreSQL's version check is a statement over a socket: never on the event loop.
+    return store.engine.dialect.name == "sqlite"
 
 
 def test_the_board_is_current_only_while_memory_answers_without_waiting(context: Context) -> None:
@@ -17,16 +29,70 @@ def test_the_board_is_current_only_while_memory_answers_without_waiting(context:
     assert not store.board_is_current()  # no read model: the board comes from SQL
     store.start_board_model()
     other = Store(create_engine(store.engine.url))
+    local = on_the_loop_only_for_sqlite(store)
     try:
-        assert store.board_is_current()
+        assert store.board_is_current() is local
         add_finished(other, "elsewhere/model", (90, 90, 90), day=2)  # another process's write
         assert not store.board_is_current()  # the model follows within a second, or a reader
         assert store.board(VIEW).rows[0][0].model == "elsewhere/model"  # caught up
-        assert store.board_is_current()
+        assert store.board_is_current() is local
         other.moderation.flag("elsewhere/model", "contaminated", None, "root", T0)
         store.board(VIEW)
-        assert store.board_is_current()
+        assert store.board_is_current() is local
     finally:
         other.engine.dispose()
         store.stop_board_model()
     assert not store.board_is_current()
+
+
+def test_a_board_read_that_would_wait_raises_inside_never_wait(context: Context) -> None:
+    store = context.store
+    add_finished(store, "here/model", (50, 50, 50), day=1)
+    with board_reads_never_wait(), pytest.raises(BoardWouldWaitError):
+        store.board(VIEW)  # no read model: the page would come from SQL
+    assert store.board(VIEW).rows[0][0].model == "here/model"  # outside, it does
+
+
+@pytest.fixture
+def board_threads(context: Context, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The names of the threads the app's board reads ran on."""
+    store = context.store
+    add_finished(store, "qwen/small", (50, 50, 50), day=1)
+    add_finished(store, "other/model", (60, 60, 60), day=2)
+    threads: list[str] = []
+    read: Callable[..., Any] = store.board
+
+    def board(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(store, "board", board)
+    yield threads
+
+
+def test_a_search_is_never_made_on_the_event_loop(
+    context: Context, board_threads: list[str]
+) -> None:
+    with TestClient(board_app(context.store, "read model")) as http:
+        http.get("/")  # the read model is up and current
+        loop = threading.current_thread().name
+        board_threads.clear()
+        page = http.get("/", params={"q": "qwen"})
+    assert page.status_code == 200 and "qwen/small" in page.text and "other/model" not in page.text
+    assert len(board_threads) == 1 and board_threads[0] != loop
+    assert board_threads[0].startswith("AnyIO worker thread"), board_threads
+
+
+def test_an_inline_page_that_would_wait_is_made_in_the_thread_pool(
+    context: Context, board_threads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = context.store
+    with TestClient(board_app(store, "read model")) as http:
+        store.stop_board_model()  # what the view reads now could only come from SQL
+        monkeypatch.setattr(store, "board_is_current", lambda: True)  # the check said otherwise
+        board_threads.clear()
+        page = http.get("/api/leaderboard")
+    assert page.status_code == 200
+    assert [r["model"] for r in page.json()["rows"]] == ["other/model", "qwen/small"]
+    loop, pool = board_threads  # tried on the loop, raised, made again in the pool
+    assert not loop.startswith("AnyIO worker thread") and pool.startswith("AnyIO worker thread")

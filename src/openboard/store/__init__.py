@@ -9,6 +9,7 @@ from openboard.store._contamination import ContaminationEvidence, ContaminationS
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
+    BoardWouldWaitError,
     DatabaseUnavailableError,
     DuplicateRequestError,
     RateLimitError,
@@ -45,7 +46,7 @@ from openboard.store._records import (
 from openboard.store._retention import RetentionFacts, retention_facts
 from openboard.store._scores import Rescored, ScoreChange, ScoreStore
 from openboard.store._standing import BoardStanding
-from openboard.store._store import BoardResult, Store
+from openboard.store._store import BoardResult, Store, board_reads_never_wait
 from openboard.store._votes import VoteError, VoteLimitError, VoteStore
 from openboard.store._webhooks import (
     FLAGGED,
@@ -81,6 +82,7 @@ __all__ = [
     "BoardResult",
     "BoardRow",
     "BoardStanding",
+    "BoardWouldWaitError",
     "Budget",
     "Cancel",
     "Change",
@@ -123,6 +125,7 @@ __all__ = [
     "VoteStore",
     "Webhook",
     "WebhookStore",
+    "board_reads_never_wait",
     "current_revision",
     "migrate",
     "operational_facts",

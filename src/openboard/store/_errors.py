@@ -7,6 +7,11 @@ class StoreError(OpenboardError):
     pass
 
 
+class BoardWouldWaitError(StoreError):
+    """A board read inside `board_reads_never_wait()` would have waited (for the read model to
+    catch up, or on SQL): the caller reads it again where waiting is allowed."""
+
+
 class AdmissionError(StoreError):
     """A rule checked in the same transaction that queues a request; `check` names the rule."""
 

@@ -3,7 +3,9 @@ queue's moves live in `_queue.py`."""
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engi
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
+    BoardWouldWaitError,
     DuplicateRequestError,
     RateLimitError,
 )
@@ -85,6 +88,21 @@ from openboard.store._webhooks import WebhookStore
 log = logging.getLogger(__name__)
 # A reader whose page met a newer data version than its snapshot waits this long for the next one
 # (an update is a copy of the columns: milliseconds), then answers from SQL.
+_NEVER_WAIT: ContextVar[bool] = ContextVar("openboard_board_reads_never_wait", default=False)
+
+
+@contextmanager
+def board_reads_never_wait() -> Iterator[None]:
+    """Within this block `Store.board` answers from a current read model or raises
+    `BoardWouldWaitError`: it never waits for the model to catch up nor reads the page from
+    SQL. For a caller on an event loop, where waiting would stall every other request."""
+    token = _NEVER_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NEVER_WAIT.reset(token)
+
+
 _CATCH_UP_TRIES = 3
 _CATCH_UP_SECONDS = 5.0
 # An admin's contamination switch as the event and the audit log say it.
@@ -390,7 +408,13 @@ class Store:
         """Whether `board` answers from memory now, without waiting: the read model is started
         and its snapshot is at the database's version (one version check: ~5 us on SQLite)."""
         model = self._board_model
-        return model is not None and covers(model.current.version, self._version())
+        # SQLite's check is a pragma on a connection held in this process; PostgreSQL's is a
+        # statement over a socket, which must not run where waiting stalls other requests.
+        return (
+            model is not None
+            and self.engine.dialect.name == "sqlite"
+            and covers(model.current.version, self._version())
+        )
 
     def official_namespaces(self) -> frozenset[str]:
         """The namespaces moderators made official, for the board: from the read model's
@@ -411,6 +435,9 @@ class Store:
             answer = self._board_in_memory(model, query, pinned)
             if answer is not None:
                 return answer
+        if _NEVER_WAIT.get():
+            raise BoardWouldWaitError("the board read model is behind the database")
+        if model is not None:
             log.warning("the board read model is behind the database: this page came from SQL")
         return self.board_in_sql(query, pinned)
 
@@ -436,6 +463,8 @@ class Store:
                     flags={m: snapshot.flags[m] for m in shown if m in snapshot.flags},
                     p_values=snapshot.smallest_p_values(ids),
                 )
+            if _NEVER_WAIT.get():
+                raise BoardWouldWaitError("the board read model is behind the database")
             caught = model.catch_up(version, _CATCH_UP_SECONDS)
             if caught is None:
                 return None

@@ -81,10 +81,12 @@ def leaderboard_router(services: Services) -> APIRouter:
     router = APIRouter()
     store = services.store
 
+    # On the event loop only what is CPU-bound and short: a search may run to its deadline
+    # (seconds), which there would stall every request of the process.
     @page_and_twin(router, services, "/", "/api/leaderboard", "leaderboard.html", "board",
                    shared=True, openapi_extra=board_parameters(),
                    inline=lambda request: services.auth.anonymous(request)
-                   and store.board_is_current())  # fmt: skip
+                   and not request.query_params.get("q") and store.board_is_current())  # fmt: skip
     def leaderboard(request: Request) -> PageData:
         view = board_view(services, request)
         return PageData(board_payload(store, view, view.query.official), {

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from openboard.store import BoardWouldWaitError, board_reads_never_wait
 from openboard.web._json import JSONPage
 from openboard.web._services import Services
 
@@ -40,7 +41,8 @@ def _endpoint(
     (a sync dependency is another hop to the thread pool). The view runs in the thread pool,
     or on the event loop itself when `inline(request)` says it will not wait on anything (an
     anonymous reader's board from a current read model: CPU only, ~3 ms; the hop alone cost
-    ~0.2 ms of CPU)."""
+    ~0.2 ms of CPU). A board read there that would wait raises instead, and the view runs
+    again in the thread pool."""
     signature = inspect.signature(view)
     takes_request = "request" in signature.parameters
 
@@ -51,7 +53,13 @@ def _endpoint(
         def answer() -> Response:
             return respond(request, lambda: view(**params))
 
-        return answer() if inline(request) else await run_in_threadpool(answer)
+        if inline(request):
+            try:
+                with board_reads_never_wait():
+                    return answer()
+            except BoardWouldWaitError:
+                pass  # the read model moved meanwhile: wait for it where waiting stalls no one
+        return await run_in_threadpool(answer)
 
     own = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
     others = [p for name, p in signature.parameters.items() if name != "request"]
