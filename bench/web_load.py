@@ -160,6 +160,7 @@ class Measurement:
     size_bytes: int  # the largest 200 response
     one_client_ms: float
     failures: int  # responses other than 200, and requests the server dropped
+    failed_as: str  # those by status or error, e.g. "503 x 4, ReadError x 1"
     # CPU seconds the server processes spent over the scenario (its warm-up included) per
     # request, in ms: what the machine's other load does not change
     server_cpu_ms: float = 0.0
@@ -631,6 +632,7 @@ async def _load(
         size_bytes=max(sizes, default=0),
         one_client_ms=percentile(one_client, 50) * 1e3,
         failures=sum(n for outcome, n in outcomes.items() if outcome != "200"),
+        failed_as=", ".join(f"{o} x {n}" for o, n in sorted(outcomes.items()) if o != "200"),
     )
 
 
@@ -805,6 +807,11 @@ def report(args: argparse.Namespace, backend: str, full: Board, baseline: Board)
               f"{m.server_cpu_ms:>7.1f}{m.failures:>5}"
               f"{q.p99_ms:>9.1f}{q.per_second:>8.1f}{m.p99_ms / q.p99_ms:>8.2f}"
               f"{b.p99_ms:>9.1f}{m.p99_ms / b.p99_ms:>7.2f}  {verdict}")  # fmt: skip
+    for board_label, board in ((rows_k, full), (base_k, baseline)):
+        for path, part in (("read model", board.memory), ("sql", board.sql)):
+            for name, m in part.items():
+                if m.failures:
+                    print(f"not 200 at {board_label}, {path}, {name}: {m.failed_as}")
     first, after = max(full.first_ms), max(full.after_result_ms)
     for label, value in (
         ("first request of a process", first),
