@@ -86,8 +86,6 @@ from openboard.store._votes import VoteStore
 from openboard.store._webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
-# A reader whose page met a newer data version than its snapshot waits this long for the next one
-# (an update is a copy of the columns: milliseconds), then answers from SQL.
 _NEVER_WAIT: ContextVar[bool] = ContextVar("openboard_board_reads_never_wait", default=False)
 
 
@@ -103,6 +101,8 @@ def board_reads_never_wait() -> Iterator[None]:
         _NEVER_WAIT.reset(token)
 
 
+# A reader whose page met a newer data version than its snapshot waits this long for the next one
+# (an update is a copy of the columns: milliseconds), then answers from SQL.
 _CATCH_UP_TRIES = 3
 _CATCH_UP_SECONDS = 5.0
 # An admin's contamination switch as the event and the audit log say it.
