@@ -28,7 +28,8 @@ CPU time, not wall time: the machine is shared. The pages' HTML of both trees is
 whole page (base, form, table, page links): `html_bytes_differ` counts the views whose pages
 differ by a byte, `html_differ` those that still differ once whitespace between table cells, runs
 of spaces and the spelling of quote entities are normalized (the Jinja table of the default
-baseline spaced its cells differently). Headline figures come last as `name: value` lines.
+baseline spaced its cells differently); `json_bytes_differ` counts the views whose JSON twins
+(/api/leaderboard's bodies) differ by a byte. Headline figures come last as `name: value` lines.
 """
 
 import argparse
@@ -161,6 +162,7 @@ def measure(url: str, urls: list[str]) -> dict[str, Any]:
     services = Services(store, suites, None, settings)
     template = services.templates.env.get_template("leaderboard.html")
     page_ms, render_ms, request_ms, api_ms, pages, exact, rows = [], [], [], [], [], [], []
+    twins: list[str] = []
     app = build_app(services)
     asgi = Asgi(app)
     with TestClient(app) as http:
@@ -195,9 +197,11 @@ def measure(url: str, urls: list[str]) -> dict[str, Any]:
                 status, body = asgi.get(route)
                 times.append((time.process_time() - began) * 1000)
                 assert status == 200, (route, status, body[:500])
+            twins.append(body.decode())  # the last answer: the JSON twin
             exact.append(answer.text)
     return {"page_ms": page_ms, "render_ms": render_ms, "request_ms": request_ms,
-            "api_ms": api_ms, "pages": pages, "exact": exact, "rows": rows}  # fmt: skip
+            "api_ms": api_ms, "pages": pages, "exact": exact, "twins": twins,
+            "rows": rows}  # fmt: skip
 
 
 def run_tree(src: Path, url: str, urls_file: Path) -> dict[str, Any]:
@@ -270,6 +274,8 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]], v
     differ = sum(a != b for a, b in pages)
     exact = zip(results["baseline"]["exact"], results["new"]["exact"], strict=True)
     bytes_differ = sum(a != b for a, b in exact)
+    twins = zip(results["baseline"]["twins"], results["new"]["twins"], strict=True)
+    json_differ = sum(a != b for a, b in twins)
     rows = results["new"]["rows"]
     full = [n >= 50 for n in rows]
     print(f"board of {args.rows:,} rows, {views} distinct views x {args.rounds} rounds "
@@ -295,6 +301,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]], v
         print(f"{name}: {value:.2f}")
     print(f"html_differ: {differ}")
     print(f"html_bytes_differ: {bytes_differ}")
+    print(f"json_bytes_differ: {json_differ}")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,16 @@ A Jinja macro call per cell cost a 50-row page about 15 ms of CPU (the call mach
 text): more than half of a distinct view's time. Here each row is one pass of string formatting.
 Every string that comes from the data (names, licenses, flag reasons, links) is escaped (`_text`),
 as Jinja's autoescaping would; the fixed text is trusted markup.
+
+On a large board most of a distinct view's Python is spent here and in the JSON rows, per row: so
+what a page's rows share (the score format, the escaped part of the pin links) is made once a page,
+and the values that recur from row to row (types, precisions, licenses) are escaped once a process.
 """
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -40,6 +46,11 @@ def _text(value: object) -> str:
     markupsafe's: that one makes a Markup object per call, three times the cost, and a page
     escapes ~500 values."""
     return escape(value if type(value) is str else str(value))
+
+
+# Values that recur from row to row and page to page (a model type and its symbol, a precision,
+# a license, an architecture): escaped once, then looked up. Not the unique ones (ids, commits).
+_recurring = lru_cache(maxsize=4096, typed=True)(_text)  # typed: True is not 1
 
 
 def _num(text: str) -> str:
@@ -86,9 +97,32 @@ def _plain(v: Any, row: Row) -> str:
     return f"<td>{_text(v if v is not None else '')}</td>"
 
 
+def _common(v: Any, row: Row) -> str:
+    """`_plain` for a column whose values recur (see `_recurring`)."""
+    if v is True or v is False:
+        return "<td>yes</td>" if v else "<td>no</td>"
+    return f"<td>{_recurring(v if v is not None else '')}</td>"
+
+
+# The JSON rows' `submitted` (web/_board.py): a UTC time to the second, as `when` reads it back.
+_UTC_SECONDS = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d):\d\dZ")
+_MONTHS = tuple(datetime(2000, m, 1).strftime("%b") for m in range(1, 13))  # when's %b
+
+
+def _submitted(v: Any, row: Row) -> str:
+    """`when(v)` in a cell. A row's time is read from its digits: parsing it back into a datetime
+    and formatting it twice cost ~5 µs a row."""
+    parts = _UTC_SECONDS.fullmatch(v) if type(v) is str else None
+    if parts is None:
+        return f"<td>{when(v)}</td>"
+    year, month, day, minute = parts.groups()
+    shown = f"{int(day)} {_MONTHS[int(month) - 1]} {year}, {minute}"  # digits: nothing to escape
+    return f'<td><time datetime="{v}" title="{v}">{shown}</time></td>'
+
+
 _CELLS: dict[str, Cell] = {
     "params": _params,
-    "submitted": lambda v, row: f"<td>{when(v)}</td>",
+    "submitted": _submitted,
     "co2": _formatted("{:.2f}"),
     "wall_seconds": _formatted("{:,.0f}"),
     "tokens_per_s": _formatted("{:,.0f}"),
@@ -97,6 +131,10 @@ _CELLS: dict[str, Cell] = {
     "ci": _interval,
     "rank_range": _rank_range,
 }
+
+
+# Columns whose cells recur from row to row; the others (commits, base models) are escaped each.
+_RECURRING = frozenset({"architecture", "weight_type", "precision", "license", "backend", "type"})
 
 
 def _header(name: str, title: str, sort: str, descending: bool, query: str,
@@ -158,39 +196,46 @@ def _badges(row: Row) -> str:
 
 
 def _model_cell(row: Row, model: str, pin_link: Callable[[str], str]) -> str:
-    org, _, name = str(model).partition("/")  # escaping leaves the "/" alone
+    """`model`: the row's id, escaped; `pin_link(id)`: its pin link, escaped for an attribute."""
+    org, _, name = model.partition("/")  # escaping leaves the "/" alone
     pinned = row["pinned"]
     pin = (f'<a class="pin" title="{"unpin" if pinned else "pin to the top"}" '
            f'aria-label="{"unpin" if pinned else "pin"} {model}" '
-           f'href="{_text(pin_link(row["model"]))}">{"✕" if pinned else "📌"}</a>')  # fmt: skip
+           f'href="{pin_link(row["model"])}">{"✕" if pinned else "📌"}</a>')  # fmt: skip
     return (
         f'<th scope="row" class="model"><a href="/models/{model}">{org}/<wbr>'
         f"{name}</a>{_badges(row)} {pin}</th>"
     )
 
 
-def _table_row(row: Row, benchmarks: list[str], columns: list[tuple[str, Cell]], raw: bool,
-               pin_link: Callable[[str], str]) -> str:  # fmt: skip
+def _score_cell(raw: bool) -> Callable[[Any], str]:
+    """A benchmark's cell of a page, its score raw (0-1, four places) or normalized (two)."""
+    if raw:
+        return lambda score: (
+            f'<td class="num score" style="{bar(score["shown"], True)}">{score["shown"]:.4f}</td>'
+            if score else _NONE
+        )  # fmt: skip
+    return lambda score: (
+        f'<td class="num score" style="{bar(score["shown"])}">{score["shown"]:.2f}</td>'
+        if score else _NONE
+    )  # fmt: skip
+
+
+def _table_row(row: Row, benchmarks: list[str], columns: list[tuple[str, Cell]],
+               score_cell: Callable[[Any], str], pin_link: Callable[[str], str]) -> str:  # fmt: skip
     rank = row["rank"]
     model = _text(row["model"])
     tie = _TIE if row["tied"] else ""
-    kind = _text(row["type"])
-    cells = [f'<td class="rank num">{rank if rank is not None else "📌"}{tie}</td>',
-             f'<td title="{kind}">{_text(row["type_symbol"])}<span class="sr-only"> {kind}</span></td>',
-             _model_cell(row, model, pin_link)]  # fmt: skip
+    kind = _recurring(row["type"])
     average = row["average"]
-    cells.append(f'<td class="num score average" style="{bar(average)}">{average:.2f}</td>'
-                 if average is not None else _NONE)  # fmt: skip
     scores = row["scores"]
-    for name in benchmarks:
-        score = scores.get(name)
-        if score:
-            shown = score["shown"]
-            text = f"{shown:.4f}" if raw else f"{shown:.2f}"
-            cells.append(f'<td class="num score" style="{bar(shown, raw)}">{text}</td>')
-        else:
-            cells.append(_NONE)
-    cells += [cell(row[key], row) for key, cell in columns]
+    cells = [f'<td class="rank num">{rank if rank is not None else "📌"}{tie}</td>',
+             f'<td title="{kind}">{_recurring(row["type_symbol"])}<span class="sr-only"> {kind}</span></td>',
+             _model_cell(row, model, pin_link),
+             f'<td class="num score average" style="{bar(average)}">{average:.2f}</td>'
+             if average is not None else _NONE,
+             *[score_cell(scores.get(name)) for name in benchmarks],
+             *[cell(row[key], row) for key, cell in columns]]  # fmt: skip
     pinned = ' class="pinned"' if row["pinned"] else ""
     return f'<tr{pinned} data-model="{model}">{"".join(cells)}</tr>'
 
@@ -201,10 +246,11 @@ def board_table(board: Mapping[str, Any], view: BoardView, query: str, alpha: fl
     the view), `alpha` the contamination test's threshold (in the column's title)."""
     names = {b.name: b.display_name for b in view.suite.benchmarks}
     special = {**_CELLS, "contamination": _contamination(alpha, names)}
-    columns = [(c["key"], special.get(c["name"], _plain)) for c in board["columns"]]
+    columns = [(c["key"], special.get(c["name"], _common if c["name"] in _RECURRING else _plain))
+               for c in board["columns"]]  # fmt: skip
     benchmarks = [b["name"] for b in board["benchmarks"]]
-    raw, pin_link = view.query.raw, toggles(query, "pin")
-    body = "\n".join(_table_row(row, benchmarks, columns, raw, pin_link)
+    score_cell, pin_link = _score_cell(view.query.raw), toggles(query, "pin", html=True)
+    body = "\n".join(_table_row(row, benchmarks, columns, score_cell, pin_link)
                      for row in (*board["pinned"], *board["rows"]))  # fmt: skip
     table = (f'<table class="board">\n<thead>{_head(board, view, query)}</thead>\n'
              f"<tbody>\n{body}\n</tbody>\n</table>")  # fmt: skip

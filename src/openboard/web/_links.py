@@ -7,6 +7,7 @@ is parsed and its kept part encoded once per page (memoized), not once per link.
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from html import escape
 from urllib.parse import parse_qsl, quote_plus, urlencode
 
 __all__ = ["link", "toggle", "toggles"]
@@ -57,18 +58,23 @@ def toggle(query: str, key: str, value: str) -> str:
     return link(query, **{key: values})
 
 
-def toggles(query: str, key: str) -> Callable[[str], str]:
+def toggles(query: str, key: str, html: bool = False) -> Callable[[str], str]:
     """`toggle(query, key, value)` for many values (a board page's pin links, one a row): the
-    kept part of the query and the values already there are encoded once, not once a link."""
+    kept part of the query and the values already there are encoded once, not once a link.
+    `html`: each link escaped for an HTML attribute; the part they share is escaped once (the
+    encoded value, letters, digits, `%` and `_.-~+`, has nothing to escape)."""
     present = [v for k, v in _pairs(query) if k == key]
     name = _quote(key)
     head = "&".join([_kept(query, frozenset({key})), *(f"{name}={_quote(v)}" for v in present)])
     head = head.removeprefix("&")
+    start = f"?{head}&{name}=" if head else f"?{name}="
+    if html:
+        start = escape(start)
 
     def href(value: str) -> str:
         if value in present:  # removed: rare, a pinned row
-            return toggle(query, key, value)
-        tail = f"{name}={_quote(value)}"
-        return f"?{head}&{tail}" if head else f"?{tail}"
+            removed = toggle(query, key, value)
+            return escape(removed) if html else removed
+        return start + _quote(value)
 
     return href
