@@ -58,7 +58,7 @@ def row(model: str, rank: int | None, **changes: Any) -> dict[str, Any]:
     } | changes  # fmt: skip
 
 
-def render(rows: list[dict[str, Any]], pinned: list[dict[str, Any]], query: str) -> Parsed:
+def table(rows: list[dict[str, Any]], pinned: list[dict[str, Any]], query: str) -> str:
     view = parse_view(QueryParams(query), {STARTER.name: STARTER}, STARTER.name, frozenset())
     board = {
         "benchmarks": [{"name": b.name, "display_name": b.display_name}
@@ -69,8 +69,12 @@ def render(rows: list[dict[str, Any]], pinned: list[dict[str, Any]], query: str)
                     for c in view.columns],
         "pinned": pinned, "rows": rows,
     }  # fmt: skip
+    return str(board_table(board, view, query, 0.01))
+
+
+def render(rows: list[dict[str, Any]], pinned: list[dict[str, Any]], query: str) -> Parsed:
     parsed = Parsed()
-    parsed.feed(str(board_table(board, view, query, 0.01)))
+    parsed.feed(table(rows, pinned, query))
     return parsed
 
 
@@ -117,3 +121,33 @@ def test_every_row_has_every_cell_and_its_marks() -> None:
     assert [a["datetime"] for tag, a in parsed.tags if tag == "time"] == [
         "2026-03-01T00:00:00Z"
     ] * 3
+
+
+def test_a_rows_cells_are_written_as_before() -> None:
+    """The bytes the cells had before the table was made for speed (the bars' clamped widths,
+    the places, the time, the escaped links and names): what a parser reads alike either way."""
+    names = [b.name for b in STARTER.benchmarks]
+    query = "col=license&col=submitted&col=type&pin=a%2Fpinned&q=%3Cb%3E"
+    for raw, places in (
+        (False, ("41.26", "-1.50", "100.04")),
+        (True, ("0.4126", "-0.0150", "1.0004")),
+    ):
+        scores = {n: {"normalized": v, "raw": v / 100, "shown": v / 100 if raw else v}
+                  for n, v in zip(names, (41.255, -1.5, 100.04), strict=True)}  # fmt: skip
+        html = table([row("o'rg/<n>&ame", 3, scores=scores, license="a<b&c", average=38.125,
+                          submitted="2026-11-05T09:07:59Z")],
+                     [row("a/pinned", None, pinned=True)], query + "&scores=raw" * raw)  # fmt: skip
+        assert (
+            f'<td class="num score average" style="--s:38.1%">38.12</td>'
+            f'<td class="num score" style="--s:41.3%">{places[0]}</td>'
+            f'<td class="num score" style="--s:0.0%">{places[1]}</td>'
+            f'<td class="num score" style="--s:100.0%">{places[2]}</td>'
+        ) in html
+        assert (
+            '<td>a&lt;b&amp;c</td><td><time datetime="2026-11-05T09:07:59Z" '
+            'title="2026-11-05T09:07:59Z">5 Nov 2026, 09:07</time></td><td>pretrained</td>'
+        ) in html
+        assert '<tr data-model="o&#x27;rg/&lt;n&gt;&amp;ame">' in html
+        kept = "?col=license&amp;col=submitted&amp;col=type&amp;q=%3Cb%3E" + "&amp;scores=raw" * raw
+        assert f'href="{kept}&amp;pin=a%2Fpinned&amp;pin=o%27rg%2F%3Cn%3E%26ame">📌</a>' in html
+        assert f'aria-label="unpin a/pinned" href="{kept}">✕</a>' in html

@@ -1,9 +1,10 @@
 """The board page around its table, made in Python (web/_board_page.py): what comes from the
 request (search text, pins, the query in links) or from a suite is escaped exactly once, and the
-form shows the state the URL asks for; and the JSON twins, written by orjson as before."""
+form shows the state the URL asks for; and the JSON twins and their rows, written as before."""
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
@@ -12,9 +13,11 @@ import pytest
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 
+from openboard.domain import BenchmarkScore, ModelType, Origin, Precision, WeightType
 from openboard.evaluation import STARTER, Suite
-from openboard.store import SORT_COLUMNS
-from openboard.web._board import OPTIONAL_COLUMNS, parse_view
+from openboard.store import SORT_COLUMNS, BoardRow, Flag, ShownRequest
+from openboard.store._board import RowMarks
+from openboard.web._board import OPTIONAL_COLUMNS, _rows, parse_view
 from openboard.web._board_page import board_main
 from openboard.web._json import JSONPage
 from openboard.web._links import link
@@ -140,3 +143,54 @@ def test_json_twins_are_written_as_before() -> None:
     assert JSONPage(payload).body == JSONResponse(payload).body
     tiny = {"p": 1e-05}
     assert json.loads(JSONPage(tiny).body) == json.loads(JSONResponse(tiny).body) == tiny
+
+
+T1 = datetime(2026, 11, 5, 9, 7, 59, 250000, tzinfo=UTC)
+SHOWN = ShownRequest(
+    id=1, model="Meta/Llama-3", model_type=ModelType.FINE_TUNED, precision=Precision.BFLOAT16,
+    weight_type=WeightType.ADAPTER, params=7_241_000_000, architectures=("LlamaForCausalLM", "X"),
+    license="mit", merged=False, moe=True, revision="c" * 40, submitted_time=T1,
+    use_chat_template=True, base_model="meta/llama", co2_kg=0.125, eval_backend="hf",
+    eval_seconds=1234.5, eval_tokens=99, tokens_per_second=12.5, device_hours=0.5, gpu_hours=None,
+    available=False, unavailable_reason="gone", eval_limit=None, data_modified=False,
+    origin=Origin.LOCAL,
+)  # fmt: skip
+
+
+def test_a_json_row_is_written_as_before() -> None:
+    """A row of the JSON twin, byte for byte as before it was made for speed: its keys in order,
+    plain strings for the enums, the time to the second, the namespace official whatever its
+    case, the shown score of the view's kind; a pinned row of no marks and no parameters."""
+    names = [b.name for b in STARTER.benchmarks]
+    stored = BoardRow(1, 41.25, {n: BenchmarkScore(n, 0.4125 + k, 41.25 + k)
+                                 for k, n in enumerate(names)}, RowMarks((40.1, 42.9), True, (1, 3)))  # fmt: skip
+    flags = {SHOWN.model: Flag(SHOWN.model, "why <x>", "https://e.org", "mod", T1)}
+    view = parse_view(QueryParams("scores=raw&pin=org%2Fplain"), {STARTER.name: STARTER},
+                      STARTER.name, frozenset())  # fmt: skip
+    make = _rows(view, frozenset({"meta"}), flags, {1: (names[0], 0.0123)})
+    row = make(SHOWN, stored, 1)
+    assert JSONPage(row).body == JSONPage({
+        "rank": 1, "request_id": 1, "model": "Meta/Llama-3", "type": "fine-tuned",
+        "type_symbol": "🔶", "average": 41.25,
+        "scores": {n: {"normalized": 41.25 + k, "raw": 0.4125 + k, "shown": 0.4125 + k}
+                   for k, n in enumerate(names)},
+        "architecture": "LlamaForCausalLM,X", "weight_type": "Adapter", "precision": "bfloat16",
+        "merged": False, "moe": True, "license": "mit", "params_b": 7.241, "sha": "c" * 40,
+        "submitted": "2026-11-05T09:07:59Z", "chat_template": True, "official": True,
+        "base_model": "meta/llama", "co2": 0.125, "backend": "hf", "wall_seconds": 1234.5,
+        "tokens": 99, "tokens_per_s": 12.5, "device_hours": 0.5, "gpu_hours": None,
+        "contamination_p": 0.0123, "contamination_benchmark": names[0], "pinned": False,
+        "flagged": "why <x>", "flag_link": "https://e.org", "available": False,
+        "unavailable_reason": "gone", "eval_limit": None, "data_modified": False,
+        "origin": "local", "ci": [40.1, 42.9], "rank_range": [1, 3], "tied": True,
+    }).body  # fmt: skip
+    assert all(type(row[key]) is str for key in ("type", "weight_type", "precision", "origin"))
+    plain = SHOWN._replace(id=2, model="org/plain", params=None, origin=Origin.ARCHIVE,
+                           submitted_time=datetime(2025, 1, 2, 3, 4, 5))  # fmt: skip
+    pinned = make(plain, BoardRow(2, None), None)
+    assert {k: pinned[k] for k in ("rank", "params_b", "submitted", "official", "pinned",
+                                   "flagged", "ci", "rank_range", "tied", "origin", "scores")} == {
+        "rank": None, "params_b": None, "submitted": "2025-01-02T03:04:05Z", "official": False,
+        "pinned": True, "flagged": None, "ci": None, "rank_range": None, "tied": False,
+        "origin": "archive", "scores": {},
+    }  # fmt: skip
