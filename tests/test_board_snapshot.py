@@ -11,6 +11,7 @@ import pytest
 
 from openboard.domain import ModelType, Origin, Precision, WeightType, parse_search
 from openboard.store import SORT_COLUMNS, BoardQuery
+from openboard.store import _name_rows as name_rows_module
 from openboard.store import _snapshot as snapshot_module
 from openboard.store._board import FIGURE_SORTS
 from openboard.store._names import NameIndex, folding
@@ -83,15 +84,19 @@ def _views(rng: random.Random, count: int) -> Iterator[BoardQuery]:
         )  # fmt: skip
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "lookup_share"), [(1, 8), (2, 0), (3, 0)])
 def test_a_followed_snapshot_pages_as_a_fresh_build(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, lookup_share: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small chunks and merge thresholds, so that the walk crosses chunks holding new positions
-    and the new positions are merged into the orders now and then."""
+    and the new positions are merged into the orders now and then. Kept masks fill their budget
+    at once (evicted, and kept as positions), and with `lookup_share` 0 a name search marks its
+    rows from the names' positions, however many it matched (the tail looked up)."""
     monkeypatch.setattr(snapshot_module, "_CHUNK", 16)
     monkeypatch.setattr(snapshot_module, "_MERGE_MIN", 12)
     monkeypatch.setattr(snapshot_module, "_ROOM", 1 << 20)  # the room fills: copies happen too
+    monkeypatch.setattr(snapshot_module, "_KEPT_MASK_BYTES", 300)
+    monkeypatch.setattr(name_rows_module, "_LOOKUP_SHARE", lookup_share)
     rng = random.Random(seed)
     rows = {i: _row(rng, i) for i in range(1, 120)}
     followed = _built(rows)

@@ -46,6 +46,7 @@ from openboard.store._board import (
     RowMarks,
     ShownRequest,
 )
+from openboard.store._name_rows import NameRows, one_of
 from openboard.store._names import NameIndex
 from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
@@ -404,6 +405,8 @@ class BoardSnapshot:
     # benchmark -> the contamination test's p-value by position (NaN: none); only benchmarks
     # some row on the board has one for
     p_values: dict[str, Floats] = field(default_factory=dict)
+    # the positions by name, for a search (made with the orders, whose merges it follows)
+    name_rows: NameRows = field(default_factory=lambda: NameRows.of(np.zeros(0, np.int32)))
 
     # building
 
@@ -443,7 +446,7 @@ class BoardSnapshot:
 
     def _sorted(self) -> "BoardSnapshot":
         orders = {key: self._sort(key) for key in self._order_keys()}
-        return _replace(self, orders=orders)
+        return _replace(self, orders=orders, name_rows=NameRows.of(self.columns["model"]))
 
     def _order_keys(self) -> list[str]:
         return [
@@ -559,9 +562,11 @@ class BoardSnapshot:
             return grown._sorted()
         new = range(start, length)
         orders = {k: grown._inserted(k, o, new) for k, o in self.orders.items()}
+        name_rows = self.name_rows
         if any(o.added > max(_MERGE_MIN, length // _MERGE_AT) for o in orders.values()):
             orders = {k: o.merged() for k, o in orders.items()}
-        return _replace(grown, orders=orders, _masks=grown._masks)
+            name_rows = NameRows.of(grown.columns["model"])
+        return _replace(grown, orders=orders, _masks=grown._masks, name_rows=name_rows)
 
     def _inserted(self, key: str, order: _Order, new: range) -> _Order:
         if not new:
@@ -817,13 +822,13 @@ class BoardSnapshot:
         c, d = self.columns, self.dictionaries
         mask = self._base(query).copy()
         if query.types:
-            allowed = {t.value for t in query.types}
-            mask &= self._kept(("types", query.types), lambda: d.types.table(
-                lambda v: v in allowed)[c["model_type"]])  # fmt: skip
+            allowed = tuple(sorted({t.value for t in query.types}))  # in any order, one mask
+            mask &= self._kept(("types", allowed), lambda: one_of(
+                c["model_type"], d.types.table(lambda v: v in allowed)))  # fmt: skip
         if query.precisions:
-            chosen = {p.value for p in query.precisions}
-            mask &= self._kept(("precisions", query.precisions), lambda: d.precisions.table(
-                lambda v: v in chosen)[c["precision"]])  # fmt: skip
+            chosen = tuple(sorted({p.value for p in query.precisions}))
+            mask &= self._kept(("precisions", chosen), lambda: one_of(
+                c["precision"], d.precisions.table(lambda v: v in chosen)))  # fmt: skip
         if query.params_min_b is not None or query.params_max_b is not None:
             mask &= self._kept(("params", query.params_min_b, query.params_max_b),
                                lambda: self._sized(query.params_min_b, query.params_max_b))  # fmt: skip
@@ -836,7 +841,8 @@ class BoardSnapshot:
         elif query.prefer is not None:
             mask &= ~self._twinned(query.prefer)
         if query.official_only:
-            mask &= d.namespaces.table(lambda n: n in query.official)[c["namespace"]]
+            mask &= self._kept(("official", query.official), lambda: one_of(
+                c["namespace"], d.namespaces.table(lambda n: n in query.official)))  # fmt: skip
         if query.search:
             found = np.zeros(len(mask), bool)
             for group in query.search:
@@ -849,23 +855,35 @@ class BoardSnapshot:
                 found |= self._kept(key, lambda: self._group(group))  # noqa: B023 (called here)
             mask &= found
         if models:
-            wanted = self._names_table([d.names.code_of[m] for m in models if m in d.names.code_of])
-            mask &= wanted[c["model"]]
+            codes = np.unique(np.array([d.names.code_of[m] for m in models if m in d.names.code_of],
+                                       np.int32))  # fmt: skip
+            mask &= self.name_rows.mask(codes, self.names_count, c["model"])
         return mask
 
     def _kept(self, key: tuple[Any, ...], make: Callable[[], Mask]) -> Mask:
         """A filter's mask, made once per snapshot (a distinct view mostly combines filters
-        asked before: at a million rows each costs ~1-8 ms to make, ~0.1 ms to combine). The
-        oldest go past `_KEPT_MASK_BYTES` (the base and twin masks stay: they are few)."""
+        asked before: at a million rows each costs ~1-8 ms to make, ~0.1 ms to combine). Those
+        asked least recently go past `_KEPT_MASK_BYTES` (the base and twin masks stay: they are
+        few). A mask of few rows is kept as their positions, as most searches' are: at a
+        million rows ~130 masks were asked over and over, and 64 of them fit whole."""
         found = self._masks.get(key)
         if found is None:
-            found = make()
+            mask = make()
             with _MASKS_LOCK:
-                self._masks[key] = found
-                kept = [k for k in self._masks if k[0] not in ("base", "twinned", "nothing")]
-                for old in kept[: max(0, len(kept) - _KEPT_MASK_BYTES // max(1, found.nbytes))]:
-                    del self._masks[old]
-        return found
+                self._masks[key] = _compact(mask)
+                self._evict()
+            return mask
+        with _MASKS_LOCK:
+            self._masks[key] = self._masks.pop(key, found)
+        return _expanded(found, len(self.columns["id"]))
+
+    def _evict(self) -> None:
+        kept = [k for k in self._masks if k[0] not in ("base", "twinned", "nothing")]
+        held = sum(self._masks[k].nbytes for k in kept)
+        for old in kept:
+            if held <= _KEPT_MASK_BYTES:
+                break
+            held -= self._masks.pop(old).nbytes
 
     def _sized(self, low: float | None, high: float | None) -> Mask:
         c = self.columns
@@ -890,27 +908,39 @@ class BoardSnapshot:
             self._masks[key] = found
         return found
 
-    def _names_table(self, codes: Sequence[int] | npt.NDArray[np.int32]) -> Mask:
-        table = np.zeros(self.names_count, bool)
-        table[np.asarray(codes, np.int64)] = True
-        return table
-
     def _group(self, group: SearchGroup) -> Mask:
         c, d = self.columns, self.dictionaries
         fold = d.names.fold
-        mask = np.ones(len(c["id"]), bool)
-        if group.name and group.name_is_regex:
-            codes = d.names.match_pattern(group.name, group.required, self.names_count)
-            mask &= self._names_table(codes)[c["model"]]
-        elif group.name:
-            codes = d.names.match_text(group.name.lower(), self.names_count)
-            mask &= self._names_table(codes)[c["model"]]
+        if group.name:
+            codes = (
+                d.names.match_pattern(group.name, group.required, self.names_count)
+                if group.name_is_regex
+                else d.names.match_text(group.name.lower(), self.names_count)
+            )
+            mask = self.name_rows.mask(codes, self.names_count, c["model"])
+        else:
+            mask = np.ones(len(c["id"]), bool)
         fields = {"architecture": (d.architectures, "architectures"), "license": (d.licenses, "license"),
                   "precision": (d.precisions, "precision"), "type": (d.types, "model_type")}  # fmt: skip
         for name, value in group.fields.items():
             vocabulary, column = fields[name]
-            mask &= vocabulary.table(_holds(value.lower(), fold))[c[column]]
+            mask &= one_of(c[column], vocabulary.table(_holds(value.lower(), fold)))
         return mask
+
+
+def _compact(mask: Mask) -> npt.NDArray[Any]:
+    """The mask, or its true positions where they take less than a quarter of its bytes."""
+    if int(np.count_nonzero(mask)) * 4 * 4 < len(mask):
+        return np.flatnonzero(mask).astype(np.int32)
+    return mask
+
+
+def _expanded(kept: npt.NDArray[Any], length: int) -> Mask:
+    if kept.dtype == np.bool_:
+        return kept
+    mask = np.zeros(length, bool)
+    mask[kept] = True
+    return mask
 
 
 def _measured(values: list[float]) -> list[float | None]:
