@@ -3,6 +3,7 @@ thread pool): only while the read model is started and at the database's version
 view neither reads the database nor waits for the model to catch up; never for a search, which
 may run to its deadline; and a read there that would wait is made again in the thread pool."""
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -96,3 +97,16 @@ def test_an_inline_page_that_would_wait_is_made_in_the_thread_pool(
     assert [r["model"] for r in page.json()["rows"]] == ["other/model", "qwen/small"]
     loop, pool = board_threads  # tried on the loop, raised, made again in the pool
     assert not loop.startswith("AnyIO worker thread") and pool.startswith("AnyIO worker thread")
+
+
+def test_a_warm_server_process_keeps_its_heap_from_the_collector_until_it_stops(
+    context: Context,
+) -> None:
+    """What a process holds once warm (the read model above all) lives as long as it does: a
+    full collection walking it stalled a million-row board's process for ~0.2 s."""
+    add_finished(context.store, "here/model", (50, 50, 50), day=1)
+    gc.unfreeze()
+    with TestClient(board_app(context.store, "read model")) as client:
+        assert gc.get_freeze_count() > 0
+        assert "here/model" in client.get("/").text
+    assert gc.get_freeze_count() == 0

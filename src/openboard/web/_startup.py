@@ -1,7 +1,15 @@
 """What a server process does before it listens, so that no reader meets a cold path: every
 template compiled (the leaderboard's takes ~0.2-0.5 s on this machine's loaded cores) and the
-board's read model built; and, at shutdown, the read model stops following the database."""
+board's read model built; and, at shutdown, the read model stops following the database.
 
+What exists once the process is warm lives as long as it does: it is frozen out of the cyclic
+garbage collector's reach. A full collection walks every tracked object, and at a million rows
+the read model's name lists and vocabularies made each one stall the process for ~0.2 s
+(measured: 224 ms), on whatever requests it was serving. Garbage freed by reference counting is
+freed as before; at shutdown the objects are handed back to the collector.
+"""
+
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -30,9 +38,11 @@ def warm_start(
                 store.start_board_model()
             else:
                 log.warning("the board's read model is not started: %s", reason)
+        gc.freeze()
         try:
             yield
         finally:
             store.stop_board_model()
+            gc.unfreeze()
 
     return lifespan
