@@ -72,7 +72,8 @@ def _views(rng: random.Random, count: int) -> Iterator[BoardQuery]:
     for _ in range(count):
         yield BoardQuery(
             suite=rng.choice((None, "starter", "v2")), benchmarks=BENCHMARKS,
-            search=tuple(parse_search(rng.choice(("", "", "llama", "org/", "@license:mit")))),
+            search=tuple(parse_search(rng.choice(
+                ("", "", "llama", "org/", "@license:mit", "model-1", "model-3;tiny", "-2")))),
             types=frozenset(rng.sample(list(ModelType), rng.randint(0, 2))),
             params_min_b=rng.choice((None, 7.5)), hide_merged=rng.random() < 0.3,
             hide_unavailable=rng.random() < 0.3,
@@ -123,6 +124,8 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
             _assert_first_as_walked(followed, query, rng.sample(sorted(followed.orders), 3))
             # the rows and what the page shows of each (the display columns followed too)
             assert followed.shown_page(query) == fresh.shown_page(query), (step, query)
+            pins = ("org/tiny", f"new/model-{rng.randint(1, 40)}")
+            assert followed.shown_page(query, pins) == fresh.shown_page(query, pins), (step, pins)
             assert followed.medians(query) == fresh.medians(query), (step, query)
             assert followed.ranks(query, some) == fresh.ranks(query, some), (step, query)
 

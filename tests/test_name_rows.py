@@ -32,6 +32,8 @@ def test_a_name_mask_from_positions_equals_a_lookup_per_row(seed: int) -> None:
         table[codes] = True
         assert rows.tail(len(model)) == len(tail)
         assert np.array_equal(rows.mask(codes, later_names, model), table[model]), share
+        found = rows.positions(codes, later_names, model)
+        assert found.tolist() == np.flatnonzero(table[model]).tolist(), share
 
 
 def test_a_grouping_longer_than_the_snapshot_is_refused() -> None:
@@ -51,7 +53,20 @@ def test_one_of_a_few_codes_equals_a_lookup(taken: int) -> None:
 
 @pytest.mark.parametrize("share", [0.0, 0.01, 0.2, 0.9])
 def test_a_kept_mask_comes_back_as_it_was_made(share: float) -> None:
+    """Whole, and asked at some positions (the rows a search narrowed to)."""
     mask = np.random.default_rng(1).random(10_000) < share
     kept = snapshot_module._compact(mask)
     assert kept.nbytes <= mask.nbytes
     assert np.array_equal(snapshot_module._expanded(kept, len(mask)), mask)
+    asked = np.sort(np.random.default_rng(2).choice(len(mask), 300, replace=False)).astype(np.int32)
+    assert np.array_equal(snapshot_module._held(kept, asked), mask[asked])
+
+
+def test_the_union_of_a_search_groups_positions_holds_each_once_in_order() -> None:
+    rng = np.random.default_rng(3)
+    parts = [np.unique(rng.integers(0, 5000, k)).astype(np.int32) for k in (0, 40, 3000, 700)]
+    for count in range(1, len(parts) + 1):
+        expected = sorted(set().union(*(p.tolist() for p in parts[:count])))
+        assert snapshot_module._union(parts[:count]).tolist() == expected
+    nothing = np.zeros(0, np.int32)
+    assert snapshot_module._union([nothing, nothing]).tolist() == []
