@@ -2,7 +2,9 @@
 view, one data version per answer, and every change followed."""
 
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -342,6 +344,62 @@ def test_submission_times_order_alike(context: Context, days: int) -> None:
             assert_same(context.store, replace(VIEW, sort="submitted", descending=descending))
     finally:
         context.store.stop_board_model()
+
+
+def test_calls_arriving_during_a_read_share_the_next_one_begun_after_them(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight calls at once make two or three reads, not eight, and each call's answer comes
+    from a read that began after the call did (it sees every commit made before the call)."""
+    probe = context.store._version
+    begun: list[float] = []
+    lock = threading.Lock()
+
+    def slow_read() -> tuple[int, int]:
+        with lock:
+            begun.append(time.monotonic())
+            number = len(begun) - 1
+        time.sleep(0.05)
+        return number, 0
+
+    monkeypatch.setattr(probe, "_read_held", slow_read)
+    answers: dict[int, tuple[float, int]] = {}
+    gate = threading.Barrier(8)
+
+    def call(n: int) -> None:
+        gate.wait()
+        arrived = time.monotonic()
+        answers[n] = (arrived, probe()[0])
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(answers) == 8
+    assert 1 <= len(begun) <= 3, begun
+    for arrived, read in answers.values():
+        assert begun[read] >= arrived
+
+
+def test_each_of_many_concurrent_readers_sees_the_write_made_before_it(context: Context) -> None:
+    """The real reads, shared: a reader that wrote through another engine, then asked, is
+    answered with that write's version or a later one."""
+    store, other = context.store, Store(create_engine(context.store.engine.url))
+    one_writer = threading.Lock()  # add_finished claims the next queued request: one at a time
+
+    def write_then_read(n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        with one_writer:
+            add_finished(other, f"writer/model-{n}", (10, 10, 10), day=n + 1)
+            written = other.data_version()
+        return written, store.data_version()
+
+    try:
+        with ThreadPoolExecutor(8) as pool:  # a thread's error is raised here
+            seen = list(pool.map(write_then_read, range(8)))
+    finally:
+        other.engine.dispose()
+    assert all(read >= written for written, read in seen), seen
 
 
 def test_another_process_write_moves_the_data_version(started: Store) -> None:

@@ -5,6 +5,13 @@ The version is (max event id, max audit id): every change the board shows moves 
 On SQLite the held connection asks `PRAGMA data_version` first, which changes whenever another
 connection (of this process or any other) committed, and reads the two maxima again only then.
 On PostgreSQL it reads them in one statement, in autocommit (no BEGIN, no pool pre-ping).
+
+Calls share reads: a call that arrives while a read is in flight waits for the next one, which
+begins after it arrived (so it sees every commit made before the call, as a read of its own
+would), and which answers every call waiting by then. On PostgreSQL each read is a round trip,
+and a thread coming back from one waits for the GIL behind the threads making pages: with one
+read per call, 16 readers queued behind each other's reads (measured at 100,000 rows: 146
+requests/s, the CPU 40% busy).
 """
 
 import logging
@@ -48,24 +55,54 @@ class VersionProbe:
         )
         dbapi = engine.dialect.loaded_dbapi
         self._broken = (dbapi.OperationalError, dbapi.InterfaceError)  # not a bug: reconnect
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the held connection's
+        self._turn = threading.Condition()  # the shared reads'
+        self._begun = 0  # reads begun, numbered from 0
+        self._reading = False
+        self._last: tuple[int, Version] | None = None  # the latest read: its number, its version
         self._connection: Any = None
         self._pid = 0
         self._seen: tuple[Any, Version] | None = None  # SQLite: (PRAGMA data_version, version)
 
     def __call__(self) -> Version:
-        if self._held_allowed:
-            with self._lock:
-                try:
-                    return self._read_held()
-                except self._broken:
-                    # The server went away or restarted: the next call connects again; this one
-                    # asks through the engine, which says what is wrong if it still is.
-                    log.info("the data version's connection broke; connecting again")
-                    self._drop()
+        if self._held_allowed and (version := self._shared()) is not None:
+            return version
         with self._engine.connect() as conn:
             row = conn.execute(select(*version_columns())).one()
         return int(row[0]), int(row[1])
+
+    def _shared(self) -> Version | None:
+        """The version from a read begun after this call: one another call began, or this
+        call's own. None: the held connection broke (the caller asks through the engine)."""
+        with self._turn:
+            after = self._begun  # reads numbered from here begin after this call
+            while self._reading:
+                self._turn.wait()
+                if self._last is not None and self._last[0] >= after:
+                    return self._last[1]
+            number, self._reading = self._begun, True
+            self._begun += 1
+        version = None
+        try:
+            version = self._held()
+        finally:
+            with self._turn:
+                self._reading = False
+                if version is not None:
+                    self._last = (number, version)
+                self._turn.notify_all()
+        return version
+
+    def _held(self) -> Version | None:
+        with self._lock:
+            try:
+                return self._read_held()
+            except self._broken:
+                # The server went away or restarted: the next call connects again; this one
+                # asks through the engine, which says what is wrong if it still is.
+                log.info("the data version's connection broke; connecting again")
+                self._drop()
+                return None
 
     def close(self) -> None:
         with self._lock:
