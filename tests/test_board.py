@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
 from starlette.responses import Response
 from typer.testing import CliRunner
 
@@ -613,6 +614,31 @@ def test_paths_never_kept_cost_no_version_query(
         before = len(asked)
         http.get("/?q=llama")  # kept: one version check, answered before routing
         assert len(asked) == before + 1
+
+
+def test_a_board_page_reads_the_data_version_once(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page cache reads it where the page begins, and the board's own check (is the read
+    model at least there?) answers from that read: each read is a statement, and under load a
+    wait for the GIL."""
+    add_board_models(context.store)
+    app = create_app(context.store, SUITES)
+    probe = context.store._version
+    reads: list[int] = []
+    monkeypatch.setattr(context.store, "_version", lambda: reads.append(1) or probe())
+    with TestClient(app) as http:
+        for path in ("/?q=llama&sort=model", "/api/leaderboard?q=org&page=1"):
+            reads.clear()
+            answer = http.get(path)  # a search: made in the thread pool, never on the loop
+            assert answer.status_code == 200 and reads == [1], (path, reads)
+    other = Store(create_engine(context.store.engine.url))
+    try:
+        with context.store.reading_at((0, 0)):  # another store's checks are its own
+            assert context.store.data_version() == (0, 0)
+            assert other.data_version() == probe() != (0, 0)
+    finally:
+        other.engine.dispose()
 
 
 def test_the_cli_prints_the_web_boards_view(context: Context, cli_env: dict[str, str]) -> None:

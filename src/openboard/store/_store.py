@@ -87,6 +87,10 @@ from openboard.store._webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 _NEVER_WAIT: ContextVar[bool] = ContextVar("openboard_board_reads_never_wait", default=False)
+# (the store, the data version read for it) inside `Store.reading_at`
+_READ_AT: ContextVar[tuple["Store", tuple[int, ...]] | None] = ContextVar(
+    "openboard_read_at", default=None
+)
 
 
 @contextmanager
@@ -363,7 +367,23 @@ class Store:
     def data_version(self) -> tuple[int, ...]:
         """Moves whenever what the leaderboard shows may change: every request event (submitted,
         finished, ...) and every audited action (flags, hidden, deleted, model types)."""
-        return self._version()
+        return self._checked_version()
+
+    @contextmanager
+    def reading_at(self, version: tuple[int, ...]) -> Iterator[None]:
+        """Within this block, every check of the data version (the board's, the page's) answers
+        `version`, read once where a page began: the page still shows every write made before
+        that, and makes one read, not one per check (each is a statement, and a thread coming
+        back from one waits for the GIL behind the threads making other pages)."""
+        token = _READ_AT.set((self, version))
+        try:
+            yield
+        finally:
+            _READ_AT.reset(token)
+
+    def _checked_version(self) -> tuple[int, ...]:
+        held = _READ_AT.get()
+        return held[1] if held is not None and held[0] is self else self._version()
 
     def model_card(self, request_id: int) -> str | None:
         """The model card as submitted (Markdown, untrusted: render it through a sanitizer)."""
@@ -413,7 +433,7 @@ class Store:
         return (
             model is not None
             and self.engine.dialect.name == "sqlite"
-            and covers(model.current.version, self._version())
+            and covers(model.current.version, self._checked_version())
         )
 
     def official_namespaces(self) -> frozenset[str]:
@@ -451,7 +471,7 @@ class Store:
         for _ in range(_CATCH_UP_TRIES):
             rows, count = snapshot.shown_page(query, deadline_s=self._search_deadline_s)
             pinned_rows = snapshot.shown_page(_pin_query(query), pinned)[0] if pinned else []
-            version = self._version()
+            version = self._checked_version()
             if covers(snapshot.version, version):
                 ids = [r.request_id for _, r in [*pinned_rows, *rows]]
                 shown = {request.model for request, _ in [*pinned_rows, *rows]}

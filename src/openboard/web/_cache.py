@@ -101,7 +101,10 @@ class PageCache:
             busy.wait(_RENDER_WAIT_SECONDS)
             with self._lock:
                 kept = self._kept(key, version)
-            return kept.response() if kept is not None else render()
+            if kept is not None:
+                return kept.response()
+            with self._store.reading_at(version):
+                return render()
         try:
             return self._render(key, version, render)
         finally:
@@ -111,7 +114,8 @@ class PageCache:
     def _render(
         self, key: str, version: tuple[int, ...], render: Callable[[], Response]
     ) -> Response:
-        response = render()
+        with self._store.reading_at(version):  # the page's checks read no version again
+            response = render()
         self.renders += 1
         if response.status_code == 200 and "set-cookie" not in response.headers:
             headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
