@@ -10,8 +10,9 @@ Calls share reads: a call that arrives while a read is in flight waits for the n
 begins after it arrived (so it sees every commit made before the call, as a read of its own
 would), and which answers every call waiting by then. On PostgreSQL each read is a round trip,
 and a thread coming back from one waits for the GIL behind the threads making pages: with one
-read per call, 16 readers queued behind each other's reads (measured at 100,000 rows: 146
-requests/s, the CPU 40% busy).
+read per call the readers queued behind each other's reads. Sharing them, and one read per page
+(`Store.reading_at`), took 100,000-row PostgreSQL boards from 262 to 401 distinct views a second
+under 16 clients.
 """
 
 import logging
