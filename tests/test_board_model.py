@@ -363,6 +363,7 @@ def test_calls_arriving_during_a_read_share_the_next_one_begun_after_them(
         return number, 0
 
     monkeypatch.setattr(probe, "_read_held", slow_read)
+    monkeypatch.setattr(probe, "shares_reads", True)  # SQLite's own reads are not shared
     answers: dict[int, tuple[float, int]] = {}
     gate = threading.Barrier(8)
 
