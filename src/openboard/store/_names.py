@@ -5,10 +5,10 @@ ASCII letters only, on PostgreSQL lower() folds every letter: `folding(dialect)`
 fold for the names, and the text is `text.lower()` on both. The folded names, end to end, have a
 suffix array (libdivsufsort's, ~2.5 s for a million rows' 28 MB): the suffixes that begin with
 the text are one range of it, found by binary search, and the names holding those places are the
-matches, exact, with no name read. At a million rows a text search costs ~1-10 ms where a scan of
-every name cost ~60-110 ms (two-letter text such as "7b") and checking the names that hold its
-rarest trigram ~5-30 ms. Text found more often than there are names (a single common letter) is
-checked name by name instead, which is then cheaper. A regular expression runs on RE2 (pyarrow's;
+matches, exact, with no name read. At a million rows (803,299 names) a text search costs ~5-13 ms:
+"7b" 13 ms where a scan of every name cost 110 ms, "instruct" 10 ms where checking the names that
+hold its rarest trigram cost 27 ms. Text found more than twice per name (a single common letter)
+is checked name by name instead, which is then cheaper (~40 ms). A regular expression runs on RE2 (pyarrow's;
 the engine google-re2 wraps, linear in the text) over the names holding every piece of text it
 requires. Matches over the indexed names are kept by text, for every version until the next
 `build`; the tail is checked each time.
@@ -133,12 +133,11 @@ class NameIndex:
         return found
 
     def build(self) -> None:
-        """Index every name known now (the trigram lists and the names for RE2)."""
+        """Index every name known now (the suffix array, and the names for RE2)."""
         count = len(self.names)
         index = _indexed(self.names[:count], self.folded[:count])
-        pc.match_substring_regex(
-            index.names[:1], "a", ignore_case=True
-        )  # loads RE2 before a reader
+        # loads RE2 before a reader
+        pc.match_substring_regex(index.names[:1], "a", ignore_case=True)
         with self._lock:
             self._index = index
             self._cache.clear()
