@@ -7,11 +7,12 @@ come from the suites' real lm-eval tasks, built by lm-eval itself.
 The tolerance is 1e-5 plus 1e-5 of the log-likelihood's size. Both sides add up float32
 log-probabilities, but over different shapes (a cached context and a pass of options against one
 pass per request), so the CPU's kernels sum in different orders. How far that moves a sum depends
-on the CPU: on the machine they were first measured on, lm-eval's `hf` differed from itself between batch sizes 1 and 8
-by 3.7e-7 relative (v2 at --limit 3) and `openboard-hf` stayed within 1e-6; on an AVX2 AMD EPYC,
-`hf` differed from itself by 1.3e-6 and `openboard-hf` from `hf` by up to 3.0e-6 (v2 with its chat
-template: 1.4e-4 of 47 nats). A wrong token, position or mask moves a log-likelihood by far more
-than 1e-5 of it, and the chosen option must match exactly (`assert_same_choices`).
+on the CPU: on the machine they were first measured on, lm-eval's `hf` differed from itself between
+batch sizes 1 and 8 by 3.7e-7 relative (v2 at --limit 3) and `openboard-hf` stayed within 1e-6; on
+an AVX2 AMD EPYC, `hf` differed from itself by 1.3e-6 and `openboard-hf` from `hf` by up to 3.0e-6
+(v2 with its chat template: 1.4e-4 of 47 nats). A wrong token, position or mask moves a
+log-likelihood by far more than 1e-5 of it, and the chosen option must match exactly
+(`assert_same_choices`).
 """
 
 import random
