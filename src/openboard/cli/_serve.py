@@ -1,5 +1,6 @@
 """`openboard serve --workers N`: N server processes on one port (SO_REUSEPORT: the kernel spreads
-connections over them), each building its app from the same settings.
+connections over them), each building its app from the same settings. Kept-alive connections are
+spread evenly over the processes (cli/_balance.py).
 
 Each process opens its own TCP socket. Handing one inherited socket to child processes (uvicorn's
 own --workers) loses TCP_NODELAY on its connections, and every keep-alive response then waits
@@ -15,11 +16,11 @@ import os
 import shutil
 import signal
 import socket
+from collections.abc import MutableSequence
 from pathlib import Path
 from types import FrameType
 
-import uvicorn
-
+from openboard.cli._balance import BalancedServer, ConnectionShares
 from openboard.cli._context import Context
 from openboard.config import load_settings
 
@@ -39,9 +40,9 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_one(host: str, port: int) -> None:
+def _serve_one(host: str, port: int, slots: MutableSequence[int], index: int) -> None:
     app = Context.open(load_settings()).web_app()
-    server = uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS))  # type: ignore[arg-type]
+    server = BalancedServer(app, ConnectionShares(slots, index), **SERVER_OPTIONS)
     server.run(sockets=[_listen(host, port)])
 
 
@@ -56,7 +57,9 @@ def share_metrics(home: Path) -> None:
 
 def serve_processes(host: str, port: int, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_serve_one, args=(host, port)) for _ in range(workers)]
+    slots = context.RawArray("q", workers)  # each process's open connections
+    processes = [context.Process(target=_serve_one, args=(host, port, slots, index))
+                 for index in range(workers)]  # fmt: skip
     for process in processes:
         process.start()
 
