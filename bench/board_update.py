@@ -32,8 +32,9 @@ import numpy as np
 
 from openboard.domain import ModelType, Origin, Precision, parse_search
 from openboard.store import BoardQuery
+from openboard.store._columns import COLUMNS, Changes
 from openboard.store._names import NameIndex, folding
-from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
+from openboard.store._snapshot import BoardSnapshot
 
 BENCHMARKS = ("ifeval", "bbh", "math", "gpqa", "musr", "mmlu_pro")
 EPOCH = np.datetime64("2024-06-01T00:00:00", "us")

@@ -12,10 +12,13 @@ import pytest
 from openboard.domain import ModelType, Origin, Precision, WeightType, parse_search
 from openboard.store import SORT_COLUMNS, BoardQuery
 from openboard.store import _name_rows as name_rows_module
+from openboard.store import _orders as orders_module
+from openboard.store import _room as room_module
 from openboard.store import _snapshot as snapshot_module
 from openboard.store._board import FIGURE_SORTS
+from openboard.store._columns import COLUMNS, Changes
 from openboard.store._names import NameIndex, folding
-from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
+from openboard.store._snapshot import BoardSnapshot
 
 from .conftest import POSTGRES_SERVER
 
@@ -93,9 +96,10 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
     and the new positions are merged into the orders now and then. Kept masks fill their budget
     at once (evicted, and kept as positions), and with `lookup_share` 0 a name search marks its
     rows from the names' positions, however many it matched (the tail looked up)."""
-    monkeypatch.setattr(snapshot_module, "_CHUNK", 16)
+    monkeypatch.setattr(orders_module, "CHUNK", 16)
+    monkeypatch.setattr(snapshot_module, "CHUNK", 16)  # its copy: when a walk passes too many
     monkeypatch.setattr(snapshot_module, "_MERGE_MIN", 12)
-    monkeypatch.setattr(snapshot_module, "_ROOM", 1 << 20)  # the room fills: copies happen too
+    monkeypatch.setattr(room_module, "_ROOM", 1 << 20)  # the room fills: copies happen too
     monkeypatch.setattr(snapshot_module, "_KEPT_MASK_BYTES", 300)
     monkeypatch.setattr(name_rows_module, "_LOOKUP_SHARE", lookup_share)
     rng = random.Random(seed)
@@ -131,7 +135,7 @@ def test_a_followed_snapshot_pages_as_a_fresh_build(
 
 
 def _assert_first_as_walked(snapshot: BoardSnapshot, query: BoardQuery, keys: list[str]) -> None:
-    """A view of few rows takes them by their places in the order (`_Order.first`), a view of
+    """A view of few rows takes them by their places in the order (`SortOrder.first`), a view of
     many walks the order: both give the same rows in the same order, in the kept orders `keys`
     (their new positions beside them too) and both directions."""
     mask = snapshot._mask(query, ())

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, String, cast, false, select
 
 from openboard.domain import Status
+from openboard.store._columns import COLUMNS, Changes
 from openboard.store._contamination import p_values_query
 from openboard.store._moderation import flag_of
 from openboard.store._names import NameIndex, folding
 from openboard.store._records import Flag
-from openboard.store._snapshot import COLUMNS, BoardSnapshot, Changes
+from openboard.store._snapshot import BoardSnapshot
 from openboard.store._tables import (
     audit_log,
     benchmark_scores,

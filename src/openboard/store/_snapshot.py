@@ -13,14 +13,15 @@ Each sort order is kept as a permutation of positions, ascending by (value, id) 
 without a value last by id; the descending order is the same walk backwards within each part,
 which is what SQL's `ORDER BY value DESC NULLS LAST, id DESC` gives. A page walks its order and
 keeps the positions the view's mask lets through.
+
+Its parts: the columns and their vocabularies (store/_columns.py), the sort orders
+(store/_orders.py) and the arrays' spare room (store/_room.py).
 """
 
-import bisect
-import json
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -47,339 +48,36 @@ from openboard.store._board import (
     RowMarks,
     ShownRequest,
 )
+from openboard.store._columns import (
+    NO_COUNT,
+    Changes,
+    Dictionaries,
+    Vocabulary,
+    board_columns,
+)
 from openboard.store._name_rows import NameRows, one_of
 from openboard.store._names import NameIndex
+from openboard.store._orders import CHUNK, OrderPart, SortOrder
 from openboard.store._ranking import ViewIntervals, interval_key, marks_of
 from openboard.store._records import Flag
+from openboard.store._room import ColumnRoom
 from openboard.store._standing import median_in_order, ranks_of
-from openboard.store._time import as_utc
 
-__all__ = ["BoardSnapshot", "Changes", "Vocabulary", "board_columns"]
+__all__ = ["BoardSnapshot"]
 
 Mask = npt.NDArray[np.bool_]
 Positions = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
-_CHUNK = 1 << 15  # positions tested per step of a walk
 _RESORT_AT = 2_000  # more new rows than this at once: sort again rather than insert one by one
-_EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-_NO_COUNT = np.iinfo(np.int64).min  # an optional integer column's "none" (no count is negative)
 # by value: a dict lookup, not an enum call (~20x as much, and a page makes three a row)
 _TYPES = {t.value: t for t in ModelType}
 _PRECISIONS = {p.value: p for p in Precision}
 _WEIGHTS = {w.value: w for w in WeightType}
-_ROOM = 16  # spare positions: 1/16 of the rows (a copy of the columns per that many new rows)
 _MERGE_AT = 64  # new positions beside an order, past 1/64 of its rows: merge them into it
 _MERGE_MIN = 2_000  # ... and past this many (a few beside a small board cost nothing)
 _KEPT_MASK_BYTES = 64 << 20  # filter masks kept per snapshot (64 at a million rows)
 _MASKS_LOCK = threading.Lock()  # readers of one snapshot share its kept masks
-
-# One row of `board_columns` per request on the board, in this order (the store's query).
-COLUMNS = ("id", "model", "namespace", "suite", "model_type", "precision", "params", "merged",
-           "moe", "available", "license", "architectures", "average", "submitted_time",
-           "origin", "revision", *FIGURE_SORTS.values(),
-           # shown on the page only (`ShownRequest`)
-           "weight_type", "use_chat_template", "base_model", "eval_backend", "eval_tokens",
-           "eval_limit", "data_modified", "unavailable_reason")  # fmt: skip
-
-
-class Vocabulary:
-    """Distinct values of a low-cardinality column by code; append-only (shared by versions)."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self._codes: dict[Any, int] = {}
-
-    def find(self, value: Any) -> int:
-        """The value's code, -1 when no row has it (a reader's lookup adds nothing)."""
-        return self._codes.get(value, -1)
-
-    def code(self, value: Any) -> int:
-        found = self._codes.get(value)
-        if found is None:
-            found = self._codes.setdefault(value, len(self.values))
-            if found == len(self.values):
-                self.values.append(value)
-        return found
-
-    def codes(self, values: Sequence[Any], dtype: type[np.integer[Any]]) -> npt.NDArray[Any]:
-        return np.fromiter((self.code(v) for v in values), dtype, len(values))
-
-    def table(self, keep: Callable[[Any], bool]) -> Mask:
-        """A lookup by code: whether `keep` takes the value."""
-        return np.fromiter((keep(v) for v in self.values), bool, len(self.values))
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What moved between two versions: the rows of the requests whose state may differ (those
-    still on the board) and, when flags moved, every model's flag."""
-
-    touched: frozenset[int]  # request ids read again
-    columns: dict[str, list[Any]]  # COLUMNS of those now on the board
-    scores: list[tuple[int, str, float, float]]  # request id, benchmark, raw, normalized
-    flagged: Mapping[str, Flag] | None  # None: flags unchanged
-    intervals: list[tuple[int, str, float, float]] = field(
-        default_factory=list
-    )  # id, name, low, high
-    official: frozenset[str] | None = None  # the official namespaces; None: unchanged
-    p_values: list[tuple[int, str, float]] = field(default_factory=list)  # id, benchmark, p
-
-
-@dataclass(slots=True)
-class _Dictionaries:
-    names: NameIndex
-    namespaces: Vocabulary = field(default_factory=Vocabulary)
-    suites: Vocabulary = field(default_factory=Vocabulary)
-    types: Vocabulary = field(default_factory=Vocabulary)
-    precisions: Vocabulary = field(default_factory=Vocabulary)
-    licenses: Vocabulary = field(default_factory=Vocabulary)
-    architectures: Vocabulary = field(default_factory=Vocabulary)
-    twins: Vocabulary = field(default_factory=Vocabulary)  # (model, commit, precision, suite)
-    weight_types: Vocabulary = field(default_factory=Vocabulary)
-    base_models: Vocabulary = field(default_factory=Vocabulary)
-    backends: Vocabulary = field(default_factory=Vocabulary)
-    reasons: Vocabulary = field(default_factory=Vocabulary)  # why a commit is unavailable
-    # architectures code -> the list its JSON text holds (decoded once, when first shown)
-    architecture_lists: dict[int, tuple[str, ...]] = field(default_factory=dict)
-
-    def architectures_of(self, code: int) -> tuple[str, ...]:
-        found = self.architecture_lists.get(code)
-        if found is None:
-            text = self.architectures.values[code]
-            found = self.architecture_lists[code] = tuple(json.loads(text) or () if text else ())
-        return found
-
-
-def _microseconds(times: Sequence[datetime]) -> npt.NDArray[np.int64]:
-    naive = [as_utc(t).replace(tzinfo=None) for t in times]
-    return (np.array(naive, "datetime64[us]") - _EPOCH).astype(np.int64)
-
-
-def board_columns(
-    d: _Dictionaries, columns: Mapping[str, list[Any]]
-) -> dict[str, npt.NDArray[Any]]:
-    """The SQL rows' columns as arrays (codes for text)."""
-    n = len(columns["id"])
-    params = columns["params"]
-    return {
-        "id": np.array(columns["id"], np.int64).reshape(n),
-        "model": np.fromiter((d.names.code(m) for m in columns["model"]), np.int32, n),
-        "namespace": d.namespaces.codes(columns["namespace"], np.int32),
-        "suite": d.suites.codes(columns["suite"], np.int16),
-        "model_type": d.types.codes(columns["model_type"], np.int8),
-        "precision": d.precisions.codes(columns["precision"], np.int8),
-        "params": np.fromiter((p or 0 for p in params), np.int64, n),
-        "params_known": np.fromiter((p is not None for p in params), bool, n),
-        "merged": np.array(columns["merged"], bool).reshape(n),
-        "moe": np.array(columns["moe"], bool).reshape(n),
-        "available": np.fromiter(
-            (-1 if a is None else int(bool(a)) for a in columns["available"]), np.int8, n
-        ),
-        "license": d.licenses.codes(columns["license"], np.int32),
-        "architectures": d.architectures.codes(columns["architectures"], np.int32),
-        "average": np.array(columns["average"], np.float64).reshape(n),
-        "submitted": _microseconds(columns["submitted_time"]).reshape(n),
-        "live": np.ones(n, bool),
-        "archive": np.fromiter((o == Origin.ARCHIVE.value for o in columns["origin"]), bool, n),
-        "twin": d.twins.codes(_twin_keys(columns), np.int32),
-        "weight_type": d.weight_types.codes(columns["weight_type"], np.int32),
-        "chat_template": np.array(columns["use_chat_template"], bool).reshape(n),
-        "base_model": d.base_models.codes(columns["base_model"], np.int32),
-        "backend": d.backends.codes(columns["eval_backend"], np.int32),
-        "eval_tokens": _counts(columns["eval_tokens"]),
-        "eval_limit": _counts(columns["eval_limit"]),
-        "data_modified": np.array(columns["data_modified"], bool).reshape(n),
-        "unavailable_reason": d.reasons.codes(columns["unavailable_reason"], np.int32),
-        # by sort key; NaN: no figure
-        **{
-            key: np.array(columns[name], np.float64).reshape(n)
-            for key, name in FIGURE_SORTS.items()
-        },
-    }
-
-
-def _counts(values: Sequence[int | None]) -> npt.NDArray[np.int64]:
-    return np.fromiter((_NO_COUNT if v is None else v for v in values), np.int64, len(values))
-
-
-def _twin_keys(columns: Mapping[str, list[Any]]) -> list[tuple[Any, ...]]:
-    """What makes two rows the same evaluation of different origins (`BoardSnapshot._twinned`)."""
-    keys = ("model", "revision", "precision", "suite")
-    return list(zip(*(columns[k] for k in keys), strict=True))
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One part of an order (the rows with a value, or those without): its sorted positions and
-    the positions added since, sorted alike, each with its place (how many sorted ones precede
-    it)."""
-
-    sorted: Positions
-    added: Positions = field(default_factory=lambda: np.zeros(0, np.int32))
-    at: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-
-    def __len__(self) -> int:
-        return len(self.sorted) + len(self.added)
-
-    def walk(self, descending: bool) -> Iterator[Positions]:
-        n = len(self.sorted)
-        starts = range(0, max(n, 1), _CHUNK)
-        for start in reversed(starts) if descending else starts:
-            end = min(start + _CHUNK, n)
-            lo = int(np.searchsorted(self.at, start))
-            hi = int(np.searchsorted(self.at, end)) if end < n else len(self.at)
-            chunk = self.sorted[start:end]
-            if hi > lo:
-                chunk = np.insert(chunk, self.at[lo:hi] - start, self.added[lo:hi])
-            yield chunk[::-1] if descending else chunk
-
-    def with_added(self, spots: list[tuple[Any, int]], place: Callable[[int], Any]) -> "_Part":
-        """`spots` (key, position), sorted by key, placed among the sorted and the added."""
-        if not spots:
-            return self
-        key: Callable[[Any], Any] = lambda q: place(int(q))  # noqa: E731
-        at = [bisect.bisect_left(self.sorted, spot, key=key) for spot, _ in spots]
-        where = [bisect.bisect_left(self.added, spot, key=key) for spot, _ in spots]
-        added = np.insert(self.added, where, [p for _, p in spots]).astype(np.int32)
-        return _Part(self.sorted, added, np.insert(self.at, where, at).astype(np.int64))
-
-    def ascending(self) -> Positions:
-        """Every position of the part in its order (the added ones merged in)."""
-        if not len(self.added):
-            return self.sorted
-        return np.insert(self.sorted, self.at, self.added).astype(np.int32)
-
-    def merged(self) -> "_Part":
-        return _Part(self.ascending())
-
-    def places(self, positions: Positions, index: Positions, start: int) -> Floats:
-        """Where each of `positions` goes in the part's ascending walk, as a number that sorts
-        alike (NaN: not in this part): 2j for the j-th sorted one, between its neighbours for
-        an added one (`np.insert` puts added[k] just before sorted[at[k]]). `index`: each
-        position's place in the order's sorted arrays, from `start` for this part."""
-        found = np.full(len(positions), np.nan)
-        inside = positions < len(index)
-        j = np.full(len(positions), -1, np.int64)
-        j[inside] = index[positions[inside]]
-        hit = (j >= start) & (j < start + len(self.sorted))
-        found[hit] = 2.0 * (j[hit] - start)
-        if len(self.added):
-            by_position = np.argsort(self.added)
-            k = by_position[np.minimum(np.searchsorted(self.added, positions, sorter=by_position),
-                                       len(self.added) - 1)]  # fmt: skip
-            added = self.added[k] == positions
-            k = k[added]
-            found[added] = 2.0 * self.at[k] - 1 + (k + 1) / (len(self.added) + 1)
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class _Order:
-    valued: _Part  # ascending by (value, id)
-    missing: _Part  # the rows without a value, by id
-    # each position's place in valued.sorted, then missing.sorted (-1: neither), made when a
-    # view first asks, shared by the orders that only add to these sorted arrays
-    index: list[Positions] = field(default_factory=list, compare=False)
-
-    def first(self, positions: Positions, wanted: int, descending: bool) -> Positions:
-        """The first `wanted` of `positions` (a view's rows) in the walk's order, from their
-        places in the order: for a view of few rows, where a walk would pass most of the
-        order by (a gather per position of the board) to find them."""
-        index = self._index()
-        valued = self.valued.places(positions, index, 0)
-        missing = self.missing.places(positions, index, len(self.valued.sorted))
-        bound = 4.0 * (len(index) + len(self.valued) + len(self.missing) + 2)
-        keys = np.where(np.isnan(valued), bound + missing * (-1 if descending else 1),
-                        valued * (-1 if descending else 1))  # fmt: skip
-        if wanted <= 0:
-            return positions[:0].astype(np.int32)
-        if len(keys) > wanted:
-            near = np.argpartition(keys, wanted - 1)[:wanted]
-            positions, keys = positions[near], keys[near]
-        return positions[np.argsort(keys, kind="stable")].astype(np.int32)
-
-    def _index(self) -> Positions:
-        if not self.index:
-            ranked = np.concatenate((self.valued.sorted, self.missing.sorted))
-            index = np.full(int(ranked.max(initial=-1)) + 1, -1, np.int32)
-            index[ranked] = np.arange(len(ranked), dtype=np.int32)
-            self.index[:] = [index]
-        return self.index[0]
-
-    def walk(self, descending: bool) -> Iterator[Positions]:
-        yield from self.valued.walk(descending)
-        yield from self.missing.walk(descending)
-
-    @property
-    def added(self) -> int:
-        return len(self.valued.added) + len(self.missing.added)
-
-    def merged(self) -> "_Order":
-        return _Order(self.valued.merged(), self.missing.merged())
-
-    def arrays(self) -> list[npt.NDArray[Any]]:
-        parts = (self.valued, self.missing)
-        return [a for part in parts for a in (part.sorted, part.added, part.at)] + self.index
-
-
-class _Room:
-    """The columns' arrays with spare positions at their end, shared by a run of snapshots:
-    each views its first positions and the next one writes after them (where no older one
-    reads). Keys: ("column", name), ("raw" | "normalized" | "low" | "high", benchmark)."""
-
-    def __init__(self, arrays: dict[tuple[str, str], npt.NDArray[Any]], length: int) -> None:
-        self.arrays = arrays
-        self.length = length  # positions written: the newest snapshot's
-
-    @classmethod
-    def of(cls, arrays: Mapping[tuple[str, str], npt.NDArray[Any]], length: int,
-           count: int = 0) -> "_Room":  # fmt: skip
-        """The first `length` positions of `arrays`, with room for `count` more and spare."""
-        capacity = length + count + (length + count) // _ROOM + 64
-        return cls({k: _grown(a[:length], capacity) for k, a in arrays.items()}, length + count)
-
-    @property
-    def capacity(self) -> int:
-        return len(self.arrays["column", "id"])
-
-    def appended(self, length: int, count: int) -> "_Room":
-        """Room for `count` positions after `length`: here when nobody wrote there, else in a
-        copy (the room is full, or another snapshot of the same version grew it first)."""
-        if self.length == length and length + count <= self.capacity:
-            self.length += count
-            return self
-        return _Room.of(self.arrays, length, count)
-
-    def views(self, length: int, kinds: tuple[str, str]) -> dict[str, tuple[Floats, Floats]]:
-        """Per benchmark, the pair of `kinds` (raw and normalized, or low and high)."""
-        names = sorted(name for kind, name in self.arrays if kind == kinds[0])
-        return {n: (self.arrays[kinds[0], n][:length], self.arrays[kinds[1], n][:length])
-                for n in names}  # fmt: skip
-
-    def view(self, length: int, kind: str) -> dict[str, Floats]:
-        """Per benchmark, the values of one kind ("p": the contamination test's p-values)."""
-        return {n: a[:length] for (k, n), a in sorted(self.arrays.items()) if k == kind}
-
-    def write(self, rows: Sequence[tuple[Any, ...]], kinds: tuple[str, ...],
-              positions: Mapping[int, int], start: int) -> None:  # fmt: skip
-        """`rows` (request id, benchmark, a value per kind) at their requests' new positions
-        (from `start`); a benchmark seen for the first time gets NaN everywhere before."""
-        for request_id, name, *values in rows:
-            at = positions.get(request_id, -1)
-            if at < start:  # a score of a row read as off the board is no row's
-                continue
-            for kind, value in zip(kinds, values, strict=True):
-                if (kind, name) not in self.arrays:
-                    self.arrays[kind, name] = np.full(self.capacity, np.nan)
-                self.arrays[kind, name][at] = value
-
-
-def _grown(values: npt.NDArray[Any], capacity: int) -> npt.NDArray[Any]:
-    grown = np.empty(max(capacity, len(values)), values.dtype)
-    grown[: len(values)] = values
-    return grown
-
 
 _BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type", "id",
                  *FIGURE_SORTS)  # fmt: skip
@@ -388,16 +86,16 @@ _BASIC_ORDERS = ("average", "model", "params", "submitted", "precision", "type",
 @dataclass(frozen=True, slots=True)
 class BoardSnapshot:
     version: tuple[int, ...]
-    dictionaries: _Dictionaries
+    dictionaries: Dictionaries
     names_count: int  # codes below this are this version's
     columns: dict[str, npt.NDArray[Any]]
     scores: dict[str, tuple[Floats, Floats]]  # benchmark -> (raw, normalized) by position
-    orders: dict[str, _Order]  # "average", ..., "id", and "<benchmark>:raw" / ":normalized"
+    orders: dict[str, SortOrder]  # "average", ..., "id", and "<benchmark>:raw" / ":normalized"
     flags: Mapping[str, Flag]  # by model
     flagged: Mask  # by name code
     first_ids: npt.NDArray[np.int64]  # ids of the first positions, ascending (the full build)
     later: dict[int, int]  # id -> position, for rows appended since
-    room: _Room  # the arrays that `columns`, `scores` and `intervals` view
+    room: ColumnRoom  # the arrays that `columns`, `scores` and `intervals` view
     # filter masks, and ("nothing",): NaN at every position (a column no row has a value in)
     _masks: dict[tuple[Any, ...], npt.NDArray[Any]] = field(default_factory=dict)
     # benchmark (or "average") -> (low, high) by position: the 95% confidence intervals
@@ -425,12 +123,12 @@ class BoardSnapshot:
     ) -> "BoardSnapshot":
         """The board from every row on it (`columns` in id order); `p_values`: (request id,
         benchmark, p) of the contamination test."""
-        d = _Dictionaries(names)
+        d = Dictionaries(names)
         arrays = board_columns(d, columns)
         names.build()
         ids = arrays["id"]
         n = len(ids)
-        room = _Room.of(
+        room = ColumnRoom.of(
             {("column", k): v for k, v in arrays.items() if k != "live"}
             | _pairs(_score_arrays(ids, scores), ("raw", "normalized"))
             | _pairs(_score_arrays(ids, list(intervals)), ("low", "high")),
@@ -487,14 +185,14 @@ class BoardSnapshot:
         values = self.scores[benchmark][0 if kind == "raw" else 1]
         return values, ~np.isnan(values)
 
-    def _sort(self, key: str) -> _Order:
+    def _sort(self, key: str) -> SortOrder:
         values, known = self._sort_values(key)
         ids = self.columns["id"]
         valued = np.flatnonzero(known)
         valued = valued[np.lexsort((ids[valued], values[valued]))]
         missing = np.flatnonzero(~known)
         missing = missing[np.argsort(ids[missing], kind="stable")]
-        return _Order(_Part(valued.astype(np.int32)), _Part(missing.astype(np.int32)))
+        return SortOrder(OrderPart(valued.astype(np.int32)), OrderPart(missing.astype(np.int32)))
 
     def _sort_key(self, key: str) -> Callable[[int], tuple[Any, ...]]:
         """Position -> its place in the ascending order of `key`, as a Python tuple."""
@@ -569,12 +267,12 @@ class BoardSnapshot:
             name_rows = NameRows.of(grown.columns["model"])
         return _replace(grown, orders=orders, _masks=grown._masks, name_rows=name_rows)
 
-    def _inserted(self, key: str, order: _Order, new: range) -> _Order:
+    def _inserted(self, key: str, order: SortOrder, new: range) -> SortOrder:
         if not new:
             return order
         place = self._sort_key(key)
         spots = sorted((place(p), p) for p in new)
-        return _Order(
+        return SortOrder(
             order.valued.with_added([s for s in spots if s[0][0] == 0], place),
             order.missing.with_added([s for s in spots if s[0][0] != 0], place),
             order.index,  # the same sorted arrays
@@ -637,7 +335,7 @@ class BoardSnapshot:
         if average is not None and query.sort == "average":
             everything = _positions_of(selection)
             picked = _top(everything, average, self.columns["id"], wanted, query.descending)
-        elif wanted * n > _CHUNK * total:  # a walk would pass more than a chunk by
+        elif wanted * n > CHUNK * total:  # a walk would pass more than a chunk by
             few = _positions_of(selection)
             picked = self._order_of(query).first(few, wanted, query.descending)
         else:
@@ -745,7 +443,7 @@ class BoardSnapshot:
             nothing = self._masks[("nothing",)] = np.full(len(self.columns["id"]), np.nan)
         return nothing, nothing
 
-    def _order_of(self, query: BoardQuery) -> _Order:
+    def _order_of(self, query: BoardQuery) -> SortOrder:
         if query.sort in query.benchmarks:
             return self.orders.get(
                 f"{query.sort}:{'raw' if query.raw else 'normalized'}", self.orders["id"]
@@ -754,7 +452,7 @@ class BoardSnapshot:
             query.sort if query.sort in _BASIC_ORDERS and query.sort != "id" else "average"
         ]
 
-    def _walk(self, order: _Order, mask: Mask, wanted: int, descending: bool) -> Positions:
+    def _walk(self, order: SortOrder, mask: Mask, wanted: int, descending: bool) -> Positions:
         found: list[Positions] = []
         have = 0
         for chunk in order.walk(descending):
@@ -1033,7 +731,7 @@ def _measured(values: list[float]) -> list[float | None]:
 
 
 def _counted(values: list[int]) -> list[int | None]:
-    return [None if v == _NO_COUNT else v for v in values]
+    return [None if v == NO_COUNT else v for v in values]
 
 
 def _holds(text: str, fold: Callable[[str], str]) -> Callable[[str | None], bool]:
@@ -1050,7 +748,7 @@ def _parameters(billions: float) -> int:
     return int(max(-(2**62), min(2**62, billions * 1e9)))
 
 
-def _columns(room: _Room, length: int, live: Mask) -> dict[str, npt.NDArray[Any]]:
+def _columns(room: ColumnRoom, length: int, live: Mask) -> dict[str, npt.NDArray[Any]]:
     return {name: a[:length] for (kind, name), a in room.arrays.items() if kind == "column"} | {
         "live": live
     }
