@@ -132,6 +132,9 @@ def settings(tmp_path: Path, model_library: Path, database_url: str) -> Settings
         models=model_library,
         eval_batch_size="8",
         database_url=database_url,
+        # A search's deadline is wall time: on a machine busy with other work, a tiny search can
+        # pass the default 2 s. Only the tests of the deadline set a short one (their own Store).
+        search_deadline_seconds=600,
     )
 
 

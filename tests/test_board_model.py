@@ -120,7 +120,7 @@ def _database(folder: Path) -> Iterator[str]:
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """One board for the property test (hypothesis draws many views of it)."""
     with _database(tmp_path_factory.mktemp("board")) as url:
-        store = Store.open(url)
+        store = Store.open(url, search_deadline_s=600)  # wall time: not this test's subject
         try:
             yield from _filled(store)
         finally:

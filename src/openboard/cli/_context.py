@@ -60,7 +60,8 @@ class Context:
     @classmethod
     def open(cls, settings: Settings) -> "Context":
         settings.home.mkdir(parents=True, exist_ok=True)
-        store = Store.open(settings.database_url, settings.database_busy_timeout_seconds)
+        store = Store.open(settings.database_url, settings.database_busy_timeout_seconds,
+                           settings.search_deadline_seconds)  # fmt: skip
         return cls(settings=settings, store=store, source=build_source(settings))
 
     def submission(self) -> SubmissionService:

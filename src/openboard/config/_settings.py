@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         description="how long a statement waits for a lock another process holds (SQLite's busy "
         "timeout, PostgreSQL's lock_timeout) before it fails and is retried",
     )
+    search_deadline_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="how long one board search may run before it is stopped and the reader is "
+        "asked for a narrower one (one request never holds a server process for longer)",
+    )
     max_attempts: int = Field(
         default=3, description="attempts before a request whose worker keeps getting lost FAILS"
     )

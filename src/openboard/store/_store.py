@@ -136,8 +136,13 @@ class Store:
         self._version = VersionProbe(self.reader, engine)
 
     @classmethod
-    def open(cls, url: str, busy_timeout_seconds: float = 30.0) -> "Store":
-        return cls(create_store_engine(url, busy_timeout_seconds))
+    def open(
+        cls,
+        url: str,
+        busy_timeout_seconds: float = 30.0,
+        search_deadline_s: float = DEFAULT_SEARCH_DEADLINE_S,
+    ) -> "Store":
+        return cls(create_store_engine(url, busy_timeout_seconds), search_deadline_s)
 
     @property
     def queue(self) -> QueueStore:
