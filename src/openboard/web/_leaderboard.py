@@ -2,6 +2,7 @@
 whole board (every row of a view, no pages) that the exports and `openboard leaderboard` print."""
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,6 +78,17 @@ class WholeBoard:
         return write(contents_records(self.rows, self.view.suite), self.view.suite)
 
 
+def _inline(services: Services, request: Request) -> AbstractContextManager[None] | None:
+    """Where an anonymous reader's board may be made on the event loop: at the version the
+    check read (the page reads it no more), when the read model holds it and there is no
+    search (a search may run to its deadline)."""
+    store = services.store
+    if not services.auth.anonymous(request) or request.query_params.get("q"):
+        return None  # before the version's read: the thread pool's page reads its own
+    version = store.current_board_version()
+    return None if version is None else store.reading_at(version)
+
+
 def leaderboard_router(services: Services) -> APIRouter:
     router = APIRouter()
     store = services.store
@@ -85,8 +97,7 @@ def leaderboard_router(services: Services) -> APIRouter:
     # (seconds), which there would stall every request of the process.
     @page_and_twin(router, services, "/", "/api/leaderboard", "leaderboard.html", "board",
                    shared=True, openapi_extra=board_parameters(),
-                   inline=lambda request: services.auth.anonymous(request)
-                   and not request.query_params.get("q") and store.board_is_current())  # fmt: skip
+                   inline=lambda request: _inline(services, request))  # fmt: skip
     def leaderboard(request: Request) -> PageData:
         view = board_view(services, request)
         return PageData(board_payload(store, view, view.query.official), {

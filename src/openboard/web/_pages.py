@@ -7,6 +7,7 @@ with the data. Views raise openboard's errors; the app's handlers turn them into
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,16 +33,18 @@ Deferred = Callable[[], PageData]
 Respond = Callable[[Request, Deferred], Response]
 
 
-def _endpoint(
-    view: View, respond: Respond, inline: Callable[[Request], bool]
-) -> Callable[..., Awaitable[Response]]:
+Inline = Callable[[Request], AbstractContextManager[None] | None]
+
+
+def _endpoint(view: View, respond: Respond, inline: Inline) -> Callable[..., Awaitable[Response]]:
     """An endpoint with the view's parameters (and the request) that hands `respond` the view's
     call, not yet made: a page kept in the cache is then answered without running the view.
     The parameters are the endpoint's own, not a dependency's: FastAPI solves one level, not two
     (a sync dependency is another hop to the thread pool). The view runs in the thread pool,
     or on the event loop itself when `inline(request)` says it will not wait on anything (an
     anonymous reader's board from a current read model: CPU only, ~3 ms; the hop alone cost
-    ~0.2 ms of CPU). A board read there that would wait raises instead, and the view runs
+    ~0.2 ms of CPU), inside the context it gives (the data version its check read, so that the
+    page reads none again). A board read there that would wait raises instead, and the view runs
     again in the thread pool."""
     signature = inspect.signature(view)
     takes_request = "request" in signature.parameters
@@ -53,9 +56,10 @@ def _endpoint(
         def answer() -> Response:
             return respond(request, lambda: view(**params))
 
-        if inline(request):
+        held = inline(request)
+        if held is not None:
             try:
-                with board_reads_never_wait():
+                with held, board_reads_never_wait():
                     return answer()
             except BoardWouldWaitError:
                 pass  # the read model moved meanwhile: wait for it where waiting stalls no one
@@ -71,11 +75,12 @@ def _endpoint(
 def page_and_twin(
     router: APIRouter, services: Services, path: str, api_path: str, template: str, name: str,
     *, shared: bool = False, openapi_extra: dict[str, Any] | None = None,
-    inline: Callable[[Request], bool] = lambda request: False,
+    inline: Inline = lambda request: None,
 ) -> Callable[[View], View]:  # fmt: skip
     """Registers `view` at `path` (HTML, `{name}` in the template) and at `api_path` (JSON);
     `shared` pages are kept for anonymous readers in the page cache; `inline(request)`: the
-    view may run on the event loop now (it neither reads the database nor waits)."""
+    context in which the view may run on the event loop now (it neither reads the database nor
+    waits there), or None."""
 
     def register(view: View) -> View:
         def serve(request: Request, render: Callable[[], Response]) -> Response:
