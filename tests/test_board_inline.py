@@ -27,23 +27,25 @@ def on_the_loop_only_for_sqlite(store: Store) -> bool:
 def test_the_board_is_current_only_while_memory_answers_without_waiting(context: Context) -> None:
     store = context.store
     add_finished(store, "here/model", (50, 50, 50), day=1)
-    assert not store.board_is_current()  # no read model: the board comes from SQL
+    assert store.current_board_version() is None  # no read model: the board comes from SQL
     store.start_board_model()
     other = Store(create_engine(store.engine.url))
     local = on_the_loop_only_for_sqlite(store)
     try:
-        assert store.board_is_current() is local
+        assert (store.current_board_version() is not None) is local
         add_finished(other, "elsewhere/model", (90, 90, 90), day=2)  # another process's write
-        assert not store.board_is_current()  # the model follows within a second, or a reader
+        assert (
+            store.current_board_version() is None
+        )  # the model follows within a second, or a reader
         assert store.board(VIEW).rows[0][0].model == "elsewhere/model"  # caught up
-        assert store.board_is_current() is local
+        assert (store.current_board_version() is not None) is local
         other.moderation.flag("elsewhere/model", "contaminated", None, "root", T0)
         store.board(VIEW)
-        assert store.board_is_current() is local
+        assert (store.current_board_version() is not None) is local
     finally:
         other.engine.dispose()
         store.stop_board_model()
-    assert not store.board_is_current()
+    assert store.current_board_version() is None
 
 
 def test_a_board_read_that_would_wait_raises_inside_never_wait(context: Context) -> None:

@@ -429,10 +429,6 @@ class Store:
         if model is not None:
             model.stop()
 
-    def board_is_current(self) -> bool:
-        """Whether `board` answers from memory now, without waiting (`current_board_version`)."""
-        return self.current_board_version() is not None
-
     def current_board_version(self) -> tuple[int, ...] | None:
         """The database's version when `board` answers from memory now, without waiting: the
         read model is started and its snapshot is at that version (one version check: ~5 us on
