@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+import openboard.store._readmodel as readmodel
 from openboard.cli._context import Context
 from openboard.domain import BenchmarkScore, ModelType, Precision, WeightType, parse_search
 from openboard.queue import claim_next, finish
@@ -251,6 +252,28 @@ def test_the_model_follows_results_flags_hides_types_and_availability(started: S
     assert_same(started, VIEW)
     started.moderation.delete_request(first.id, "root", T0, "spam")
     assert models() == before
+
+
+def test_new_names_are_indexed_again_once_their_tail_grows(
+    started: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names added since the suffix array was built are scanned by every search; past a
+    threshold the follower indexes them, and searches find the same rows before and after."""
+
+    monkeypatch.setattr(readmodel, "_REINDEX_TAIL", 1)
+    names = started.start_board_model().names  # the model already started: it is returned
+    search = replace(VIEW, search=tuple(parse_search("arrival; ^late/")))
+    add_finished(started, "new/arrival", (99, 99, 99), day=30)
+    add_finished(started, "late/arrival", (98, 98, 98), day=31)
+    assert len(assert_same(started, search).rows) == 2
+    deadline = time.monotonic() + 30  # the follower polls every second
+    while names.tail and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert names.tail == 0
+    assert [r.model for r, _ in assert_same(started, search).rows] == [
+        "new/arrival",
+        "late/arrival",
+    ]
 
 
 def test_what_a_page_shows_follows_each_change_without_a_rebuild(

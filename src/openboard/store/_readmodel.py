@@ -42,6 +42,10 @@ __all__ = ["BoardModel", "covers"]
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # how stale the model may get while no reader asks
+# New names past this many are indexed again (seconds at a million names, in this thread): until
+# then every search scans them one by one (~0.5 ms for 10,000), and a plain-text search is made on
+# the event loop (web/_leaderboard.py), where that scan must stay small.
+_REINDEX_TAIL = 10_000
 _ID_BATCH = 500  # ids per IN list when rows are read again
 _REQUEST_TARGET = "request "  # audit targets of actions on one result (hide, delete, type)
 
@@ -239,3 +243,5 @@ class BoardModel:
         with self._moved:
             self._snapshot = following
             self._moved.notify_all()
+        if self.names.tail > _REINDEX_TAIL:  # after the readers have the new version
+            self.names.build()
