@@ -628,10 +628,11 @@ def test_a_board_page_reads_the_data_version_once(
     reads: list[int] = []
     monkeypatch.setattr(context.store, "_version", lambda: reads.append(1) or probe())
     with TestClient(app) as http:
-        # Searches are made in the thread pool; the other views on the event loop (SQLite, the
-        # read model current: the check's read serves the page): one read either way.
+        # A regular expression is made in the thread pool; plain searches and the other views
+        # on the event loop (SQLite, the read model current: the check's read serves the page):
+        # one read either way.
         paths = ("/?q=llama&sort=model", "/api/leaderboard?q=org&page=1", "/?sort=params&dir=asc",
-                 "/api/leaderboard?type=chat")  # fmt: skip
+                 "/api/leaderboard?type=chat", "/?q=%5Eorg/")  # fmt: skip
         for path in paths:
             reads.clear()
             answer = http.get(path)
