@@ -10,6 +10,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from openboard.domain import DEFAULT_SEARCH_DEADLINE_S
+
 
 class Settings(BaseSettings):
     """Every knob of openboard, read once and passed down (never read from the environment deep in the code)."""
@@ -145,7 +147,7 @@ class Settings(BaseSettings):
         "timeout, PostgreSQL's lock_timeout) before it fails and is retried",
     )
     search_deadline_seconds: float = Field(
-        default=2.0,
+        default=DEFAULT_SEARCH_DEADLINE_S,
         gt=0,
         description="how long one board search may run before it is stopped and the reader is "
         "asked for a narrower one (one request never holds a server process for longer)",

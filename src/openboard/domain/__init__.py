@@ -18,6 +18,7 @@ from openboard.domain._patterns import parse_model_pattern
 from openboard.domain._records import Finding, SubmissionRequest, Verdict
 from openboard.domain._scores import BenchmarkScore, TaskScore
 from openboard.domain._search import (
+    DEFAULT_SEARCH_DEADLINE_S,
     SEARCH_FIELDS,
     InvalidSearchError,
     SearchDeadlineError,
@@ -30,6 +31,7 @@ from openboard.domain._search import (
 
 __all__ = [
     "AVERAGE",
+    "DEFAULT_SEARCH_DEADLINE_S",
     "SEARCH_FIELDS",
     "BenchmarkScore",
     "FailureKind",

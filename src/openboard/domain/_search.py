@@ -40,6 +40,11 @@ class InvalidSearchError(OpenboardError):
     parameter = "q"
 
 
+# How long one board search may run by default (the setting `search_deadline_seconds`): one
+# request never holds a server process for longer.
+DEFAULT_SEARCH_DEADLINE_S = 2.0
+
+
 class SearchDeadlineError(OpenboardError):
     """A search ran past its deadline (the database stopped it)."""
 

@@ -5,13 +5,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 
-from openboard.domain import pattern_search
+from openboard.domain import DEFAULT_SEARCH_DEADLINE_S, pattern_search
 from openboard.store._errors import DatabaseUnavailableError
 
 READ_ONLY = "openboard_read_only"
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 SEARCH_DEADLINE = "openboard_search_deadline"  # seconds (store._search.search_deadline)
-DEFAULT_SEARCH_DEADLINE_S = 2.0
 REGEXP_FUNCTION = "openboard_regexp"  # the search's regular expressions on SQLite
 # SQLite's result codes for a database that is busy or out of reach, not wrong.
 _SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")

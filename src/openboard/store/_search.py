@@ -37,12 +37,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import ARRAY
 
 from openboard.domain import (
+    DEFAULT_SEARCH_DEADLINE_S,
     SearchDeadlineError,
     SearchGroup,
     Status,
     pattern_search,
 )
-from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, REGEXP_FUNCTION, SEARCH_DEADLINE
+from openboard.store._engine import REGEXP_FUNCTION, SEARCH_DEADLINE
 from openboard.store._names import regex_hits
 from openboard.store._tables import requests
 

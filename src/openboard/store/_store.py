@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from openboard.domain import (
+    DEFAULT_SEARCH_DEADLINE_S,
     BenchmarkScore,
     Origin,
     Precision,
@@ -41,7 +42,7 @@ from openboard.store._board import (
     board_points,
 )
 from openboard.store._contamination import ContaminationStore, smallest_p_values
-from openboard.store._engine import DEFAULT_SEARCH_DEADLINE_S, create_store_engine, reader_of
+from openboard.store._engine import create_store_engine, reader_of
 from openboard.store._errors import (
     AdmissionError,
     BlockedModelError,
