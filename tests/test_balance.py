@@ -61,21 +61,31 @@ def test_closing_above_the_share_ends_in_an_even_split(
     assert max(held) <= math.ceil(sum(held) / len(held))
 
 
-def _app(slots: list[int], index: int, headers: dict[str, str] | None = None) -> TestClient:
+def _balanced(
+    slots: list[int], index: int, headers: dict[str, str] | None = None
+) -> BalancedConnections:
     async def hello(request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello", headers=headers)
 
-    app = BalancedConnections(Starlette(routes=[Route("/", hello)]), ConnectionShares(slots, index))
-    return TestClient(app)
+    return BalancedConnections(
+        Starlette(routes=[Route("/", hello)]), ConnectionShares(slots, index)
+    )
+
+
+def _app(slots: list[int], index: int, headers: dict[str, str] | None = None) -> TestClient:
+    return TestClient(_balanced(slots, index, headers))
 
 
 def test_a_response_above_the_share_closes_its_connection_once() -> None:
     slots = [10, 6]  # an even share is 8: process 0 holds two too many
-    with _app(slots, 0) as http:
+    balanced = _balanced(slots, 0)
+    with TestClient(balanced) as http:
         answers = [http.get("/") for _ in range(4)]
     assert [a.text for a in answers] == ["hello"] * 4  # every response whole
     assert [a.headers.get("connection") for a in answers] == ["close", "close", None, None]
     assert slots == [10, 6]  # as published; this process counts its two closes until its tick
+    counted = [s.value for s in balanced.closed.collect()[0].samples if s.name.endswith("_total")]
+    assert counted == [2.0]  # what /metrics counts
 
 
 def test_a_process_within_its_share_keeps_its_connections() -> None:

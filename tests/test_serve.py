@@ -75,7 +75,8 @@ def test_kept_alive_connections_end_evenly_spread(cli_env: dict[str, str], tmp_p
     in five; a process above its share closes connections until the split is even, and every
     request is answered."""
     port = _free_port()
-    with serving(cli_env, tmp_path, port) as server:
+    closes = 0
+    with serving(cli_env | {"OPENBOARD_METRICS_ENABLED": "1"}, tmp_path, port) as server:
         for _ in range(3):
             clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(16)]
             try:
@@ -84,7 +85,8 @@ def test_kept_alive_connections_end_evenly_spread(cli_env: dict[str, str], tmp_p
                 for rounds in range(1, 41):  # noqa: B007  (read in the message below)
                     answers = [client.get("/") for client in clients]
                     statuses += [answer.status_code for answer in answers]
-                    closed = any(answer.headers.get("connection") == "close" for answer in answers)
+                    closed = sum(answer.headers.get("connection") == "close" for answer in answers)
+                    closes += closed
                     quiet = 0 if closed else quiet + 1
                     # Two: the first may have reconnected clients that no count has shown yet.
                     if quiet == 2:
@@ -97,6 +99,9 @@ def test_kept_alive_connections_end_evenly_spread(cli_env: dict[str, str], tmp_p
             assert set(statuses) == {200}
             assert held[-2:] == [8, 8], (held, rounds)  # the two serving processes
             time.sleep(0.3)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    # Summed over both processes: every close a client saw, counted once.
+    assert f"openboard_http_connections_closed_to_balance_total {float(closes)}" in metrics, closes
 
 
 def _established(pid: int, port: int) -> int:

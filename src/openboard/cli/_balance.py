@@ -10,7 +10,10 @@ So each process publishes how many connections it holds (one slot per process in
 updated on uvicorn's tick, ten times a second), and a process holding more than its share of them
 all answers its next request with `Connection: close`. The response is whole and nothing is lost;
 the client connects again, and the kernel places the new connection afresh. Requests in flight
-finish where they are.
+finish where they are. /metrics counts those closes
+(`openboard_http_connections_closed_to_balance_total`): a count that keeps climbing under steady
+load says the clients reconnect often (a proxy without keep-alive, say), where closing costs more
+than it evens out.
 """
 
 import math
@@ -18,6 +21,7 @@ from collections.abc import MutableSequence, Sequence
 from typing import Any
 
 import uvicorn
+from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BalancedServer", "ConnectionShares", "over_share"]
@@ -56,6 +60,13 @@ class BalancedConnections:
 
     def __init__(self, app: ASGIApp, shares: ConnectionShares) -> None:
         self.app, self.shares = app, shares
+        # In no registry: under `serve --workers N` prometheus-client keeps it in the shared
+        # multiprocess directory, which /metrics sums over the processes.
+        self.closed = Counter(
+            "openboard_http_connections_closed_to_balance",
+            "kept-alive connections closed because their process held more than its share",
+            registry=None,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,6 +75,7 @@ class BalancedConnections:
 
         async def closing_send(message: Message) -> None:
             if message["type"] == "http.response.start" and self.shares.take_one_to_close():
+                self.closed.inc()
                 headers = [(k, v) for k, v in message.get("headers", ()) if k != b"connection"]
                 message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
