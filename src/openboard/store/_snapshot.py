@@ -192,7 +192,7 @@ class BoardSnapshot:
         valued = valued[np.lexsort((ids[valued], values[valued]))]
         missing = np.flatnonzero(~known)
         missing = missing[np.argsort(ids[missing], kind="stable")]
-        return SortOrder(OrderPart(valued.astype(np.int32)), OrderPart(missing.astype(np.int32)))
+        return SortOrder.of(OrderPart(valued.astype(np.int32)), OrderPart(missing.astype(np.int32)))
 
     def _sort_key(self, key: str) -> Callable[[int], tuple[Any, ...]]:
         """Position -> its place in the ascending order of `key`, as a Python tuple."""
