@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     )
     board_read_model: bool = Field(
         default=True,
-        description="each server process holds the board in memory (its arrays about 0.6 GiB, "
+        description="each server process holds the board in memory (its arrays about 0.7 GiB, "
         "the process about 2.3 GiB at 1,000,000 results) and answers every view from there; "
         "off: every view is a database query",
     )
