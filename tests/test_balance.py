@@ -28,15 +28,18 @@ def test_a_process_is_over_its_share_above_an_even_split_rounded_up(
 @settings(max_examples=200)
 @given(
     st.lists(st.integers(0, 40), min_size=2, max_size=6),
-    st.randoms(use_true_random=False),
+    st.integers(0, 2**32 - 1),
     st.floats(0.05, 1.0),
 )
 def test_closing_above_the_share_ends_in_an_even_split(
-    counts: list[int], rng: random.Random, ticking: float
+    counts: list[int], seed: int, ticking: float
 ) -> None:
     """A process over its share closes a connection; its client connects again wherever the
     kernel's hash puts it (at random); the processes publish their counts on their ticks (after
-    some closes, not every one). It ends with no process above an even share."""
+    some closes, not every one). It ends with no process above an even share. The walk's random
+    choices come from a seeded generator: drawn one by one from Hypothesis (`st.randoms`), a long
+    walk ran past its data per example, and a busy machine failed the too-slow health check."""
+    rng = random.Random(seed)
     held = list(counts)
     slots = list(counts)
     shares = [ConnectionShares(slots, i) for i in range(len(slots))]
