@@ -40,7 +40,8 @@ atexit.register(shutil.rmtree, os.environ["HF_HOME"], ignore_errors=True)
 
 # Hypothesis's timing checks (a deadline per example, generation too slow) say how busy the
 # machine is, not whether the code is right: with them, another process on the machine could fail
-# a property test (a CI run failed the too-slow check so). Speed is measured in bench/.
+# a property test (a clean-clone run of the suite failed the too-slow check so). Speed is
+# measured in bench/.
 settings.register_profile("openboard", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("openboard")
 

@@ -204,8 +204,9 @@ VIEWS = st.builds(
 )
 
 
-@settings(
-    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+@settings(  # the suite's profile (conftest.py) suppresses too_slow; a list here replaces its
+    max_examples=500,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(VIEWS, st.lists(st.sampled_from(NAMES), max_size=3, unique=True).map(tuple))
 def test_any_view_reads_the_same_from_memory_and_sql(
